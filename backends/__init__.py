@@ -1,0 +1,1 @@
+"""Built-in execution backends, installed as ``podpac_exec.backends``."""

@@ -1,0 +1,1 @@
+"""AWS Lambda backend: packaging, staging, build, invocation and an offline emulator."""

@@ -1,0 +1,1 @@
+"""In-process backend: evaluates pipelines in the calling Python process."""

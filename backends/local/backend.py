@@ -1,0 +1,28 @@
+"""In-process evaluation."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from podpac_exec.backend import Backend, BackendLimits, EvaluationOptions
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from podpac_exec.coordinates import Coordinates
+    from podpac_exec.nodes.base import Node
+
+
+class LocalBackend(Backend):
+    """Evaluates nodes in the calling process; tiles run on a thread pool of ``local.max_workers``."""
+
+    name = "local"
+
+    def limits(self) -> BackendLimits:
+        workers = self.settings["local.max_workers"] or os.cpu_count() or 1
+        budget = self.settings["local.memory_budget_bytes"] or self.settings["tiling.max_tile_bytes"]
+        return BackendLimits(max_result_bytes=budget, concurrency=workers)
+
+    def evaluate(self, node: "Node", coordinates: "Coordinates", options: EvaluationOptions) -> "xr.DataArray":
+        return node.eval(coordinates)

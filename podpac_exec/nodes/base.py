@@ -1,0 +1,368 @@
+"""The :class:`Node` base class: attributes, inputs, PODPAC definitions, hashing, evaluation.
+
+A node's attributes are traits tagged ``attr=True``; those holding nodes (or lists/dicts of
+nodes) are its inputs. Nodes are immutable once built, so their definition and hash are
+computed once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping
+
+import numpy as np
+import traitlets as tl
+
+from podpac_exec.errors import PipelineError
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from podpac_exec.coordinates import Coordinates
+
+#: The PODPAC release whose pipeline format we read and write.
+PODPAC_FORMAT_VERSION = "4.0.5"
+
+#: PODPAC's attrs that only matter when they are set to something other than ``None``.
+_DROPPED_WHEN_NONE = ("units", "outputs", "output")
+
+
+@dataclass(frozen=True)
+class NodeRequirements:
+    """What the tile planner must respect for a node (and, merged, for its whole graph).
+
+    ``reduce_dims``: dims the node reduces over; they are never split across tiles.
+    ``halo``: extra cells per dim the node reads on each side of its output (focal operations);
+    tiles are evaluated with this halo and cropped.
+    """
+
+    reduce_dims: frozenset[str] = frozenset()
+    halo: Mapping[str, int] = field(default_factory=dict)
+
+    def merge(self, other: "NodeRequirements") -> "NodeRequirements":
+        halo = dict(self.halo)
+        for dim, cells in other.halo.items():
+            halo[dim] = halo.get(dim, 0) + cells  # focal ops chained: halos add up
+        return NodeRequirements(self.reduce_dims | other.reduce_dims, halo)
+
+
+class Node(tl.HasTraits):
+    """Base class of every pipeline node.
+
+    Subclasses set :attr:`podpac_name` (PODPAC's full class path, e.g.
+    ``"core.algorithm.generic.Arithmetic"``), optionally :attr:`podpac_aliases` (short forms
+    such as ``"algorithm.Arithmetic"``), declare their attributes and inputs as traits tagged
+    ``attr=True`` and implement :meth:`_eval`.
+    """
+
+    podpac_name: ClassVar[str] = ""
+    podpac_aliases: ClassVar[tuple[str, ...]] = ()
+    default_style: ClassVar[Mapping[str, Any]] = {}
+
+    # PODPAC's multi-output and units attrs: accepted as None (what PODPAC writes by default).
+    units = tl.Unicode(default_value=None, allow_none=True).tag(attr=True)
+    outputs = tl.List(default_value=None, allow_none=True).tag(attr=True)
+    output = tl.Unicode(default_value=None, allow_none=True).tag(attr=True)
+
+    style = tl.Dict()
+
+    def __init__(self, **kwargs: Any) -> None:
+        unknown = [k for k in kwargs if k != "style" and k not in self.attr_names()]
+        if unknown:
+            raise PipelineError(
+                f"{type(self).__name__} has no attribute {unknown[0]!r}; "
+                f"its attributes are: {', '.join(sorted(self.attr_names()))}",
+                field=f"attrs.{unknown[0]}",
+            )
+        kwargs.setdefault("style", dict(self.default_style))
+        super().__init__()
+        for name, value in kwargs.items():
+            try:
+                setattr(self, name, value)
+            except tl.TraitError as exc:
+                raise PipelineError(
+                    f"{type(self).__name__}.{name}: {_trait_message(exc)}", field=f"attrs.{name}"
+                ) from None
+        for name in _DROPPED_WHEN_NONE:
+            if getattr(self, name) is not None:
+                raise PipelineError(
+                    f"{type(self).__name__}.{name}: only None is supported (multi-output nodes and units "
+                    "are not implemented)",
+                    field=f"attrs.{name}",
+                )
+        self.validate()
+        self._frozen = True
+        self._definition_cache: OrderedDict[str, Any] | None = None
+        self._hash_cache: str | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_frozen", False) and (name in self.attr_names() or name == "style"):
+            raise AttributeError(f"{type(self).__name__}.{name} is read-only: nodes are immutable")
+        super().__setattr__(name, value)
+
+    # -- structure -----------------------------------------------------------------------------
+
+    @classmethod
+    def attr_names(cls) -> list[str]:
+        """Names of every attribute (inputs included), sorted."""
+        return sorted(name for name, trait in cls.class_traits().items() if trait.metadata.get("attr"))
+
+    def validate(self) -> None:
+        """Check cross-attribute rules after construction; raise :class:`PipelineError`."""
+
+    @property
+    def inputs(self) -> dict[str, "Node | list[Node] | dict[str, Node]"]:
+        """Attributes holding nodes (or non-empty lists/dicts of nodes), by name."""
+        return {name: value for name in self.attr_names() if _is_input(value := getattr(self, name))}
+
+    def input_nodes(self) -> Iterator["Node"]:
+        """Every direct input node, in attribute order."""
+        for value in self.inputs.values():
+            if isinstance(value, Node):
+                yield value
+            elif isinstance(value, dict):
+                yield from value.values()
+            else:
+                yield from value
+
+    # -- serialization -------------------------------------------------------------------------
+
+    @property
+    def base_ref(self) -> str:
+        return type(self).__name__
+
+    def _base_definition(self) -> OrderedDict[str, Any]:
+        d: OrderedDict[str, Any] = OrderedDict(node=self.podpac_name or _plugin_name(type(self)))
+        attrs, inputs = OrderedDict(), OrderedDict()
+        for name in self.attr_names():
+            value = getattr(self, name)
+            if _is_input(value):
+                inputs[name] = value
+            elif not (name in _DROPPED_WHEN_NONE and value is None):
+                attrs[name] = _to_json_value(value)
+        if attrs:
+            d["attrs"] = attrs
+        if inputs:
+            d["inputs"] = inputs
+        if self.style:
+            d["style"] = dict(self.style)
+        return d
+
+    @property
+    def definition(self) -> OrderedDict[str, Any]:
+        """PODPAC's pipeline definition: refs in dependency order, output last."""
+        if self._definition_cache is None:
+            refs: list[str] = []
+            nodes: list[Node] = []
+            defs: list[OrderedDict[str, Any]] = []
+            _add_node(self, refs, nodes, defs)
+            definition = OrderedDict(zip(refs, defs))
+            definition["podpac_version"] = PODPAC_FORMAT_VERSION
+            self._definition_cache = definition
+        return _deepcopy_json(self._definition_cache)
+
+    @property
+    def json(self) -> str:
+        """The definition as compact JSON (PODPAC's format, bare ``NaN`` tokens included)."""
+        return json.dumps(self.definition, separators=(",", ":"))
+
+    @property
+    def json_pretty(self) -> str:
+        return json.dumps(self.definition, indent=2)
+
+    @property
+    def hash(self) -> str:
+        """sha256 of the graph's canonical form: independent of ref names, key order and style."""
+        if self._hash_cache is None:
+            canonical = {
+                "node": self.podpac_name or _plugin_name(type(self)),
+                "attrs": {
+                    name: _canonical_value(getattr(self, name))
+                    for name in self.attr_names()
+                    if not _is_input(getattr(self, name))
+                },
+                "inputs": {name: _input_hashes(value) for name, value in self.inputs.items()},
+            }
+            text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), allow_nan=True)
+            self._hash_cache = hashlib.sha256(text.encode()).hexdigest()
+        return self._hash_cache
+
+    @classmethod
+    def from_definition(cls, definition: Mapping[str, Any]) -> "Node":
+        from podpac_exec.nodes.loader import load_definition
+
+        return load_definition(definition)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "Node":
+        from podpac_exec.nodes.loader import load_json
+
+        return load_json(text)
+
+    # -- evaluation ----------------------------------------------------------------------------
+
+    def requirements(self) -> NodeRequirements:
+        """This node's own tiling requirements; override in reducing or focal nodes."""
+        return NodeRequirements()
+
+    def graph_requirements(self) -> NodeRequirements:
+        """Requirements of the whole graph below (and including) this node."""
+        below = NodeRequirements()
+        for node in self.input_nodes():
+            sub = node.graph_requirements()
+            below = NodeRequirements(below.reduce_dims | sub.reduce_dims, _max_halo(below.halo, sub.halo))
+        return below.merge(self.requirements())
+
+    def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
+        """The coordinates of this node's output for a request (reductions drop dims)."""
+        return coordinates
+
+    def eval(self, coordinates: "Coordinates") -> "xr.DataArray":  # noqa: A003 - PODPAC's name
+        """Evaluate in this process at ``coordinates``; dims follow the request's order."""
+        out = self._eval(coordinates)
+        if isinstance(out, np.ndarray):
+            out = self.create_output_array(self.output_coordinates(coordinates), out)
+        order = [d for d in coordinates.dims if d in out.dims]
+        if list(out.dims) != order:
+            out = out.transpose(*order)
+        return out
+
+    def _eval(self, coordinates: "Coordinates") -> "xr.DataArray | np.ndarray":
+        raise NotImplementedError(f"{type(self).__name__} does not implement _eval")
+
+    def create_output_array(self, coordinates: "Coordinates", data: Any = np.nan) -> "xr.DataArray":
+        """A DataArray on ``coordinates`` holding ``data`` (broadcast; float64 by default)."""
+        import xarray as xr
+
+        values = np.asarray(data)
+        if values.shape != coordinates.shape:
+            values = np.broadcast_to(values, coordinates.shape).astype(np.float64, copy=True)
+        return xr.DataArray(values, coords=coordinates.xcoords, dims=coordinates.dims, attrs={"crs": coordinates.crs})
+
+    # -- python protocol -----------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Node) and self.hash == other.hash
+
+    def __hash__(self) -> int:
+        return hash(self.hash)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.hash[:12]}>"
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _trait_message(exc: tl.TraitError) -> str:
+    text = str(exc).strip()
+    return text.split("\n")[0] if text else "invalid value"
+
+
+def _is_input(value: Any) -> bool:
+    if isinstance(value, Node):
+        return True
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, Node) for v in value):
+        return True
+    if isinstance(value, dict) and value and all(isinstance(v, Node) for v in value.values()):
+        return True
+    return False
+
+
+def _plugin_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _add_node(node: Node, refs: list[str], nodes: list[Node], defs: list[OrderedDict[str, Any]]) -> str:
+    """Add ``node`` (inputs first, depth first) and return its ref, reusing equal nodes."""
+    for ref, existing in zip(refs, nodes):
+        if existing is node or existing.hash == node.hash:
+            return ref
+    d = node._base_definition()
+    if "inputs" in d:
+        linked: OrderedDict[str, Any] = OrderedDict()
+        for key in sorted(d["inputs"]):
+            value = d["inputs"][key]
+            if isinstance(value, Node):
+                linked[key] = _add_node(value, refs, nodes, defs)
+            elif isinstance(value, dict):
+                linked[key] = {k: _add_node(v, refs, nodes, defs) for k, v in value.items()}
+            else:
+                linked[key] = [_add_node(v, refs, nodes, defs) for v in value]
+        d["inputs"] = linked
+    ref = node.base_ref
+    counter = 0
+    while ref in refs:
+        counter += 1
+        ref = f"{node.base_ref}_{counter}"
+    refs.append(ref)
+    nodes.append(node)
+    defs.append(d)
+    return ref
+
+
+def _to_json_value(value: Any) -> Any:
+    """Convert an attribute value to what PODPAC writes in JSON."""
+    from podpac_exec.coordinates import Coordinates
+
+    if isinstance(value, Coordinates):
+        return value.full_definition
+    if isinstance(value, np.ndarray):
+        if np.issubdtype(value.dtype, np.datetime64):
+            return value.astype(str).tolist()
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return [_to_json_value(v) for v in value]
+    if isinstance(value, list):
+        return [_to_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_json_value(v) for k, v in value.items()}
+    return value
+
+
+def _canonical_value(value: Any) -> Any:
+    """Normalize numbers (1 == 1.0, -0.0 == 0.0) so equal values hash equally."""
+    value = _to_json_value(value)
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        f = float(value)
+        if math.isnan(f):
+            return "NaN"
+        return f + 0.0
+    if isinstance(value, list):
+        return [_canonical_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _canonical_value(v) for k, v in value.items()}
+    return repr(value)
+
+
+def _input_hashes(value: Any) -> Any:
+    if isinstance(value, Node):
+        return value.hash
+    if isinstance(value, dict):
+        return {k: v.hash for k, v in value.items()}
+    return [v.hash for v in value]
+
+
+def _max_halo(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+    out = dict(a)
+    for dim, cells in b.items():
+        out[dim] = max(out.get(dim, 0), cells)
+    return out
+
+
+def _deepcopy_json(value: Any) -> Any:
+    if isinstance(value, OrderedDict):
+        return OrderedDict((k, _deepcopy_json(v)) for k, v in value.items())
+    if isinstance(value, dict):
+        return {k: _deepcopy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deepcopy_json(v) for v in value]
+    return value
