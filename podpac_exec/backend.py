@@ -56,6 +56,8 @@ class BackendLimits:
     max_result_bytes: int
     concurrency: int = 1
     max_request_cells: int | None = None
+    #: encoded bytes per raw result byte (base64 in a JSON response is 4/3)
+    encoding_overhead: float = 1.0
 
 
 @dataclass
@@ -96,7 +98,7 @@ def get_backend_specs() -> dict[str, BackendSpec]:
 
 def _collect_specs(pm: "pluggy.PluginManager") -> dict[str, BackendSpec]:
     specs: dict[str, BackendSpec] = {}
-    for impl in reversed(pm.hook.podpac_exec_register_backends.get_hookimpls()):
+    for impl in pm.hook.podpac_exec_register_backends.get_hookimpls():  # registration order
         for spec in impl.function() or []:
             if not isinstance(spec, BackendSpec):
                 raise PluginError(f"plugin {impl.plugin_name!r} registered {spec!r}, which is not a BackendSpec")

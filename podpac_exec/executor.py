@@ -18,6 +18,8 @@ from podpac_exec.stats import EvaluationStats
 if TYPE_CHECKING:
     import xarray as xr
 
+    from podpac_exec.tiling import TilePlan
+
 
 def evaluate(
     node: "Node | str | Mapping[str, Any]",
@@ -25,6 +27,7 @@ def evaluate(
     backend: str | None = None,
     *,
     stats: EvaluationStats | None = None,
+    compute: bool = True,
     **options: Any,
 ) -> "xr.DataArray":
     """Evaluate ``node`` at ``coordinates`` on a backend and return an ``xarray.DataArray``.
@@ -34,7 +37,8 @@ def evaluate(
     for this call (``max_tile_bytes=...``, ``tiling__max_tile_bytes=...`` or
     ``aws_lambda={...}``). Pass ``stats=EvaluationStats()`` to receive per-tile statistics.
     The result has the request's dims (minus reduced dims) and coordinates, and attrs ``crs``
-    and ``node_hash``.
+    and ``node_hash``. A request larger than one tile is split (``tiling.py``) and its tiles run
+    in parallel as dask tasks; ``compute=False`` returns the dask-backed result unevaluated.
     """
     node = as_node(node)
     coords = as_coordinates(coordinates)
@@ -45,12 +49,36 @@ def evaluate(
     check_request_limits(coords, effective)
     backend_obj = get_backend(effective["backend"], effective)
     stats = stats if stats is not None else EvaluationStats()
+    evaluation = EvaluationOptions(effective, stats)
+    plan = plan_request(node, coords, backend_obj, effective)
     t0 = time.perf_counter()
     try:
-        result = evaluate_one(node, coords, backend_obj, EvaluationOptions(effective, stats))
+        if len(plan) == 1 and compute:
+            return evaluate_one(node, coords, backend_obj, evaluation)
+        from podpac_exec.fanout import evaluate_plan
+
+        return evaluate_plan(node, coords, backend_obj, evaluation, plan, compute=compute)
     finally:
         stats.wall_seconds = time.perf_counter() - t0
-    return result
+
+
+def plan_request(node: Node, coords: Coordinates, backend: Backend, effective: EffectiveSettings) -> "TilePlan":
+    """Tiles for this request on this backend (one tile when it fits the backend's budget)."""
+    from podpac_exec.tiling import plan_tiles
+
+    limits = backend.limits()
+    requirements = node.graph_requirements()
+    return plan_tiles(
+        coords.shape,
+        coords.dims,
+        itemsize=8,
+        max_result_bytes=min(limits.max_result_bytes, effective["tiling.max_tile_bytes"]),
+        concurrency=max(limits.concurrency, effective["tiling.min_tiles"]),
+        reduce_dims=requirements.reduce_dims,
+        halo=requirements.halo,
+        max_eval_cells=min(limits.max_request_cells or effective["limits.max_tile_cells"], effective["limits.max_tile_cells"]),
+        overhead=limits.encoding_overhead,
+    )
 
 
 def evaluate_one(node: Node, coordinates: Coordinates, backend: Backend, options: EvaluationOptions) -> "xr.DataArray":

@@ -61,3 +61,11 @@ def podpac_exec_evaluate_node(
     if backend.name == "aws_lambda":
         return backend.evaluate(node, coordinates, options)
     return None
+
+
+@hookimpl
+def podpac_exec_add_commands(subparsers: Any) -> None:
+    """``podpac-exec aws ...`` (package, build, status, logs, delete) and ``emulator start``."""
+    from podpac_exec.backends.aws_lambda.commands import add_commands
+
+    add_commands(subparsers)

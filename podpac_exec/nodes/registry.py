@@ -65,7 +65,7 @@ def _cached_registry(manager_id: int) -> NodeRegistry:
 
     pm = get_plugin_manager()
     records = []
-    for impl in reversed(pm.hook.podpac_exec_register_nodes.get_hookimpls()):
+    for impl in pm.hook.podpac_exec_register_nodes.get_hookimpls():  # registration order
         for cls in impl.function() or []:
             records.append(NodeRecord(cls, impl.plugin_name))
     return NodeRegistry(records)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 DEFAULT_IDLE_TIMEOUT_S = 300.0
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
@@ -34,13 +34,15 @@ class Settings:
     state_dir: str = ""
     cache_dir: str = field(default_factory=lambda: str(default_cache_dir()))
 
-    RUNTIME_KEYS = ("idle_timeout_s", "account_concurrency")
+    RUNTIME_KEYS: ClassVar[tuple[str, ...]] = ("idle_timeout_s", "account_concurrency")
 
     def updated(self, changes: dict[str, Any]) -> Settings:
         """A copy with the run-time settable keys in ``changes`` applied (unknown keys: ``ValueError``)."""
         unknown = set(changes) - set(self.RUNTIME_KEYS)
         if unknown:
-            raise ValueError(f"unknown or read-only emulator settings: {sorted(unknown)}; settable: {self.RUNTIME_KEYS}")
+            raise ValueError(
+                f"unknown or read-only emulator settings: {sorted(unknown)}; settable: {self.RUNTIME_KEYS}"
+            )
         typed: dict[str, Any] = {}
         for f in fields(self):
             if f.name in changes and changes[f.name] is not None:

@@ -26,13 +26,26 @@ MAX_ENV_BYTES = 4096
 
 RESERVED_ENV_KEYS = frozenset(
     {
-        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
     }
-)  # fmt: skip
+)
 
 
 class CodeSource(Protocol):
@@ -62,7 +75,9 @@ def unzipped_size(data: bytes) -> int:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             size = sum(info.file_size for info in zf.infolist())
     except (zipfile.BadZipFile, ValueError) as e:
-        raise invalid_parameter("Could not unzip uploaded file. Please check your file, then try to upload again.") from e
+        raise invalid_parameter(
+            "Could not unzip uploaded file. Please check your file, then try to upload again."
+        ) from e
     with _sizes_lock:
         if len(_sizes) > 256:
             _sizes.clear()
@@ -73,7 +88,9 @@ def unzipped_size(data: bytes) -> int:
 def check_invoke_request(size: int, invocation_type: str) -> None:
     """413 when an Invoke payload exceeds the synchronous or asynchronous quota."""
     if invocation_type == "Event" and size > MAX_ASYNC_REQUEST:
-        raise too_large(f"{size} byte payload is too large for the Event invocation type (limit {MAX_ASYNC_REQUEST} bytes)")
+        raise too_large(
+            f"{size} byte payload is too large for the Event invocation type (limit {MAX_ASYNC_REQUEST} bytes)"
+        )
     if size > MAX_SYNC_REQUEST:
         raise too_large(f"Request must be smaller than {MAX_SYNC_REQUEST} bytes for the InvokeFunction operation")
 
@@ -88,7 +105,9 @@ def response_too_large(size: int) -> dict[str, str] | None:
     }
 
 
-def check_control_request(operation: str, body_size: int, doc: dict[str, Any], source: CodeSource, function_name: str | None) -> None:
+def check_control_request(
+    operation: str, body_size: int, doc: dict[str, Any], source: CodeSource, function_name: str | None
+) -> None:
     """Reject a CreateFunction / UpdateFunctionCode / UpdateFunctionConfiguration / PublishLayerVersion request
     that AWS would reject; return quietly otherwise (moto then handles it)."""
     if body_size > MAX_CODE_REQUEST and operation != "UpdateFunctionConfiguration":
@@ -114,15 +133,23 @@ def _check_config(doc: dict[str, Any]) -> None:
     timeout = doc.get("Timeout")
     if timeout is not None:
         if timeout > TIMEOUT_RANGE[1]:
-            raise validation_error(timeout, "timeout", f"Member must have value less than or equal to {TIMEOUT_RANGE[1]}")
+            raise validation_error(
+                timeout, "timeout", f"Member must have value less than or equal to {TIMEOUT_RANGE[1]}"
+            )
         if timeout < TIMEOUT_RANGE[0]:
-            raise validation_error(timeout, "timeout", f"Member must have value greater than or equal to {TIMEOUT_RANGE[0]}")
+            raise validation_error(
+                timeout, "timeout", f"Member must have value greater than or equal to {TIMEOUT_RANGE[0]}"
+            )
     memory = doc.get("MemorySize")
     if memory is not None:
         if memory > MEMORY_RANGE[1]:
-            raise validation_error(memory, "memorySize", f"Member must have value less than or equal to {MEMORY_RANGE[1]}")
+            raise validation_error(
+                memory, "memorySize", f"Member must have value less than or equal to {MEMORY_RANGE[1]}"
+            )
         if memory < MEMORY_RANGE[0]:
-            raise validation_error(memory, "memorySize", f"Member must have value greater than or equal to {MEMORY_RANGE[0]}")
+            raise validation_error(
+                memory, "memorySize", f"Member must have value greater than or equal to {MEMORY_RANGE[0]}"
+            )
     storage = (doc.get("EphemeralStorage") or {}).get("Size")
     if storage is not None and not EPHEMERAL_RANGE[0] <= storage <= EPHEMERAL_RANGE[1]:
         bound = "less than or equal to 10240" if storage > EPHEMERAL_RANGE[1] else "greater than or equal to 512"
@@ -153,7 +180,9 @@ def _code_bytes(code: dict[str, Any], source: CodeSource, operation: str) -> byt
         try:
             data = base64.b64decode(code["ZipFile"], validate=False)
         except (binascii.Error, ValueError) as e:
-            raise invalid_parameter("Could not unzip uploaded file. Please check your file, then try to upload again.") from e
+            raise invalid_parameter(
+                "Could not unzip uploaded file. Please check your file, then try to upload again."
+            ) from e
         if len(data) > MAX_ZIP_DIRECT:
             raise too_large(f"Request must be smaller than {MAX_CODE_REQUEST} bytes for the {operation} operation")
         return data
@@ -176,4 +205,3 @@ def _check_unzipped(code: bytes | None, layer_arns: list[str], source: CodeSourc
             f"Function code combined with layers exceeds the maximum allowed size of {MAX_UNZIPPED} bytes. "
             f"The actual size is {total} bytes."
         )
-

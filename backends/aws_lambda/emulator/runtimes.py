@@ -30,6 +30,12 @@ class Interpreter:
 
 
 _found: dict[str, Interpreter] = {}
+
+
+def _own_version() -> str:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
 _lock = threading.Lock()
 
 
@@ -44,8 +50,11 @@ def _probe(path: str) -> str | None:
     try:
         out = subprocess.run(
             [path, "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=10, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -54,10 +63,12 @@ def _probe(path: str) -> str | None:
 def _candidates(version: str) -> list[str]:
     names = [f"python{version}"]
     found: list[str] = []
-    if "%d.%d" % sys.version_info[:2] == version:
+    if _own_version() == version:
         found.append(sys.executable)
     pyenv_root = os.environ.get("PYENV_ROOT") or os.path.join(os.path.expanduser("~"), ".pyenv")
-    found += sorted(glob.glob(os.path.join(pyenv_root, "versions", f"{version}*", "bin", f"python{version}")), reverse=True)
+    found += sorted(
+        glob.glob(os.path.join(pyenv_root, "versions", f"{version}*", "bin", f"python{version}")), reverse=True
+    )
     for name in names:
         which = shutil.which(name)
         if which:
@@ -80,12 +91,14 @@ def find_interpreter(runtime: str) -> Interpreter:
                 interp = Interpreter(path, wanted, True, f"Runtime Version: python:{wanted} (emulated by {path})")
                 break
     if interp is None:
-        own = "%d.%d" % sys.version_info[:2]
+        own = _own_version()
         interp = Interpreter(
-            sys.executable, own, False,
+            sys.executable,
+            own,
+            False,
             f"Runtime Version: python:{own} (EMULATOR FALLBACK: no interpreter for {runtime} is installed; "
             f"running Python {own} at {sys.executable})",
-        )  # fmt: skip
+        )
         print(f"podpac-exec emulator: {interp.note}", file=sys.stderr, flush=True)
     with _lock:
         _found[runtime] = interp

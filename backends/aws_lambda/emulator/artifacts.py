@@ -1,0 +1,54 @@
+"""Function and layer zips unpacked once per CodeSha256 into the state directory."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+
+
+def _safe_member(name: str) -> bool:
+    """False for absolute paths or ``..`` parts (a zip must not write outside its directory)."""
+    p = PurePosixPath(name)
+    return not p.is_absolute() and ".." not in p.parts
+
+
+def unpack(data: bytes, sha_hex: str, root: Path) -> Path:
+    """``root/sha_hex`` holding the zip's files (with their unix modes); unpacked only the first time."""
+    target = root / sha_hex
+    if target.is_dir():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".unpack-", dir=root))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                if not _safe_member(info.filename):
+                    continue
+                zf.extract(info, tmp)
+                mode = (info.external_attr >> 16) & 0o777
+                if mode and not info.is_dir():
+                    os.chmod(tmp / info.filename, mode | stat.S_IRUSR)
+        os.rename(tmp, target)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not target.is_dir():  # not a lost race with another thread: a real failure
+            raise
+    return target
+
+
+def python_paths(opt_dirs: list[Path], version: str) -> list[str]:
+    """sys.path entries Lambda derives from layers (``/opt/python`` and its site-packages), later layers first."""
+    paths: list[str] = []
+    for opt in reversed(opt_dirs):
+        paths += [str(opt / "python" / "lib" / f"python{version}" / "site-packages"), str(opt / "python")]
+    return paths
+
+
+def native_paths(opt_dirs: list[Path]) -> tuple[list[str], list[str]]:
+    """``bin`` and ``lib`` directories of layers, for PATH and LD_LIBRARY_PATH."""
+    return [str(o / "bin") for o in reversed(opt_dirs)], [str(o / "lib") for o in reversed(opt_dirs)]

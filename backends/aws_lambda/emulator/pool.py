@@ -1,0 +1,142 @@
+"""Warm containers per function configuration, idle expiry, and Lambda's concurrency accounting."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from .containers import Container
+from .errors import throttled
+
+FunctionKey = tuple[str, str, str]  # account, region, function name
+
+
+class Pool:
+    """Idle containers keyed by configuration fingerprint, plus in-flight invocation counts."""
+
+    def __init__(self, idle_timeout_s: Callable[[], float], account_concurrency: Callable[[], int]) -> None:
+        self._idle_timeout_s = idle_timeout_s
+        self._account_concurrency = account_concurrency
+        self._lock = threading.Lock()
+        self._idle: dict[str, list[Container]] = defaultdict(list)
+        self._busy: set[Container] = set()
+        self._inflight: dict[FunctionKey, int] = defaultdict(int)
+        self._unreserved_inflight = 0
+        self._closing = threading.Event()
+        self._reaper = threading.Thread(target=self._reap_loop, name="emulator-reaper", daemon=True)
+        self._reaper.start()
+
+    def acquire_slot(self, key: FunctionKey, reserved: int | None, reserved_total: int) -> None:
+        """Count one invocation in flight, or raise the 429 Lambda answers at the concurrency cap."""
+        with self._lock:
+            if reserved is not None:
+                if self._inflight[key] >= reserved:
+                    raise throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
+            elif self._unreserved_inflight >= self._account_concurrency() - reserved_total:
+                raise throttled("ConcurrentInvocationLimitExceeded")
+            self._inflight[key] += 1
+            if reserved is None:
+                self._unreserved_inflight += 1
+
+    def release_slot(self, key: FunctionKey, reserved: int | None) -> None:
+        with self._lock:
+            self._inflight[key] -= 1
+            if reserved is None:
+                self._unreserved_inflight -= 1
+
+    def checkout(self, fingerprint: str) -> Container | None:
+        """The most recently used idle container of this configuration (containers past their idle time excluded)."""
+        expired: list[Container] = []
+        found: Container | None = None
+        now = time.monotonic()
+        with self._lock:
+            stack = self._idle.get(fingerprint, [])
+            while stack:
+                c = stack.pop()
+                if now - c.last_used >= self._idle_timeout_s() or not c.alive:
+                    expired.append(c)
+                    continue
+                found = c
+                self._busy.add(c)
+                break
+        for c in expired:
+            c.close()
+        return found
+
+    def adopt(self, container: Container) -> None:
+        """Track a container being started (so ``stop_all`` reaches it)."""
+        with self._lock:
+            self._busy.add(container)
+
+    def checkin(self, container: Container) -> None:
+        """Back to the idle set if it still runs; stopped otherwise. Only the first call counts."""
+        with self._lock:
+            if container not in self._busy:
+                return
+            self._busy.discard(container)
+            keep = container.alive and not self._closing.is_set()
+            if keep:
+                self._idle[container.fingerprint].append(container)
+        if not keep:
+            container.close()
+
+    def retire(self, key: FunctionKey, keep_fingerprint: str) -> None:
+        """Stop idle containers of a function whose code or configuration has since changed."""
+        stale: list[Container] = []
+        with self._lock:
+            for fp, stack in list(self._idle.items()):
+                if fp != keep_fingerprint and stack and stack[0].function_key == key:
+                    stale += stack
+                    del self._idle[fp]
+        for c in stale:
+            c.close()
+
+    def reap(self) -> int:
+        """Stop containers idle for longer than the idle timeout; returns how many."""
+        limit = self._idle_timeout_s()
+        now = time.monotonic()
+        expired: list[Container] = []
+        with self._lock:
+            for fp, stack in list(self._idle.items()):
+                keep = [c for c in stack if now - c.last_used < limit and c.alive]
+                expired += [c for c in stack if c not in keep]
+                self._idle[fp] = keep
+        for c in expired:
+            c.close()
+        return len(expired)
+
+    def _reap_loop(self) -> None:
+        while not self._closing.wait(min(1.0, max(0.05, self._idle_timeout_s() / 4))):
+            self.reap()
+
+    def stop_all(self, closing: bool = False) -> None:
+        """Stop every container; busy ones are killed and closed by the thread serving them."""
+        if closing:
+            self._closing.set()
+        with self._lock:
+            idle = [c for stack in self._idle.values() for c in stack]
+            busy = list(self._busy)
+            self._idle.clear()
+        for c in busy:
+            c.kill()
+        for c in idle:
+            c.close()
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """One record per container, for tests and the admin API."""
+        with self._lock:
+            rows = [(c, "idle") for stack in self._idle.values() for c in stack] + [(c, "busy") for c in self._busy]
+        return [
+            {
+                "id": c.id,
+                "pid": c.pid,
+                "state": state,
+                "function": c.function_key[2],
+                "invocations": c.invocations,
+                "interpreter": c.launch.interpreter.path,
+            }
+            for c, state in rows
+        ]

@@ -1,0 +1,67 @@
+"""Lambda REPORT lines -> per-invocation figures, and the cost estimate built from them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from typing import Any, Iterable, Mapping
+
+_FIELDS = {
+    "duration_ms": r"Duration: ([\d.]+) ms",
+    "billed_ms": r"Billed Duration: ([\d.]+) ms",
+    "memory_mb": r"Memory Size: (\d+) MB",
+    "max_memory_mb": r"Max Memory Used: (\d+) MB",
+    "init_ms": r"Init Duration: ([\d.]+) ms",
+}
+
+
+def parse_report(log_result: str | None) -> dict[str, Any]:
+    """Figures from the REPORT line of a ``LogType=Tail`` log (base64); {} when absent."""
+    if not log_result:
+        return {}
+    try:
+        text = base64.b64decode(log_result).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return {}
+    line = next((l for l in reversed(text.splitlines()) if l.startswith("REPORT")), "")
+    if not line:
+        return {}
+    report: dict[str, Any] = {}
+    for name, pattern in _FIELDS.items():
+        match = re.search(pattern, line)
+        if match:
+            report[name] = float(match.group(1))
+    # "Duration" also matches inside "Billed Duration"/"Init Duration": take the first plain one
+    plain = re.search(r"(?:^|\t|\s)Duration: ([\d.]+) ms", line)
+    if plain:
+        report["duration_ms"] = float(plain.group(1))
+    report["cold_start"] = "init_ms" in report
+    return report
+
+
+def cost_report(
+    invocations: Iterable[Mapping[str, Any]], *, price_per_gb_second: float, price_per_request: float
+) -> dict[str, Any]:
+    """Invocations, cold starts, billed GB-seconds and the estimated cost at the given prices."""
+    items = list(invocations)
+    gb_seconds = sum(inv.get("billed_ms", 0.0) / 1000.0 * inv.get("memory_mb", 0.0) / 1024.0 for inv in items)
+    durations = sorted(inv.get("duration_ms", 0.0) for inv in items)
+    cost = gb_seconds * price_per_gb_second + len(items) * price_per_request
+    return {
+        "invocations": len(items),
+        "cold_starts": sum(1 for inv in items if inv.get("cold_start")),
+        "billed_gb_seconds": round(gb_seconds, 6),
+        "duration_ms_median": durations[len(durations) // 2] if durations else 0.0,
+        "duration_ms_max": durations[-1] if durations else 0.0,
+        "max_memory_mb": max((inv.get("max_memory_mb", 0.0) for inv in items), default=0.0),
+        "estimated_cost_usd": round(cost, 8),
+        "price_per_gb_second": price_per_gb_second,
+        "price_per_request": price_per_request,
+    }
+
+
+def billed_ms(duration_ms: float) -> int:
+    """Lambda bills in 1 ms increments, rounding up."""
+    return int(math.ceil(duration_ms))

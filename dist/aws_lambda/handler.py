@@ -1,0 +1,104 @@
+"""AWS Lambda entry point for podpac-exec (Handler: ``handler.handler``).
+
+At cold start the dependencies zip named by ``PODPAC_LAMBDA_DEPS_BUCKET`` /
+``PODPAC_LAMBDA_DEPS_KEY`` is downloaded from S3, checked against ``PODPAC_LAMBDA_DEPS_SHA256``
+and unpacked into ``/tmp/podpac_exec_deps/<sha256>``; a marker file written last says the unpack
+is complete, so a warm container (or a later container that finds /tmp intact) reuses it without
+downloading again. Without those variables the dependencies are in the function zip or layers.
+
+This module imports only the standard library and boto3 (which the Lambda runtime provides):
+everything else comes from the dependencies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from typing import Any
+
+MARKER = ".podpac_exec_complete"
+MAX_ATTEMPTS = 5
+
+_state: dict[str, Any] = {"deps": None, "cold": True}
+
+
+class DependencyError(RuntimeError):
+    """The dependencies zip could not be fetched or failed its checksum."""
+
+
+def ensure_dependencies() -> str:
+    """Make the dependencies importable; returns "bundled", "reused" or "downloaded"."""
+    if _state["deps"] is not None:
+        return _state["deps"]
+    bucket = os.environ.get("PODPAC_LAMBDA_DEPS_BUCKET", "")
+    key = os.environ.get("PODPAC_LAMBDA_DEPS_KEY", "")
+    sha256 = os.environ.get("PODPAC_LAMBDA_DEPS_SHA256", "")
+    if not bucket:
+        _state["deps"] = "bundled"
+        return "bundled"
+    root = os.path.join(tempfile.gettempdir(), "podpac_exec_deps", sha256 or "unversioned")
+    if os.path.exists(os.path.join(root, MARKER)):
+        how = "reused"
+    else:
+        _download_and_unpack(bucket, key, sha256, root)
+        how = "downloaded"
+    sys.path.insert(0, root)
+    _state["deps"] = how
+    return how
+
+
+def _download_and_unpack(bucket: str, key: str, sha256: str, root: str) -> None:
+    import boto3
+
+    s3 = boto3.client("s3")
+    partial = f"{root}.partial-{os.getpid()}"
+    archive = f"{partial}.zip"
+    os.makedirs(os.path.dirname(root), exist_ok=True)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            s3.download_file(bucket, key, archive)
+            break
+        except Exception as exc:  # noqa: BLE001 - retried, then reported with its cause
+            if attempt == MAX_ATTEMPTS:
+                raise DependencyError(
+                    f"could not download dependencies s3://{bucket}/{key} after {attempt} attempts: {exc}"
+                ) from exc
+            time.sleep(random.uniform(0, min(4.0, 0.2 * 2**attempt)))  # full jitter
+    digest = _sha256(archive)
+    if sha256 and digest != sha256:
+        os.remove(archive)
+        raise DependencyError(f"dependencies s3://{bucket}/{key} have sha256 {digest}, expected {sha256}")
+    shutil.rmtree(partial, ignore_errors=True)
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(partial)
+    os.remove(archive)
+    with open(os.path.join(partial, MARKER), "w") as fh:
+        fh.write(digest)
+    try:
+        os.replace(partial, root)
+    except OSError:  # another process finished first: use its copy
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def handler(event: Any, context: Any) -> Any:
+    """Lambda handler: stage dependencies, then answer the event with podpac-exec."""
+    deps = ensure_dependencies()
+    from podpac_exec.backends.aws_lambda import remote
+
+    remote.RUNTIME_STATE.update(deps=deps if _state["cold"] else "warm", cold=_state["cold"])
+    _state["cold"] = False
+    return remote.handle_event(event, context)

@@ -1,0 +1,167 @@
+"""PODPAC's generic algorithm nodes: Arithmetic (a safe expression over named inputs) and Mask."""
+
+from __future__ import annotations
+
+import operator
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+import traitlets as tl
+
+from podpac_exec.errors import ExpressionError, PipelineError
+from podpac_exec.nodes._arrays import data_on, exact_shape, keep_dims
+from podpac_exec.nodes.base import Node
+from podpac_exec.nodes.traits import NodeTrait
+from podpac_exec.nodes.utility import _Algorithm
+
+if TYPE_CHECKING:
+    from podpac_exec.coordinates import Coordinates
+
+
+class Arithmetic(_Algorithm):
+    """``eqn`` evaluated pointwise over named input nodes, PODPAC style.
+
+    ``Arithmetic(A=SinCoords(), B=Arange(), eqn="A * B + {k}", params={"k": 1})``: every keyword
+    holding a node (other than the declared attrs) is an input named by its keyword; ``{name}``
+    in ``eqn`` is replaced by ``params[name]``. Inputs are broadcast together (reductions have
+    fewer dims); as in PODPAC the result takes the dtype of the first input.
+    """
+
+    podpac_name = "core.algorithm.generic.Arithmetic"
+    podpac_aliases = ("algorithm.Arithmetic",)
+
+    eqn = tl.Unicode("").tag(attr=True)
+    params = tl.Dict().tag(attr=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        names = self.attr_names()
+        named: dict[str, Node] = {}
+        for key in list(kwargs):
+            if key == "inputs":  # PODPAC's trait holding the named inputs: not a usable name
+                raise PipelineError("Arithmetic: 'inputs' is reserved and cannot name an input", field="inputs.inputs")
+            if key == "style" or key in names:
+                if isinstance(kwargs[key], Node):
+                    raise PipelineError(
+                        f"Arithmetic: {key!r} is a reserved attribute and cannot name an input", field=f"inputs.{key}"
+                    )
+                continue
+            value = kwargs.pop(key)
+            if not isinstance(value, Node):
+                raise PipelineError(
+                    f"Arithmetic: input {key!r} must be a node, got {type(value).__name__} "
+                    f"(attributes are: {', '.join(names)})",
+                    field=f"inputs.{key}",
+                )
+            named[key] = value
+        self._named_inputs = named
+        super().__init__(**kwargs)
+
+    def validate(self) -> None:
+        if not self.eqn:
+            raise PipelineError("Arithmetic eqn cannot be empty", field="attrs.eqn")
+        if not self._named_inputs:
+            raise PipelineError("Arithmetic needs at least one input node (e.g. A=...)", field="inputs")
+        self._compiled = self._compile()
+
+    def _compile(self) -> Any:
+        from podpac_exec.expressions import compile_expression
+
+        try:
+            compiled = compile_expression(self.eqn, list(self._named_inputs), params=dict(self.params))
+        except ExpressionError as exc:
+            field = exc.field or "eqn"
+            if field.split(".")[0] in ("eqn", "params"):
+                field = f"attrs.{field}"
+            raise ExpressionError(f"Arithmetic eqn {self.eqn!r}: {exc.message}", field=field) from None
+        unknown = [name for name in compiled.names_used if name not in self._named_inputs]
+        if unknown:
+            raise PipelineError(
+                f"Arithmetic eqn uses {unknown[0]!r}, which is neither an input ({', '.join(self._named_inputs)}) "
+                "nor a {param}",
+                field="attrs.eqn",
+            )
+        return compiled
+
+    @property
+    def inputs(self) -> dict[str, Node]:
+        return dict(self._named_inputs)
+
+    def _base_definition(self) -> OrderedDict[str, Any]:
+        d = super()._base_definition()
+        style = d.pop("style", None)
+        d["inputs"] = dict(self._named_inputs)
+        if style is not None:
+            d["style"] = style
+        return d
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_compiled", None)  # recompiled on first use after unpickling
+        return state
+
+    def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
+        dims: set[str] = set()
+        for node in self._named_inputs.values():
+            dims.update(node.output_coordinates(coordinates).dims)
+        return keep_dims(coordinates, dims)
+
+    def _eval(self, coordinates: "Coordinates") -> np.ndarray:
+        compiled = self.__dict__.get("_compiled")
+        if compiled is None:  # unpickled
+            compiled = self._compiled = self._compile()
+        out = self.output_coordinates(coordinates)
+        used = [name for name in self._named_inputs if name in compiled.names_used]
+        arrays = {name: data_on(self._named_inputs[name].eval(coordinates), out.dims) for name in used}
+        result = compiled(**arrays)
+        # PODPAC writes the result into a copy of the first (broadcast) input: its dtype wins.
+        first = next(iter(self._named_inputs))
+        dtype = arrays[first].dtype if first in arrays else np.float64
+        return exact_shape(result, out.shape, dtype)
+
+
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+class Mask(_Algorithm):
+    """``source`` with ``masked_val`` (NaN when None) where ``mask <bool_op> bool_val``.
+
+    A mask with fewer dims is broadcast over the source; as in PODPAC, a mask with dims the
+    source lacks masks nothing. ``in_place`` is accepted for compatibility: outputs are never
+    shared here, so it changes nothing.
+    """
+
+    podpac_name = "core.algorithm.generic.Mask"
+    podpac_aliases = ("algorithm.Mask",)
+
+    source = NodeTrait(allow_none=True).tag(attr=True)
+    mask = NodeTrait(allow_none=True).tag(attr=True)
+    masked_val = tl.Float(default_value=None, allow_none=True).tag(attr=True)
+    bool_val = tl.Float(1.0).tag(attr=True)
+    bool_op = tl.Enum(list(_OPS), default_value="==").tag(attr=True)
+    in_place = tl.Bool(False).tag(attr=True)
+
+    def validate(self) -> None:
+        for name in ("source", "mask"):
+            if getattr(self, name) is None:
+                raise PipelineError(f"Mask needs a {name} node", field=f"inputs.{name}")
+
+    def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
+        return self.source.output_coordinates(coordinates)
+
+    def _eval(self, coordinates: "Coordinates") -> np.ndarray:
+        source = self.source.eval(coordinates)
+        mask = self.mask.eval(coordinates)
+        out = np.array(source.data)  # a copy: the source's array may be shared
+        if any(d not in source.dims for d in mask.dims):
+            return out
+        hit = _OPS[self.bool_op](data_on(mask, source.dims), self.bool_val)
+        value = np.nan if self.masked_val is None else self.masked_val
+        np.copyto(out, value, where=hit, casting="unsafe")
+        return out

@@ -1,0 +1,165 @@
+"""PODPAC's reductions: Mean, Min, Max, Sum, StandardDeviation, Count over ``dims``.
+
+Semantics follow PODPAC 4.0.5 (xarray's NaN-skipping reductions): ``dims`` None reduces every
+requested dim; listed dims absent from the request's dims are ignored (a stacked ``lat_lon`` is
+not reduced by ``dims=["lat", "lon"]``); reducing over no dims still applies the statistic
+pointwise (StandardDeviation 0, Count 0 or 1). Sum of an all-NaN slice is 0, Mean/Min/Max/
+StandardDeviation (ddof 0) give NaN; Count counts finite values.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import traitlets as tl
+
+from podpac_exec.coordinates import VALID_DIMS
+from podpac_exec.errors import PipelineError
+from podpac_exec.nodes._arrays import align_axes, exact_shape
+from podpac_exec.nodes.base import Node, NodeRequirements
+from podpac_exec.nodes.traits import NodeTrait
+
+if TYPE_CHECKING:
+    from podpac_exec.coordinates import Coordinates
+
+
+Axes = tuple[int, ...]
+
+
+class Reduce(Node):
+    """Base of the reductions (PODPAC's ``Reduce``): ``source`` reduced over ``dims``."""
+
+    source = NodeTrait(allow_none=True).tag(attr=True)
+    dims = tl.List(tl.Enum(list(VALID_DIMS)), default_value=None, allow_none=True, minlen=1, maxlen=4).tag(
+        attr=True
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        if isinstance(kwargs.get("dims"), str):
+            kwargs["dims"] = [kwargs["dims"]]
+        source = kwargs.get("source")
+        if "style" not in kwargs and isinstance(source, Node):
+            kwargs["style"] = dict(source.style)  # PODPAC's UnaryAlgorithm passes the source's style on
+        super().__init__(**kwargs)
+
+    def validate(self) -> None:
+        if self.source is None:
+            raise PipelineError(f"{type(self).__name__} needs a source node", field="inputs.source")
+        if self.dims is not None and len(set(self.dims)) != len(self.dims):
+            raise PipelineError(f"{type(self).__name__}.dims lists a dim twice: {self.dims}", field="attrs.dims")
+
+    def reduced_dims(self, coordinates: "Coordinates") -> list[str]:
+        """The request dims this node reduces (PODPAC: listed dims that are request dims)."""
+        if not self.dims:
+            return list(coordinates.dims)
+        return [d for d in self.dims if d in coordinates.dims]
+
+    def requirements(self, coordinates: "Coordinates | None" = None) -> NodeRequirements:
+        """Reduced dims; exact for a request, else every dim (dims None) or the listed dims."""
+        if coordinates is not None:
+            return NodeRequirements(reduce_dims=frozenset(self.reduced_dims(coordinates)))
+        return NodeRequirements(reduce_dims=frozenset(self.dims or VALID_DIMS))
+
+    def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
+        return coordinates.drop(self.reduced_dims(coordinates))
+
+    def _eval(self, coordinates: "Coordinates") -> np.ndarray:
+        out = self.output_coordinates(coordinates)
+        reduced = self.reduced_dims(coordinates)
+        x = self.source.eval(coordinates)
+        axes = tuple(x.dims.index(d) for d in reduced if d in x.dims)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            result = self.reduce(np.asarray(x.data, dtype=np.float64), axes)
+        # a source with fewer dims: PODPAC writes the result into an array on the reduced request
+        result = align_axes(np.asarray(result), [d for d in x.dims if d not in reduced], out.dims)
+        return exact_shape(result, out.shape, np.float64)
+
+    def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        """The statistic of float64 ``a`` over ``axes`` (possibly none)."""
+        raise NotImplementedError
+
+
+class Mean(Reduce):
+    """NaN-skipping mean (NaN where a slice has no value)."""
+
+    podpac_name = "core.algorithm.stats.Mean"
+    podpac_aliases = ("algorithm.Mean",)
+
+    def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        valid = ~np.isnan(a)
+        return np.sum(np.where(valid, a, 0.0), axis=axes) / np.sum(valid, axis=axes, dtype=np.intp)
+
+
+class Min(Reduce):
+    """NaN-skipping minimum."""
+
+    podpac_name = "core.algorithm.stats.Min"
+    podpac_aliases = ("algorithm.Min",)
+
+    def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        return _nan_extreme(np.fmin, a, axes)
+
+
+class Max(Reduce):
+    """NaN-skipping maximum."""
+
+    podpac_name = "core.algorithm.stats.Max"
+    podpac_aliases = ("algorithm.Max",)
+
+    def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        return _nan_extreme(np.fmax, a, axes)
+
+
+class Sum(Reduce):
+    """NaN-skipping sum (0 for an all-NaN slice; xarray leaves values alone over no dims)."""
+
+    podpac_name = "core.algorithm.stats.Sum"
+    podpac_aliases = ("algorithm.Sum",)
+
+    def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        if not axes:
+            return a
+        return np.sum(np.where(np.isnan(a), 0.0, a), axis=axes)
+
+
+class StandardDeviation(Reduce):
+    """NaN-skipping population standard deviation (ddof 0), computed as numpy's nanstd does."""
+
+    podpac_name = "core.algorithm.stats.StandardDeviation"
+    podpac_aliases = ("algorithm.StandardDeviation",)
+
+    def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        nan = np.isnan(a)
+        arr = np.where(nan, 0.0, a)
+        count = np.sum(~nan, axis=axes, dtype=np.intp, keepdims=True)
+        arr -= np.sum(arr, axis=axes, keepdims=True) / count
+        arr[nan] = 0.0
+        arr *= arr
+        count = np.squeeze(count, axis=axes)
+        var = np.sum(arr, axis=axes) / count
+        return np.sqrt(np.where(count > 0, var, np.nan))
+
+
+class Count(Reduce):
+    """Number of finite values (NaN and +/-inf are not counted).
+
+    A reduction to a single value is int64, as PODPAC stores the integer count directly.
+    """
+
+    podpac_name = "core.algorithm.stats.Count"
+    podpac_aliases = ("algorithm.Count",)
+
+    def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        return np.sum(np.isfinite(a), axis=axes)
+
+    def _eval(self, coordinates: "Coordinates") -> np.ndarray:
+        out = super()._eval(coordinates)
+        return out.astype(np.int64) if out.shape == () else out
+
+
+def _nan_extreme(ufunc: np.ufunc, a: np.ndarray, axes: Axes) -> np.ndarray:
+    """numpy's nanmin/nanmax (``fmin``/``fmax`` reductions) without the all-NaN warning."""
+    if a.size == 0:
+        return np.full(np.delete(a.shape, axes), np.nan)
+    return ufunc.reduce(a, axis=axes)

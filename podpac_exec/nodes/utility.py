@@ -1,0 +1,102 @@
+"""PODPAC's utility (test-pattern) nodes: SinCoords, Arange, CoordData."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+
+import numpy as np
+import traitlets as tl
+
+from podpac_exec.coordinates import VALID_DIMS
+from podpac_exec.errors import CoordinatesError, PipelineError
+from podpac_exec.nodes.base import Node
+
+if TYPE_CHECKING:
+    from podpac_exec.coordinates import Coordinates, Coordinates1d
+
+
+class _Algorithm(Node):
+    """PODPAC's ``Algorithm`` bookkeeping attr (it only realigns xarray coords; a no-op here)."""
+
+    xarray_floating_point_correction = tl.Bool(False).tag(attr=True)
+
+
+class SinCoords(_Algorithm):
+    """Product over every coordinate ``c`` of ``sin(pi * c / 90)``.
+
+    Times enter as PODPAC 4.0.5 (with xarray >= 2025) feeds them: seconds since 1970 of the time
+    floored to the hour, which makes the time factor float residue (~1e-9). PODPAC raises on
+    stacked requests; here each member of a stacked dim contributes its factor pointwise.
+    """
+
+    podpac_name = "core.algorithm.utility.SinCoords"
+    podpac_aliases = ("algorithm.SinCoords",)
+    default_style: ClassVar[Mapping[str, Any]] = {"colormap": "jet", "clim": [-1.0, 1.0]}
+
+    def _eval(self, coordinates: "Coordinates") -> np.ndarray:
+        out: np.ndarray | None = None
+        for member in coordinates.values():
+            factor = None
+            for c in _members(member):
+                f = np.sin(np.pi * _sin_input(c) / 90.0)
+                factor = f if factor is None else factor * f
+            if out is None:
+                out = factor
+            else:
+                out = np.multiply.outer(out, factor)
+        return np.ones(()) if out is None else out
+
+
+class Arange(_Algorithm):
+    """Each cell numbered in row-major order: ``arange(size).reshape(shape)`` as float64."""
+
+    podpac_name = "core.algorithm.utility.Arange"
+    podpac_aliases = ("algorithm.Arange",)
+
+    def _eval(self, coordinates: "Coordinates") -> np.ndarray:
+        return np.arange(coordinates.size, dtype=np.float64).reshape(coordinates.shape)
+
+
+class CoordData(_Algorithm):
+    """The values of coordinate ``coord_name`` as data (datetimes as counts of their own unit).
+
+    PODPAC returns only the ``coord_name`` dim; here the values are broadcast over the whole
+    request (every output lies on the request's coordinates), so elementwise results are equal.
+    """
+
+    podpac_name = "core.algorithm.utility.CoordData"
+    podpac_aliases = ("algorithm.CoordData",)
+
+    coord_name = tl.Enum(list(VALID_DIMS), default_value=None, allow_none=True).tag(attr=True)
+
+    def validate(self) -> None:
+        if self.coord_name is None:
+            raise PipelineError(
+                f"CoordData needs coord_name, one of {', '.join(VALID_DIMS)}", field="attrs.coord_name"
+            )
+
+    def _eval(self, coordinates: "Coordinates") -> np.ndarray:
+        if self.coord_name not in coordinates.udims:
+            raise CoordinatesError(
+                f"CoordData: coord_name {self.coord_name!r} is not among the requested dims {coordinates.udims}",
+                field="coordinates",
+            )
+        axis = next(i for i, m in enumerate(coordinates.values()) if self.coord_name in m.udims)
+        values = coordinates[self.coord_name].coordinates.astype(np.float64)
+        shape = [1] * coordinates.ndim
+        shape[axis] = values.size
+        return np.broadcast_to(values.reshape(shape), coordinates.shape).copy()
+
+
+def _members(member: Any) -> list["Coordinates1d"]:
+    """The 1-D coordinates of one request dim (the parts of a stacked dim)."""
+    return list(member) if len(member.udims) > 1 else [member]
+
+
+def _sin_input(c: "Coordinates1d") -> np.ndarray:
+    values = c.coordinates
+    if values.dtype.kind == "M":
+        # PODPAC: xarray keeps >= second resolution, so astype('datetime64[h]') floors to the
+        # hour but the float is still in seconds.
+        return values.astype("datetime64[h]").astype("datetime64[s]").astype(np.int64).astype(np.float64)
+    return values

@@ -1,0 +1,175 @@
+"""The tile planner: shapes in, tiles out (pure; no coordinates, nodes or backends here).
+
+Tiles form a regular grid over the output (every block the same size but the last along each
+dim), which the executor turns into a dask array of one chunk per tile. Dims a node reduces over
+are never split; each tile is evaluated with the node's halo (clipped to the request) and cropped,
+so the tiled result equals the untiled one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Iterator, Mapping, Sequence
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One piece of a request.
+
+    ``out_index``: the tile's region of the output (output dims). ``eval_index``: the region of
+    the request to evaluate (request dims, reduced dims whole, halo included). ``crop``: the part of
+    the evaluated result (output dims) that lands in ``out_index``.
+    """
+
+    id: int
+    block: tuple[int, ...]
+    out_index: tuple[slice, ...]
+    eval_index: tuple[slice, ...]
+    crop: tuple[slice, ...]
+
+    @property
+    def out_shape(self) -> tuple[int, ...]:
+        return tuple(s.stop - s.start for s in self.out_index)
+
+    @property
+    def eval_shape(self) -> tuple[int, ...]:
+        return tuple(s.stop - s.start for s in self.eval_index)
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """The tiles of a request and the regular output grid they form."""
+
+    out_dims: tuple[str, ...]
+    out_shape: tuple[int, ...]
+    chunks: tuple[tuple[int, ...], ...]
+    tiles: tuple[Tile, ...]
+    cells_budget: int
+
+    def __len__(self) -> int:
+        return len(self.tiles)
+
+    def __iter__(self) -> Iterator[Tile]:
+        return iter(self.tiles)
+
+    @property
+    def grid(self) -> tuple[int, ...]:
+        return tuple(len(c) for c in self.chunks)
+
+
+def plan_tiles(
+    shape: Sequence[int],
+    dims: Sequence[str],
+    *,
+    itemsize: int = 8,
+    max_result_bytes: int,
+    concurrency: int = 1,
+    reduce_dims: frozenset[str] | set[str] = frozenset(),
+    halo: Mapping[str, int] | None = None,
+    chunks: Mapping[str, int] | None = None,
+    max_eval_cells: int | None = None,
+    overhead: float = 1.0,
+) -> TilePlan:
+    """Plan tiles for a request of ``shape`` over ``dims``.
+
+    ``dims`` may be stacked (``"lat_lon"``); a stacked dim is reduced when any of its parts is.
+    ``max_result_bytes`` caps one tile's encoded result (``overhead`` multiplies the raw bytes,
+    e.g. 4/3 for base64). When the request exceeds one tile, at least ``concurrency`` tiles are
+    planned where the output allows it. ``chunks`` (output dim -> chunk length) aligns tile edges
+    to a zarr store's chunks. ``max_eval_cells`` caps the cells one tile evaluates (halo and
+    reduced dims included), a memory bound for the worker.
+    """
+    shape = tuple(int(n) for n in shape)
+    dims = tuple(dims)
+    if len(shape) != len(dims):
+        raise ValueError(f"shape {shape} and dims {dims} differ in length")
+    halo = dict(halo or {})
+    reduced = tuple(_is_reduced(d, reduce_dims) for d in dims)
+    out_axes = [i for i, r in enumerate(reduced) if not r]
+    out_dims = tuple(dims[i] for i in out_axes)
+    out_shape = tuple(shape[i] for i in out_axes)
+    reduced_cells = math.prod(shape[i] for i, r in enumerate(reduced) if r)
+
+    cells_budget = max(1, int(max_result_bytes / (itemsize * overhead)))
+    if max_eval_cells is not None:
+        cells_budget = max(1, min(cells_budget, max_eval_cells // max(1, reduced_cells)))
+    align = [max(1, int((chunks or {}).get(d, 1))) for d in out_dims]
+    blocks = _block_sizes(out_shape, cells_budget, align)
+    if math.prod(out_shape) > cells_budget and concurrency > 1:
+        blocks = _split_for_concurrency(out_shape, blocks, align, concurrency)
+
+    chunk_sizes = tuple(_chunk_lengths(n, b) for n, b in zip(out_shape, blocks))
+    tiles = []
+    for tile_id, block in enumerate(itertools.product(*(range(len(c)) for c in chunk_sizes))):
+        out_index = tuple(
+            slice(b * size, min((b + 1) * size, n)) for b, size, n in zip(block, blocks, out_shape)
+        )
+        eval_index, crop = [], []
+        axis_out = iter(out_index)
+        for i, dim in enumerate(dims):
+            if reduced[i]:
+                eval_index.append(slice(0, shape[i]))
+                continue
+            region = next(axis_out)
+            pad = _halo_for(dim, halo)
+            start, stop = max(0, region.start - pad), min(shape[i], region.stop + pad)
+            eval_index.append(slice(start, stop))
+            crop.append(slice(region.start - start, region.start - start + region.stop - region.start))
+        tiles.append(Tile(tile_id, block, out_index, tuple(eval_index), tuple(crop)))
+    return TilePlan(out_dims, out_shape, chunk_sizes, tuple(tiles), cells_budget)
+
+
+def lower_bound_tiles(out_shape: Sequence[int], itemsize: int, max_result_bytes: int, overhead: float = 1.0) -> int:
+    """ceil(result bytes / tile budget): no plan can use fewer tiles."""
+    return max(1, math.ceil(math.prod(out_shape) * itemsize * overhead / max_result_bytes))
+
+
+def _is_reduced(dim: str, reduce_dims: frozenset[str] | set[str]) -> bool:
+    return dim in reduce_dims or any(part in reduce_dims for part in dim.split("_"))
+
+
+def _halo_for(dim: str, halo: Mapping[str, int]) -> int:
+    return max([int(halo.get(dim, 0))] + [int(halo.get(part, 0)) for part in dim.split("_")])
+
+
+def _block_sizes(shape: tuple[int, ...], cells_budget: int, align: list[int]) -> list[int]:
+    """Largest blocks that fit the budget, splitting outer dims first (contiguous C-order tiles)."""
+    blocks = list(shape)
+    for axis in range(len(shape)):
+        inner = math.prod(blocks[axis + 1 :])
+        if blocks[axis] * inner <= cells_budget:
+            break
+        if inner <= cells_budget:
+            blocks[axis] = _align_down(max(1, cells_budget // inner), align[axis], shape[axis])
+            break
+        blocks[axis] = _align_down(1, align[axis], shape[axis])
+    return blocks
+
+
+def _split_for_concurrency(shape: tuple[int, ...], blocks: list[int], align: list[int], concurrency: int) -> list[int]:
+    """Shrink blocks along the outermost splittable dims until there are ``concurrency`` tiles."""
+    blocks = list(blocks)
+    for axis in range(len(shape)):
+        count = math.prod(math.ceil(n / b) for n, b in zip(shape, blocks))
+        if count >= concurrency:
+            break
+        others = count // math.ceil(shape[axis] / blocks[axis])
+        wanted = math.ceil(concurrency / max(1, others))
+        size = _align_down(max(1, math.ceil(shape[axis] / wanted)), align[axis], shape[axis])
+        blocks[axis] = min(blocks[axis], size)
+    return blocks
+
+
+def _align_down(size: int, align: int, length: int) -> int:
+    if align <= 1:
+        return max(1, min(size, length))
+    return max(align, (size // align) * align) if length > align else length
+
+
+def _chunk_lengths(n: int, block: int) -> tuple[int, ...]:
+    if n == 0:
+        return (0,)
+    full, rest = divmod(n, block)
+    return (block,) * full + ((rest,) if rest else ())

@@ -1,0 +1,108 @@
+"""The function side in-process: direct, API Gateway and malformed events, limits, allowlist.
+
+The S3-trigger path and the handler's dependency staging run for real on the emulator in
+test_lambda_e2e.py; here the function code is called directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+import podpac_exec as pe
+from podpac_exec.backends.aws_lambda import remote
+from podpac_exec.backends.aws_lambda.protocol import (
+    ProtocolError,
+    build_request,
+    OutputSpec,
+    parse_response,
+)
+
+NODE = pe.nodes.Arithmetic(A=pe.nodes.SinCoords(), B=pe.nodes.Arange(), eqn="A + B")
+COORDS = pe.Coordinates([pe.clinspace(-10, 10, 5, "lat"), pe.clinspace(0, 30, 7, "lon")])
+
+
+def request(**output):
+    return build_request(NODE.definition, COORDS.full_definition, OutputSpec(**output), {"limits.max_cells": 10**6})
+
+
+def test_direct_invoke_matches_local():
+    response = remote.handle_event(json.loads(json.dumps(request())))
+    parsed = parse_response(response)
+    np.testing.assert_array_equal(parsed.values, pe.evaluate(NODE, COORDS).values)
+    assert parsed.dims == ["lat", "lon"]
+
+
+def test_request_settings_only_tighten_function_limits(monkeypatch):
+    monkeypatch.setenv("PODPAC_EXEC_LIMITS__MAX_CELLS", "20")
+    req = request()
+    req["settings"]["limits.max_cells"] = 10**9
+    with pytest.raises(pe.LimitExceededError, match="max_cells=20"):
+        remote.handle_event(req)
+
+
+def test_secret_or_unknown_settings_are_refused():
+    req = request()
+    req["settings"] = {"aws_lambda.function_name": "x"}
+    with pytest.raises(ProtocolError) as err:
+        remote.handle_event(req)
+    assert err.value.field == "settings.aws_lambda.function_name"
+
+
+def test_allowlist(monkeypatch):
+    monkeypatch.setenv(remote.ENV_ALLOWED_HASHES, "deadbeef")
+    with pytest.raises(remote.PipelineNotAllowedError):
+        remote.handle_event(request())
+    monkeypatch.setenv(remote.ENV_ALLOWED_HASHES, f"deadbeef,{NODE.hash}")
+    assert "result" in remote.handle_event(request())
+
+
+@pytest.mark.parametrize(
+    "event, field",
+    [
+        (None, "request"),
+        ([], "request"),
+        ({"version": 2}, "version"),
+        ({"version": 1, "pipeline": 3, "coordinates": {}}, "pipeline"),
+        ({"version": 1, "pipeline": {}, "coordinates": 3}, "coordinates"),
+        ({"version": 1, "pipeline": "{", "coordinates": {}}, "pipeline"),
+        ({"version": 1, "pipeline": {"a": {"node": "algorithm.Arange"}}, "coordinates": {}, "extra": 1}, "extra"),
+        ({"version": 1, "pipeline": {"a": {"node": "algorithm.Arange"}}, "coordinates": {}, "output": {"compression": "gzip"}}, "output.compression"),
+    ],
+)
+def test_malformed_direct_events_raise_named_errors(event, field):
+    with pytest.raises(pe.PodpacExecError) as err:
+        remote.handle_event(event)
+    assert err.value.field == field
+
+
+def test_api_gateway_proxy_event():
+    event = {
+        "httpMethod": "POST",
+        "requestContext": {"requestId": "r1"},
+        "isBase64Encoded": True,
+        "body": base64.b64encode(json.dumps(request()).encode()).decode(),
+    }
+    response = remote.handle_event(event)
+    assert response["statusCode"] == 200
+    parsed = parse_response(json.loads(response["body"]))
+    np.testing.assert_array_equal(parsed.values, pe.evaluate(NODE, COORDS).values)
+
+    bad = {"routeKey": "POST /", "requestContext": {}, "body": '{"pipeline": 1}'}
+    response = remote.handle_event(bad)
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["field"] == "pipeline"
+
+
+def test_large_results_need_a_bucket(monkeypatch):
+    monkeypatch.delenv(remote.ENV_RESULTS_BUCKET, raising=False)
+    with pytest.raises(pe.PodpacExecError, match="no results bucket"):
+        remote.handle_event(request(s3_threshold_bytes=10))
+
+
+def test_output_key_for_s3_trigger():
+    assert remote.output_key_for("jobs/input/a/b.json") == "jobs/output/a/b"
+    assert remote.output_key_for("x.json") == "output/x"

@@ -1,0 +1,85 @@
+"""evaluate(): inputs in every form, backend resolution, limits, output shape and attrs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import podpac_exec as pe
+
+
+@pytest.fixture
+def grid():
+    return pe.Coordinates([pe.clinspace(-45, 45, 7, "lat"), pe.clinspace(-90, 90, 11, "lon")])
+
+
+def test_result_lies_on_request(grid):
+    node = pe.nodes.Arithmetic(A=pe.nodes.SinCoords(), B=pe.nodes.Arange(), eqn="A * 2 + B")
+    out = pe.evaluate(node, grid)
+    assert out.dims == ("lat", "lon") and out.shape == (7, 11)
+    np.testing.assert_array_equal(out["lat"].values, grid["lat"].coordinates)
+    np.testing.assert_array_equal(out["lon"].values, grid["lon"].coordinates)
+    assert out.attrs["crs"] == grid.crs and out.attrs["node_hash"] == node.hash
+    direct = node.eval(grid)
+    np.testing.assert_array_equal(out.values, direct.values)
+
+
+def test_dims_follow_request_order(grid):
+    flipped = grid.transpose("lon", "lat")
+    out = pe.evaluate(pe.nodes.SinCoords(), flipped)
+    assert out.dims == ("lon", "lat")
+    np.testing.assert_array_equal(out.values, pe.evaluate(pe.nodes.SinCoords(), grid).values.T)
+
+
+def test_json_inputs(grid):
+    node = pe.nodes.Arithmetic(A=pe.nodes.SinCoords(), eqn="A + 1")
+    out = pe.evaluate(node.json, grid.json)
+    np.testing.assert_array_equal(out.values, pe.evaluate(node, grid).values)
+
+
+def test_stacked_request_gives_one_dim_with_both_coordinates():
+    lat, lon = np.array([0.0, 10.0, 20.0]), np.array([5.0, 15.0, 25.0])
+    coords = pe.Coordinates([[lat, lon]], dims=["lat_lon"])
+    out = pe.evaluate(pe.nodes.CoordData(coord_name="lon"), coords)
+    assert out.dims == ("lat_lon",)
+    np.testing.assert_array_equal(out["lat"].values, lat)
+    np.testing.assert_array_equal(out.values, lon)
+
+
+def test_reduction_drops_dims():
+    coords = pe.Coordinates(
+        [pe.clinspace(0, 1, 3, "lat"), pe.clinspace(0, 1, 4, "lon"), ["2020-01-01", "2020-01-02"]],
+        dims=["lat", "lon", "time"],
+    )
+    out = pe.evaluate(pe.nodes.Mean(source=pe.nodes.Arange(), dims=["time"]), coords)
+    assert out.dims == ("lat", "lon")
+
+
+def test_backend_resolution_order(grid):
+    with pe.settings.override(backend="nope"):
+        with pytest.raises(pe.UnknownBackendError):
+            pe.evaluate(pe.nodes.Arange(), grid)
+        assert pe.evaluate(pe.nodes.Arange(), grid, backend="local").shape == (7, 11)
+
+
+def test_cell_limit_names_the_request(grid):
+    with pytest.raises(pe.LimitExceededError) as err:
+        pe.evaluate(pe.nodes.Arange(), grid, max_cells=10)
+    assert err.value.field == "coordinates" and "77 cells" in str(err.value)
+
+
+def test_bad_inputs_are_package_errors(grid):
+    with pytest.raises(pe.PipelineError):
+        pe.evaluate("{not json", grid)
+    with pytest.raises(pe.CoordinatesError):
+        pe.evaluate(pe.nodes.Arange(), '{"coords": [{"start": 0, "stop": 1, "size": 0, "name": "lat"}]}')
+    with pytest.raises(pe.PodpacExecError, match="expected a Node"):
+        pe.evaluate(42, grid)
+
+
+def test_stats_are_collected(grid):
+    stats = pe.EvaluationStats()
+    pe.evaluate(pe.nodes.SinCoords(), grid, stats=stats)
+    summary = stats.summary()
+    assert summary["tiles"] == 1 and summary["cells"] == 77 and summary["failures"] == 0
+    assert stats.records[0].backend == "local" and stats.records[0].seconds > 0

@@ -1,0 +1,99 @@
+"""Settings layers, type conversion, overrides and errors."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from podpac_exec.errors import SettingsError
+from podpac_exec.settings import settings
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_defaults():
+    snap = settings.snapshot()
+    assert snap["backend"] == "local"
+    assert snap.origin("backend").layer == "default"
+    assert snap["aws_lambda.runtime"] == "python3.12"  # a backend's section is registered by its plugin
+
+
+def test_layers_in_order(monkeypatch):
+    write(settings.user_file, 'backend = "user"\n[tiling]\nmax_tile_bytes = 100\n[limits]\nmax_nodes = 7\n')
+    write(settings.project_file, 'backend = "project"\n[tiling]\nmax_tile_bytes = 200\n')
+    snap = settings.snapshot()
+    assert (snap["backend"], snap.origin("backend").layer) == ("project", "project file")
+    assert snap["tiling.max_tile_bytes"] == 200
+    assert (snap["limits.max_nodes"], snap.origin("limits.max_nodes").layer) == (7, "user file")
+
+    monkeypatch.setenv("PODPAC_EXEC_BACKEND", "env")
+    monkeypatch.setenv("PODPAC_EXEC_TILING__MAX_TILE_BYTES", "300")
+    monkeypatch.setenv("PODPAC_EXEC_AWS_LAMBDA__FUNCTION_NAME", "fn-from-env")
+    snap = settings.snapshot()
+    assert snap["backend"] == "env" and snap["tiling.max_tile_bytes"] == 300
+    assert snap["aws_lambda.function_name"] == "fn-from-env"
+
+    with settings.override(backend="override", tiling={"max_tile_bytes": 400}):
+        snap = settings.snapshot()
+        assert snap["backend"] == "override" and snap["tiling.max_tile_bytes"] == 400
+        snap = settings.snapshot({"tiling__max_tile_bytes": 500})
+        assert (snap["tiling.max_tile_bytes"], snap.origin("tiling.max_tile_bytes").layer) == (500, "argument")
+    assert settings.get("backend") == "env"
+
+
+def test_overrides_nest_and_are_per_thread():
+    seen = {}
+    with settings.override(backend="outer"):
+        with settings.override(backend="inner"):
+            assert settings.get("backend") == "inner"
+            t = threading.Thread(target=lambda: seen.setdefault("other", settings.get("backend")))
+            t.start()
+            t.join()
+        assert settings.get("backend") == "outer"
+    assert seen["other"] == "local"
+
+
+@pytest.mark.parametrize(
+    "env, value, expected",
+    [
+        ("PODPAC_EXEC_LIMITS__MAX_NODES", "12", 12),
+        ("PODPAC_EXEC_RETRY__BASE_DELAY_S", "0.5", 0.5),
+        ("PODPAC_EXEC_AWS_LAMBDA__ALLOWED_PIPELINE_HASHES", "a, b", ["a", "b"]),
+    ],
+)
+def test_environment_values_are_converted(monkeypatch, env, value, expected):
+    monkeypatch.setenv(env, value)
+    key = env[len("PODPAC_EXEC_") :].lower().replace("__", ".")
+    assert settings.get(key) == expected
+
+
+def test_bad_values_name_the_setting(monkeypatch):
+    monkeypatch.setenv("PODPAC_EXEC_LIMITS__MAX_NODES", "many")
+    with pytest.raises(SettingsError) as err:
+        settings.snapshot()
+    assert err.value.field == "limits.max_nodes" and "int" in str(err.value)
+
+
+def test_unknown_keys_are_rejected(monkeypatch):
+    with pytest.raises(SettingsError, match="tiling.max_tile_byte"):
+        with settings.override(tiling__max_tile_byte=1):
+            pass
+    monkeypatch.setenv("PODPAC_EXEC_NOPE", "1")
+    with pytest.raises(SettingsError, match="'nope'"):
+        settings.snapshot()
+
+
+def test_invalid_toml_names_the_file():
+    write(settings.project_file, "backend = \n")
+    with pytest.raises(SettingsError, match="podpac_exec.toml"):
+        settings.snapshot()
+
+
+def test_secret_like_keys_are_masked_in_public_view():
+    snap = settings.snapshot()
+    assert all(not rec.is_secret for rec in snap.records() if rec.key in snap.public())
+    assert "aws_lambda.function_name" in snap.public()
