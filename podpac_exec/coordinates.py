@@ -899,6 +899,30 @@ class UniformCoordinates1d(Coordinates1d):
             return self._take(np.arange(r.start, r.stop, r.step, dtype=np.int64))
         return child
 
+    def extend(self, before: int, after: int) -> Coordinates1d:
+        """This grid with ``before`` more points at the start and ``after`` at the end.
+
+        The values come from the same origin as this grid's, so points it shares with this grid,
+        or with any slice of the same parent extended likewise, are bit-identical (tiled focal
+        operations rely on that).
+        """
+        if before < 0 or after < 0:
+            raise _err("extend takes non-negative counts", "extend")
+        if before == after == 0:
+            return self
+        base, step, offset, stride = self._grid()
+        origin = (base, step, offset - before * stride, stride)
+        size = self._size + before + after
+        probe = UniformCoordinates1d._from_origin(self, origin)
+        first, last = probe._value_at(0), probe._value_at(size - 1)
+        try:
+            template = UniformCoordinates1d(first, last, size=size, name=self._name)
+        except CoordinatesError:
+            template = None
+        if template is None or template._size != size or self._calendar:
+            return ArrayCoordinates1d._new(_readonly(probe._values_at(np.arange(size, dtype=np.int64))), self._name)
+        return UniformCoordinates1d._from_origin(template, origin)
+
     def _same_grid(self, other: UniformCoordinates1d) -> bool:
         if self._is_time:
             if self._start != other._start:

@@ -71,6 +71,8 @@ def plan_request(node: Node, coords: Coordinates, backend: Backend, effective: E
     return plan_tiles(
         coords.shape,
         coords.dims,
+        out_dims=node.output_coordinates(coords).dims,
+        whole_request=requirements.whole_request,
         itemsize=8,
         max_result_bytes=min(limits.max_result_bytes, effective["tiling.max_tile_bytes"]),
         concurrency=max(limits.concurrency, effective["tiling.min_tiles"]),

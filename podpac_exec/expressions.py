@@ -455,6 +455,8 @@ class _Builder:
             return args[1] if args[0].value else args[2]
         if all(isinstance(a, _Const) for a in args):
             return _fold(op, token, where, [a.value for a in args])  # type: ignore[union-attr]
+        if op == "pow" and isinstance(args[1], _Const) and not math.isfinite(args[1].value):
+            raise self.error(f"operator '**' ({where}): the exponent must be finite")
         return _Op(op, args, token, where)
 
 
@@ -482,11 +484,12 @@ def _check_fold_size(op: str, token: str, where: str, values: list[Scalar]) -> N
     if op not in ("pow", "lshift") or not all(isinstance(v, int) for v in values):
         return
     base, exponent = (int(v) for v in values)
-    if exponent < 0 or base in (-1, 0, 1):
+    if exponent < 0 or base == 0 or (op == "pow" and base in (-1, 1)):
         return
-    bits = exponent if op == "lshift" else exponent * (abs(base).bit_length() - 1)
     if op == "lshift":
-        bits += abs(base).bit_length()
+        bits = exponent + abs(base).bit_length()
+    else:
+        bits = exponent * (abs(base).bit_length() - 1)
     if bits > 63:
         raise ExpressionError(
             f"{token!r} ({where}) on constants {base} and {exponent} overflows int64; the result is too large",

@@ -71,6 +71,8 @@ def plan_tiles(
     chunks: Mapping[str, int] | None = None,
     max_eval_cells: int | None = None,
     overhead: float = 1.0,
+    out_dims: Sequence[str] | None = None,
+    whole_request: bool = False,
 ) -> TilePlan:
     """Plan tiles for a request of ``shape`` over ``dims``.
 
@@ -79,26 +81,32 @@ def plan_tiles(
     e.g. 4/3 for base64). When the request exceeds one tile, at least ``concurrency`` tiles are
     planned where the output allows it. ``chunks`` (output dim -> chunk length) aligns tile edges
     to a zarr store's chunks. ``max_eval_cells`` caps the cells one tile evaluates (halo and
-    reduced dims included), a memory bound for the worker.
+    reduced dims included), a memory bound for the worker. ``out_dims`` are the dims of the
+    node's output (default: ``dims`` without the reduced ones); ``reduce_dims`` are never split,
+    even where a node above a reduction broadcasts them back. ``whole_request`` gives one tile.
     """
     shape = tuple(int(n) for n in shape)
     dims = tuple(dims)
     if len(shape) != len(dims):
         raise ValueError(f"shape {shape} and dims {dims} differ in length")
     halo = dict(halo or {})
-    reduced = tuple(_is_reduced(d, reduce_dims) for d in dims)
-    out_axes = [i for i, r in enumerate(reduced) if not r]
-    out_dims = tuple(dims[i] for i in out_axes)
-    out_shape = tuple(shape[i] for i in out_axes)
-    reduced_cells = math.prod(shape[i] for i, r in enumerate(reduced) if r)
+    no_split = {d for d in dims if _is_reduced(d, reduce_dims)}
+    out_dims = tuple(d for d in dims if d not in no_split) if out_dims is None else tuple(out_dims)
+    unknown = [d for d in out_dims if d not in dims]
+    if unknown:
+        raise ValueError(f"output dims {unknown} are not request dims {dims}")
+    in_output = tuple(d in out_dims for d in dims)
+    out_shape = tuple(shape[dims.index(d)] for d in out_dims)
+    hidden_cells = math.prod(n for n, kept in zip(shape, in_output) if not kept)
 
     cells_budget = max(1, int(max_result_bytes / (itemsize * overhead)))
     if max_eval_cells is not None:
-        cells_budget = max(1, min(cells_budget, max_eval_cells // max(1, reduced_cells)))
+        cells_budget = max(1, min(cells_budget, max_eval_cells // max(1, hidden_cells)))
     align = [max(1, int((chunks or {}).get(d, 1))) for d in out_dims]
-    blocks = _block_sizes(out_shape, cells_budget, align)
+    fixed = [whole_request or d in no_split for d in out_dims]
+    blocks = _block_sizes(out_shape, cells_budget, align, fixed)
     if math.prod(out_shape) > cells_budget and concurrency > 1:
-        blocks = _split_for_concurrency(out_shape, blocks, align, concurrency)
+        blocks = _split_for_concurrency(out_shape, blocks, align, fixed, concurrency)
 
     chunk_sizes = tuple(_chunk_lengths(n, b) for n, b in zip(out_shape, blocks))
     tiles = []
@@ -107,12 +115,12 @@ def plan_tiles(
             slice(b * size, min((b + 1) * size, n)) for b, size, n in zip(block, blocks, out_shape)
         )
         eval_index, crop = [], []
-        axis_out = iter(out_index)
+        regions = dict(zip(out_dims, out_index))
         for i, dim in enumerate(dims):
-            if reduced[i]:
+            if dim not in regions:
                 eval_index.append(slice(0, shape[i]))
                 continue
-            region = next(axis_out)
+            region = regions[dim]
             pad = _halo_for(dim, halo)
             start, stop = max(0, region.start - pad), min(shape[i], region.stop + pad)
             eval_index.append(slice(start, stop))
@@ -134,24 +142,34 @@ def _halo_for(dim: str, halo: Mapping[str, int]) -> int:
     return max([int(halo.get(dim, 0))] + [int(halo.get(part, 0)) for part in dim.split("_")])
 
 
-def _block_sizes(shape: tuple[int, ...], cells_budget: int, align: list[int]) -> list[int]:
-    """Largest blocks that fit the budget, splitting outer dims first (contiguous C-order tiles)."""
+def _block_sizes(shape: tuple[int, ...], cells_budget: int, align: list[int], fixed: list[bool]) -> list[int]:
+    """Largest blocks that fit the budget, splitting outer dims first (contiguous C-order tiles).
+
+    ``fixed`` axes are never split, even when that exceeds the budget.
+    """
     blocks = list(shape)
     for axis in range(len(shape)):
+        if fixed[axis]:
+            continue
         inner = math.prod(blocks[axis + 1 :])
-        if blocks[axis] * inner <= cells_budget:
+        outer_fixed = math.prod(b for b, f in zip(blocks[:axis], fixed[:axis]) if f)
+        if blocks[axis] * inner * outer_fixed <= cells_budget:
             break
-        if inner <= cells_budget:
-            blocks[axis] = _align_down(max(1, cells_budget // inner), align[axis], shape[axis])
+        if inner * outer_fixed <= cells_budget:
+            blocks[axis] = _align_down(max(1, cells_budget // (inner * outer_fixed)), align[axis], shape[axis])
             break
         blocks[axis] = _align_down(1, align[axis], shape[axis])
     return blocks
 
 
-def _split_for_concurrency(shape: tuple[int, ...], blocks: list[int], align: list[int], concurrency: int) -> list[int]:
+def _split_for_concurrency(
+    shape: tuple[int, ...], blocks: list[int], align: list[int], fixed: list[bool], concurrency: int
+) -> list[int]:
     """Shrink blocks along the outermost splittable dims until there are ``concurrency`` tiles."""
     blocks = list(blocks)
     for axis in range(len(shape)):
+        if fixed[axis]:
+            continue
         count = math.prod(math.ceil(n / b) for n, b in zip(shape, blocks))
         if count >= concurrency:
             break

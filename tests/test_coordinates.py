@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from hypothesis import HealthCheck, given, settings
@@ -180,8 +182,6 @@ def test_scalar_becomes_size_one() -> None:
 def test_uniform_time_steps() -> None:
     u = crange("2018-01-01", "2018-01-02", np.timedelta64(6, "h"), "time")
     assert u.size == 5 and u.dtype == np.dtype("datetime64[h]")
-    import datetime
-
     u = crange(datetime.date(2018, 1, 1), "2018-01-03", datetime.timedelta(days=1), "time")
     assert u.size == 3
     # PODPAC counts whole months from start to stop ignoring the day, so May 31 is included
@@ -452,7 +452,7 @@ def test_slicing_is_cheap() -> None:
 
 def test_xcoords_and_from_xarray_round_trip(grid: Coordinates) -> None:
     da = xr.DataArray(np.zeros(grid.shape), coords=grid.xcoords, dims=grid.dims, attrs={"crs": "EPSG:4326"})
-    assert not isinstance(da.indexes.get("lat_lon"), __import__("pandas").MultiIndex)
+    assert not isinstance(da.indexes.get("lat_lon"), pd.MultiIndex)
     assert da["lat"].dims == ("lat_lon",)
     back = Coordinates.from_xarray(da)
     assert back.crs == "EPSG:4326"
@@ -752,7 +752,7 @@ def test_property_slices_keep_the_parents_values(start: float, step: float, size
         assert again == Coordinates([s]) and again.hash == Coordinates([s]).hash
 
 
-iso_dates = st.datetimes(min_value=__import__("datetime").datetime(1, 1, 1)).map(lambda d: d.isoformat())
+iso_dates = st.datetimes(min_value=datetime.datetime(1, 1, 1)).map(lambda d: d.isoformat())
 time_units = st.sampled_from(["Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns"])
 time_specs = st.one_of(
     st.integers(1, 50).map(lambda n: ("size", n)),

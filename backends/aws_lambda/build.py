@@ -23,6 +23,7 @@ from typing import Any
 
 from podpac_exec.backends.aws_lambda.resources import (
     DIRECT_UPLOAD_LIMIT,
+    ROLE_PROPAGATION_RETRY,
     BuildError,
     BuildInputError,
     Clients,
@@ -82,7 +83,6 @@ RESULTS_EXPIRATION_DAYS = 1
 LOG_RETENTION_DAYS = 14
 #: Lambda's limit on the environment: keys plus values.
 ENVIRONMENT_LIMIT_BYTES = 4096
-ROLE_PROPAGATION_RETRY = RetryPolicy(max_attempts=10, base_delay_s=0.5, max_delay_s=10.0)
 
 ENV_DEPS_BUCKET = "PODPAC_LAMBDA_DEPS_BUCKET"
 ENV_DEPS_KEY = "PODPAC_LAMBDA_DEPS_KEY"
@@ -135,7 +135,7 @@ class BuildReport:
 
     @property
     def up_to_date(self) -> bool:
-        return all((r.exists and r.up_to_date is not False) or r.action == "skipped" for r in self.resources)
+        return all((r.exists and r.up_to_date is True) or r.action == "skipped" for r in self.resources)
 
     def get(self, kind: str, name: str | None = None) -> ResourceResult:
         """The first resource of ``kind`` (and ``name`` when given)."""
@@ -238,25 +238,28 @@ def _backend(source: Any) -> tuple[Any, bool]:
 
 
 @contextlib.contextmanager
-def _session(source: Any, apply: bool, role_arn: str | None = None, role_retry: RetryPolicy = ROLE_PROPAGATION_RETRY) -> Iterator[tuple[Context, MutationCounter]]:
+def _session(
+    source: Any, apply: bool, role_arn: str | None = None, role_retry: RetryPolicy = ROLE_PROPAGATION_RETRY
+) -> Iterator[tuple[Context, MutationCounter]]:
     """Clients with a mutation counter attached, the resolved target, and AWS errors as BuildError."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     backend, owned = _backend(source)
     counter = MutationCounter()
-    clients = Clients(*(backend.client(s) for s in ("s3", "iam", "lambda", "logs", "sts")))
-    for client in vars(clients).values():
-        counter.attach(client)
+    clients: list[Any] = []
     try:
-        target = resolve_target(backend.config, clients.sts, role_arn)
-        yield Context(target, clients, apply, role_retry=role_retry), counter
+        clients = [backend.client(service) for service in ("s3", "iam", "lambda", "logs", "sts")]
+        for client in clients:
+            counter.attach(client)
+        target = resolve_target(backend.config, clients[-1], role_arn)
+        yield Context(target, Clients(*clients), apply, role_retry=role_retry), counter
     except ClientError as exc:
         error = exc.response.get("Error", {})
         raise BuildError(f"AWS {exc.operation_name} failed: {error.get('Code')}: {error.get('Message')}") from exc
     except BotoCoreError as exc:
         raise BuildError(f"AWS call failed: {exc}") from exc
     finally:
-        for client in vars(clients).values():
+        for client in clients:
             counter.detach(client)
         if owned:
             backend.close()
@@ -422,7 +425,7 @@ def fetch_logs(source: Any = None, *, since_s: float = 600.0, limit: int = 100) 
             events.extend(LogEvent(e["timestamp"], e.get("logStreamName", ""), e["message"]) for e in page.get("events", []))
     except ClientError as exc:
         if is_not_found(exc):
-            raise BuildInputError(f"no log group {group} (has the function been built and invoked?)", field="logs") from exc
+            raise BuildInputError(f"no log group {group} (has the function been built and invoked?)", field="aws_lambda.function_name") from exc
         raise BuildError(f"AWS FilterLogEvents failed: {exc}") from exc
     except BotoCoreError as exc:
         raise BuildError(f"AWS call failed: {exc}") from exc

@@ -33,9 +33,10 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Literal
+from urllib.parse import unquote, urlsplit
 
 from podpac_exec.errors import PodpacExecError
 
@@ -217,13 +218,16 @@ class ZipStats:
 def validate_spec(spec: PackageSpec) -> None:
     """Raise :class:`PackagingError` naming the first unusable field."""
     if spec.runtime not in SUPPORTED_RUNTIMES:
-        raise PackagingError(f"unsupported runtime {spec.runtime!r}; choose one of {', '.join(SUPPORTED_RUNTIMES)}", field="runtime")
+        choices = ", ".join(SUPPORTED_RUNTIMES)
+        raise PackagingError(f"unsupported runtime {spec.runtime!r}; choose one of {choices}", field="runtime")
     if spec.architecture not in ARCHITECTURES:
-        raise PackagingError(f"unsupported architecture {spec.architecture!r}; choose one of {', '.join(ARCHITECTURES)}", field="architecture")
+        choices = ", ".join(ARCHITECTURES)
+        raise PackagingError(f"unsupported architecture {spec.architecture!r}; choose one of {choices}", field="architecture")
     if spec.deps_mode not in ("s3", "layers"):
         raise PackagingError(f"deps_mode must be 's3' or 'layers', not {spec.deps_mode!r}", field="deps_mode")
     if not 512 <= spec.ephemeral_storage_mb <= 10240:
-        raise PackagingError(f"ephemeral_storage_mb must be 512-10240, not {spec.ephemeral_storage_mb}", field="ephemeral_storage_mb")
+        value = spec.ephemeral_storage_mb
+        raise PackagingError(f"ephemeral_storage_mb must be 512-10240, not {value}", field="ephemeral_storage_mb")
 
 
 def platform_tags(architecture: str) -> list[str]:
@@ -327,15 +331,16 @@ def _target_options(spec: PackageSpec) -> list[str]:
 
 def resolution_key(spec: PackageSpec, requirements: Sequence[str], constraints: Path | None) -> str:
     """sha256 of everything that decides which wheels pip picks."""
+    lines = constraints.read_text(encoding="utf-8").splitlines() if constraints else []
     payload = {
         "requirements": sorted(requirements),
-        "constraints": constraints.read_text(encoding="utf-8") if constraints else "",
+        "constraints": sorted({ln.split("#")[0].strip() for ln in lines} - {""}),  # order and comments don't matter
         "options": _target_options(spec),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def resolver_python(version: tuple[int, int]) -> str:
     """An interpreter of the target's version with pip, else this one.
 
@@ -345,16 +350,24 @@ def resolver_python(version: tuple[int, int]) -> str:
     """
     if sys.version_info[:2] == version:
         return sys.executable
-    name = "python%d.%d" % version
+    dotted = f"{version[0]}.{version[1]}"
+    name = f"python{dotted}"
     pyenv = os.environ.get("PYENV_ROOT") or os.path.join(os.path.expanduser("~"), ".pyenv")
-    candidates = sorted(glob.glob(os.path.join(pyenv, "versions", "%d.%d*" % version, "bin", name)), reverse=True)
+    candidates = sorted(glob.glob(os.path.join(pyenv, "versions", f"{dotted}*", "bin", name)), reverse=True)
     candidates += [p for p in (shutil.which(name),) if p]
+    code = "import pip, sys; print('%d.%d' % sys.version_info[:2], pip.__version__)"
     for path in candidates:
-        probe = subprocess.run([path, "-c", "import pip, sys; print('%d.%d' % sys.version_info[:2])"],
-                               capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
-        if probe.returncode == 0 and probe.stdout.strip() == "%d.%d" % version:
+        probe = subprocess.run([path, "-c", code], capture_output=True, text=True, timeout=30, check=False)
+        found, _, pip_version = probe.stdout.strip().partition(" ")
+        if probe.returncode == 0 and found == dotted and _at_least(pip_version, (22, 2)):
             return path
     return sys.executable
+
+
+def _at_least(version: str, minimum: tuple[int, int]) -> bool:
+    """``pip --report`` needs pip 22.2."""
+    parts = re.findall(r"\d+", version)[:2]
+    return len(parts) == 2 and (int(parts[0]), int(parts[1])) >= minimum
 
 
 def _run_pip(python: str, args: list[str], what: str) -> None:
@@ -391,8 +404,9 @@ def _wheel_from_report(item: dict[str, Any]) -> ResolvedWheel:
     meta, info = item["metadata"], item["download_info"]
     url = info["url"]
     hashes = info.get("archive_info", {}).get("hashes", {})
+    filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     return ResolvedWheel(
-        name=canonical(meta["name"]), version=meta["version"], filename=url.rsplit("/", 1)[-1].split("#")[0],
+        name=canonical(meta["name"]), version=meta["version"], filename=filename,
         url=url, sha256=hashes.get("sha256", ""), requires_dist=tuple(meta.get("requires_dist", ())),
     )  # fmt: skip
 
@@ -480,7 +494,9 @@ def _requirement(text: str) -> Any:
     return Requirement(text)
 
 
-def closure(roots: Sequence[str], wheels: dict[str, ResolvedWheel], env: dict[str, str], excluded: Iterable[str] = ()) -> list[str]:
+def closure(
+    roots: Sequence[str], wheels: dict[str, ResolvedWheel], env: dict[str, str], excluded: Iterable[str] = ()
+) -> list[str]:
     """Distributions needed on the target: requirements followed with markers evaluated for it.
 
     Names in ``excluded`` are not followed (the runtime provides them). A needed distribution
@@ -651,7 +667,7 @@ def _file_entry(path: Path, arcname: str) -> Entry:
 def project_dist_info(project: Project, files: Sequence[Entry]) -> list[Entry]:
     """A ``.dist-info`` for podpac_exec, so importlib.metadata and entry points work in Lambda."""
     dist_info = f"{re.sub(r'[-_.]+', '_', project.name)}-{project.version}.dist-info"
-    meta = [f"Metadata-Version: 2.1", f"Name: {project.name}", f"Version: {project.version}", f"Summary: {project.summary}"]
+    meta = ["Metadata-Version: 2.1", f"Name: {project.name}", f"Version: {project.version}", f"Summary: {project.summary}"]
     if project.requires_python:
         meta.append(f"Requires-Python: {project.requires_python}")
     meta += [f"Requires-Dist: {r}" for r in project.dependencies]
@@ -802,7 +818,7 @@ class _WheelReaders:
     def __init__(self) -> None:
         self.open: dict[Path, tuple[zipfile.ZipFile, BinaryIO]] = {}
 
-    def __enter__(self) -> "_WheelReaders":
+    def __enter__(self) -> _WheelReaders:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -863,7 +879,9 @@ def check_unzipped(spec: PackageSpec, function: Sequence[Contents], layers: Sequ
         )
 
 
-def check_function_zipped(spec: PackageSpec, zipped: int, unzipped: int, function: Sequence[Contents], estimated: bool = False) -> None:
+def check_function_zipped(
+    spec: PackageSpec, zipped: int, unzipped: int, function: Sequence[Contents], estimated: bool = False
+) -> None:
     """The function zip within the direct-upload limit (``estimated``: checked before writing)."""
     limit = spec.limits.function_zipped_bytes
     if zipped > limit:
@@ -902,7 +920,7 @@ def build_packages(spec: PackageSpec) -> PackageResult:
     """Build ``podpac_dist.zip`` and ``podpac_deps.zip`` (or layer zips) and ``manifest.json``.
 
     Zips are written under temporary names and renamed into ``spec.output_dir`` only when every
-    check passes, so a failed build leaves no artifact that looks usable.
+    check passes, so a failed build leaves the output directory as it was.
     """
     validate_spec(spec)
     root = Path(spec.source_root or default_source_root()).resolve()
@@ -940,6 +958,7 @@ def build_packages(spec: PackageSpec) -> PackageResult:
         check_function_zipped(spec, dist.zipped_bytes, dist.unzipped_bytes, [*function, own_contents])
         staged.append((Path(tmp) / DIST_ZIP_NAME, out / DIST_ZIP_NAME))
         _remove_stale(out, spec.deps_mode)
+        (out / MANIFEST_NAME).unlink(missing_ok=True)  # no manifest until every zip of this build is in place
         for src, dst in staged:
             os.replace(src, dst)
     artifacts["function"] = dist.as_dict()
@@ -973,7 +992,8 @@ def _write_heavy(
         check_deps(spec, info.zipped_bytes, info.unzipped_bytes, heavy)
         staged.append((tmp / DEPS_ZIP_NAME, out / DEPS_ZIP_NAME))
         packages = {c.name: c.version for c in heavy}
-        return {"format": MANIFEST_FORMAT, "mode": "s3", "deps_zip": info.as_dict(), "packages": packages}, {"deps": info.as_dict()}
+        deps_info = {"format": MANIFEST_FORMAT, "mode": "s3", "deps_zip": info.as_dict(), "packages": packages}
+        return deps_info, {"deps": info.as_dict()}
     layer_infos: list[dict[str, Any]] = []
     for index, group in enumerate(layers, start=1):
         name = LAYER_ZIP_TEMPLATE.format(index=index)
@@ -1013,7 +1033,8 @@ def _manifest(
     """Everything about the build that is reproducible: no paths outside output_dir, no times."""
     packages: list[dict[str, Any]] = []
     for wheel in sorted(resolution.wheels, key=lambda w: w.name):
-        row: dict[str, Any] = {"name": wheel.name, "version": wheel.version, "wheel": wheel.filename, "wheel_sha256": wheel.sha256}
+        row: dict[str, Any] = {"name": wheel.name, "version": wheel.version}
+        row.update(wheel=wheel.filename, wheel_sha256=wheel.sha256)
         if wheel.name in contents:
             c = contents[wheel.name]
             p = placements[wheel.name]
@@ -1030,7 +1051,7 @@ def _manifest(
         "project": {"name": project.name, "version": project.version},
         "target": {
             "runtime": spec.runtime, "architecture": spec.architecture,
-            "python_version": "%d.%d" % spec.python_version, "implementation": "cp",
+            "python_version": "{}.{}".format(*spec.python_version), "implementation": "cp",
             "platforms": platform_tags(spec.architecture), "deps_mode": spec.deps_mode,
             "ephemeral_storage_mb": spec.ephemeral_storage_mb,
         },

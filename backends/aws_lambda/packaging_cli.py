@@ -96,7 +96,7 @@ def summary_lines(spec: PackageSpec, result: PackageResult, elapsed: float) -> l
         lines.append(_artifact_line("deps", result.deps_zip, deps))
         lines.append(f"{'':<12}needs {_mb(deps['zipped_bytes'] + deps['unzipped_bytes'])} of /tmp; "
                      f"budget {_mb(m['limits']['ephemeral_budget_bytes'])}")  # fmt: skip
-    for path, layer in zip(result.layer_zips, arts.get("layers", [])):
+    for path, layer in zip(result.layer_zips, arts.get("layers", []), strict=True):
         route = "direct upload" if layer["direct_upload"] else "publish from S3 (over the direct-upload size)"
         lines.append(_artifact_line(f"layer {layer['index']}", path, layer) + f", {route}")
     total = arts["function"]["unzipped_bytes"] + sum(layer["unzipped_bytes"] for layer in arts.get("layers", []))
@@ -105,7 +105,8 @@ def summary_lines(spec: PackageSpec, result: PackageResult, elapsed: float) -> l
     for where in sorted({p["placement"] for p in m["packages"]}):
         rows = [p for p in m["packages"] if p["placement"] == where]
         big = sorted(rows, key=lambda p: -p.get("unzipped_bytes", 0))[:4]
-        shown = ", ".join(f"{p['name']} {p['version']}" + (f" {_mb(p['unzipped_bytes'])}" if "unzipped_bytes" in p else "") for p in big)
+        shown = ", ".join(f"{p['name']} {p['version']}" + (f" {_mb(p['unzipped_bytes'])}" if "unzipped_bytes" in p else "")
+                          for p in big)  # fmt: skip
         lines.append(f"{'in ' + where:<12}{len(rows)} packages: {shown}{', ...' if len(rows) > len(big) else ''}")
     lines.append(f"{'AWS SDK':<12}{'bundled' if m['sdk']['bundled'] else 'from the runtime'}: {m['sdk']['reason']}")
     lines.append(f"{'manifest':<12}{result.manifest_path}")

@@ -30,6 +30,8 @@ DESCRIPTION = "podpac-exec pipelines (managed by podpac-exec aws build)"
 #: Lambda's limit for a zip sent in the request; larger code goes through S3.
 DIRECT_UPLOAD_LIMIT = 50 * 2**20
 READ_PREFIXES = ("Get", "List", "Head", "Describe")
+#: A new role takes seconds to become usable by Lambda; typical waits fit well within these 10 tries.
+ROLE_PROPAGATION_RETRY = RetryPolicy(max_attempts=10, base_delay_s=0.5, max_delay_s=10.0)
 NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NoSuchEntity", "ResourceNotFoundException", "NotFound"}
 
 
@@ -185,7 +187,7 @@ class Context:
     target: Target
     clients: Clients
     apply: bool
-    role_retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_attempts=10, base_delay_s=0.5, max_delay_s=10.0))
+    role_retry: RetryPolicy = ROLE_PROPAGATION_RETRY
     results: list[ResourceResult] = field(default_factory=list)
     retries: int = 0
     bucket_exists: bool = False
@@ -406,7 +408,7 @@ def converge_bucket(ctx: Context) -> None:
     if region != t.region:
         raise BuildError(f"bucket {t.bucket!r} is in {region}, but the function is in {t.region}: Lambda needs them together")
     ctx.bucket_exists = True
-    owner = "created by podpac-exec" if t.owns(bucket_tags(s3, t.bucket)) else "not created by podpac-exec: never deleted"
+    owner = "created by this build" if t.owns(bucket_tags(s3, t.bucket)) else "not created by this build: never deleted"
     ctx.record("bucket", t.bucket, "unchanged", exists=True, up_to_date=True, detail=owner)
 
 
@@ -548,7 +550,7 @@ def delete_bucket(ctx: Context) -> None:
     """The bucket, only if this function's build created it and it is empty now."""
     t, s3 = ctx.target, ctx.clients.s3
     if not t.owns(bucket_tags(s3, t.bucket)):
-        ctx.record("bucket", t.bucket, "kept", exists=True, up_to_date=None, detail="not created by podpac-exec")
+        ctx.record("bucket", t.bucket, "kept", exists=True, up_to_date=None, detail="not created by this build")
         return
     if _holds_objects_outside(s3, t.bucket, t.prefix + "/"):
         ctx.record("bucket", t.bucket, "kept", exists=True, up_to_date=None, detail="holds objects outside the prefix")

@@ -21,7 +21,8 @@ class LocalBackend(Backend):
 
     def limits(self) -> BackendLimits:
         workers = self.settings["local.max_workers"] or os.cpu_count() or 1
-        budget = self.settings["local.memory_budget_bytes"] or self.settings["tiling.max_tile_bytes"]
+        # 0 = no budget of its own: the call's tiling.max_tile_bytes decides (the executor takes the min)
+        budget = self.settings["local.memory_budget_bytes"] or 2**62
         return BackendLimits(max_result_bytes=budget, concurrency=workers)
 
     def evaluate(self, node: "Node", coordinates: "Coordinates", options: EvaluationOptions) -> "xr.DataArray":

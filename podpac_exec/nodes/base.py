@@ -38,16 +38,20 @@ class NodeRequirements:
     ``reduce_dims``: dims the node reduces over; they are never split across tiles.
     ``halo``: extra cells per dim the node reads on each side of its output (focal operations);
     tiles are evaluated with this halo and cropped.
+    ``whole_request``: the values depend on the whole request (e.g. ``Arange`` numbers its
+    cells), so the graph is evaluated as one tile.
     """
 
     reduce_dims: frozenset[str] = frozenset()
     halo: Mapping[str, int] = field(default_factory=dict)
+    whole_request: bool = False
 
     def merge(self, other: "NodeRequirements") -> "NodeRequirements":
+        """This node's requirements (``other``) on top of its inputs' (``self``)."""
         halo = dict(self.halo)
         for dim, cells in other.halo.items():
             halo[dim] = halo.get(dim, 0) + cells  # focal ops chained: halos add up
-        return NodeRequirements(self.reduce_dims | other.reduce_dims, halo)
+        return NodeRequirements(self.reduce_dims | other.reduce_dims, halo, self.whole_request or other.whole_request)
 
 
 class Node(tl.HasTraits):
@@ -214,7 +218,11 @@ class Node(tl.HasTraits):
         below = NodeRequirements()
         for node in self.input_nodes():
             sub = node.graph_requirements()
-            below = NodeRequirements(below.reduce_dims | sub.reduce_dims, _max_halo(below.halo, sub.halo))
+            below = NodeRequirements(
+                below.reduce_dims | sub.reduce_dims,
+                _max_halo(below.halo, sub.halo),
+                below.whole_request or sub.whole_request,
+            )
         return below.merge(self.requirements())
 
     def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":

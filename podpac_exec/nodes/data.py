@@ -258,7 +258,8 @@ class Dataset(DataSource):
             try:
                 members.append(ArrayCoordinates1d(values, name=name))
             except CoordinatesError as exc:
-                raise PipelineError(f"invalid {dim!r} coordinates in {self.source!r}: {exc.message}", field="attrs.source") from None
+                message = f"invalid {dim!r} coordinates in {self.source!r}: {exc.message}"
+                raise PipelineError(message, field="attrs.source") from None
         return Coordinates(members, crs=self.crs)
 
     def native_coordinates(self) -> "Coordinates":
@@ -279,7 +280,8 @@ class Dataset(DataSource):
         try:
             block = np.asarray(var.isel(window).values)
         except Exception as exc:  # noqa: BLE001 - any backend read failure
-            raise PipelineError(f"reading {self.source!r} failed: {type(exc).__name__}: {exc}", field="attrs.source") from None
+            message = f"reading {self.source!r} failed: {type(exc).__name__}: {exc}"
+            raise PipelineError(message, field="attrs.source") from None
         return block[tuple(local)]
 
 
@@ -325,7 +327,8 @@ def _open_dataset(source: str, anon: bool = False) -> "xr.Dataset":
             return _open_remote_netcdf(source, options)
         if "://" in source and not source.startswith("file://"):
             scheme = source.split("://", 1)[0]
-            raise PipelineError(f"unsupported URL scheme {scheme!r} in {source!r}; use a path, file:// or s3://", field=field)
+            message = f"unsupported URL scheme {scheme!r} in {source!r}; use a path, file:// or s3://"
+            raise PipelineError(message, field=field)
         path = source[len("file://") :] if source.startswith("file://") else source
         if not os.path.exists(path):
             raise PipelineError(f"Dataset source {source!r} does not exist", field=field)

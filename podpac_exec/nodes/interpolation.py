@@ -235,7 +235,8 @@ def _timedelta(value: Any, field: str) -> np.timedelta64:
     try:
         delta = _to_delta(value, True, field)
     except CoordinatesError as exc:
-        raise PipelineError(f"expected a time delta such as '1,D', got {value!r} ({exc.message})", field=field) from None
+        message = f"expected a time delta such as '1,D', got {value!r} ({exc.message})"
+        raise PipelineError(message, field=field) from None
     return delta  # type: ignore[return-value]
 
 
@@ -724,7 +725,9 @@ def _nearest_index_stacked(plan: _DimPlan, req: _Request) -> tuple[np.ndarray, t
     return index.reshape([req.shape[a] for a in axes]), axes
 
 
-def _nearest_orthogonal(source: NativeSource, plans: list[_DimPlan], req: _Request, shape: tuple[int, ...]) -> np.ndarray:
+def _nearest_orthogonal(
+    source: NativeSource, plans: list[_DimPlan], req: _Request, shape: tuple[int, ...]
+) -> np.ndarray:
     """Nearest on unstacked source dims: one read of exactly the cells needed."""
     nreq = len(shape)
     index: list[np.ndarray] = []
@@ -758,11 +761,11 @@ class _Work:
     """The array being interpolated: the request axes (size 1 until filled), then the linear
     source dims not interpolated yet (``pending``, in order)."""
 
-    def __init__(self, values: np.ndarray, req: _Request, pending: list[_DimPlan]) -> None:
+    def __init__(self, values: np.ndarray, req: _Request, pending: list[_DimPlan], one_d_source: bool) -> None:
         self.values = values
         self.req = req
         self.pending = pending
-        self.one_d_source = False
+        self.one_d_source = one_d_source  # scipy's interp1d then delegates to np.interp
 
     @property
     def nreq(self) -> int:
@@ -789,7 +792,8 @@ class _Work:
                     "mixing interpolation methods within one stacked request dim is not supported",
                     field="attrs.interpolation",
                 )
-        result = result.reshape(result.shape[:k] + tuple(s for i, s in enumerate(result.shape[k:]) if i not in req_axes))
+        kept = tuple(size for i, size in enumerate(result.shape[k:]) if i not in req_axes)
+        result = result.reshape(result.shape[:k] + kept)
         self.values = np.moveaxis(result, list(range(k)), req_axes)
         for plan in plans:
             self.pending.remove(plan)
@@ -821,8 +825,7 @@ def _interpolate_subset(data: np.ndarray, plans: list[_DimPlan], req: _Request, 
         values = values.reshape((1,) * nreq + values.shape)
     if bad.any():
         values = np.where(bad.reshape(bad.shape + (1,) * len(lin)), np.nan, values)
-    work = _Work(values, req, list(lin))
-    work.one_d_source = len(plans) == 1
+    work = _Work(values, req, list(lin), one_d_source=len(plans) == 1)
     for group in _linear_groups(lin):
         _xarray_interpolator(work, group)
     return _on_request(work.values, range(nreq), shape)

@@ -98,7 +98,8 @@ def load_definition(definition: Any) -> Node:
             raise LimitExceededError(
                 f"node {ref!r} is {depth[ref]} levels deep, above limits.max_depth={max_depth}", field=ref
             )
-        kwargs["style"] = dict(style)
+        if "style" in spec:
+            kwargs["style"] = dict(style)
         nodes[ref] = _build(cls, ref, kwargs)
 
     output_ref = definition.get("podpac_output_node")

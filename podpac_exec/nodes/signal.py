@@ -1,9 +1,9 @@
 """``Convolution`` (PODPAC's ``core.algorithm.signal.Convolution``).
 
 As in PODPAC the request is expanded by the kernel size along each kernel dim, the source is
-evaluated on the expanded coordinates, convolved with ``scipy.signal.convolve`` (mode "same";
-"direct" when the source has NaN, so NaN spreads to every window that touches it; "auto"
-otherwise) and cropped back to the request.
+evaluated on the expanded coordinates, convolved with ``scipy.signal.convolve`` (mode "same",
+method "direct", so NaN spreads to every window that touches it and values do not depend on the
+extent of the request) and cropped back to the request.
 """
 
 from __future__ import annotations
@@ -105,9 +105,11 @@ class Convolution(Node):
         if self.source is None:
             raise PipelineError("Convolution needs a 'source' node", field="attrs.source")
         if self.kernel is None:
-            raise PipelineError("Convolution needs 'kernel' (with 'kernel_dims') or 'kernel_type'", field="attrs.kernel")
+            message = "Convolution needs 'kernel' (with 'kernel_dims') or 'kernel_type'"
+            raise PipelineError(message, field="attrs.kernel")
         if not self.kernel_dims:
-            raise PipelineError("Convolution needs 'kernel_dims', one dim name per kernel axis", field="attrs.kernel_dims")
+            message = "Convolution needs 'kernel_dims', one dim name per kernel axis"
+            raise PipelineError(message, field="attrs.kernel_dims")
         if len(set(self.kernel_dims)) != len(self.kernel_dims):
             raise PipelineError(f"kernel_dims has repeated dims: {self.kernel_dims}", field="attrs.kernel_dims")
         if self.kernel.ndim != len(self.kernel_dims):
@@ -141,9 +143,10 @@ class Convolution(Node):
         source = self.source.eval(expanded_coords)
         dims = list(source.dims)
         kernel = self._kernel_for(dims)
-        data = np.asarray(source.data)  # scipy's method choice depends on the dtype: keep it
-        method = "direct" if np.isnan(data).any() else "auto"
-        result = convolve(data, kernel, mode="same", method=method)
+        data = np.asarray(source.data)
+        # "direct" always: FFT results change in the last bits with the array's extent, and
+        # tiled evaluation must equal untiled evaluation exactly (NaN also spreads as in PODPAC)
+        result = convolve(data, kernel, mode="same", method="direct")
         return result[tuple(crops.get(d, slice(None)) for d in dims)]
 
     def _kernel_for(self, dims: list[str]) -> np.ndarray:
@@ -167,11 +170,8 @@ class Convolution(Node):
             return member, None
         if isinstance(member, UniformCoordinates1d):
             before, after = _uniform_expansion(size)
-            step = member.step
-            start = member.start - before * step
-            stop = member.stop + (after * step + 1e-14 * step)  # PODPAC's guard for the end point
-            expanded = UniformCoordinates1d(start, stop, size=member.size + before + after, name=member.name)
-            return expanded, slice(before, before + member.size)
+            # same grid lineage as the request: tiles of a request expand to identical values
+            return member.extend(before, after), slice(before, before + member.size)
         if isinstance(member, ArrayCoordinates1d) and member.is_monotonic and member.size >= 2:
             values = member.coordinates
             half = size // 2

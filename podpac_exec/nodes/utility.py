@@ -9,7 +9,7 @@ import traitlets as tl
 
 from podpac_exec.coordinates import VALID_DIMS
 from podpac_exec.errors import CoordinatesError, PipelineError
-from podpac_exec.nodes.base import Node
+from podpac_exec.nodes.base import NodeRequirements, Node
 
 if TYPE_CHECKING:
     from podpac_exec.coordinates import Coordinates, Coordinates1d
@@ -52,6 +52,10 @@ class Arange(_Algorithm):
 
     podpac_name = "core.algorithm.utility.Arange"
     podpac_aliases = ("algorithm.Arange",)
+
+    def requirements(self) -> NodeRequirements:
+        """Cell numbers depend on the whole request: a graph using Arange runs as one tile."""
+        return NodeRequirements(whole_request=True)
 
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
         return np.arange(coordinates.size, dtype=np.float64).reshape(coordinates.shape)

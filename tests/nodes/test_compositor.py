@@ -22,7 +22,7 @@ from podpac_exec.nodes import stats
 from podpac_exec.nodes.base import Node
 from podpac_exec.nodes.compositor import OrderedCompositor
 from podpac_exec.nodes.generic import Mask
-from podpac_exec.nodes.utility import Arange, SinCoords
+from podpac_exec.nodes.utility import Arange
 
 
 _a = Arange()

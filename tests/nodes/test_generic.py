@@ -17,13 +17,12 @@ from algorithm_helpers import (
     load,
     reference_cases,
 )
-from numpy import inf, nan
+from numpy import nan
 
-from podpac_exec.coordinates import Coordinates, clinspace
 from podpac_exec.errors import ExpressionError, PipelineError
 from podpac_exec.nodes import stats
 from podpac_exec.nodes.generic import Arithmetic, Mask
-from podpac_exec.nodes.utility import Arange, CoordData, SinCoords
+from podpac_exec.nodes.utility import Arange, SinCoords
 
 
 _a = Arange()

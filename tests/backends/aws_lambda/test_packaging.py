@@ -14,7 +14,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -56,12 +55,16 @@ def _pypi_reachable() -> bool:
         return False
 
 
+def _skip_if_offline(exc: PackagingError) -> None:
+    if "pip could not" in str(exc) and not _pypi_reachable():
+        pytest.skip(f"PyPI unreachable and the wheel cache is incomplete: {exc}")
+
+
 def _build(spec: PackageSpec) -> PackageResult:
     try:
         return build_packages(spec)
     except PackagingError as exc:
-        if "pip could not" in str(exc) and not _pypi_reachable():
-            pytest.skip(f"PyPI unreachable and the wheel cache is incomplete: {exc}")
+        _skip_if_offline(exc)
         raise
 
 
@@ -172,8 +175,14 @@ def test_manifest_matches_the_files(built: PackageResult) -> None:
     assert {p["name"] for p in m["packages"] if p["placement"] == "skipped"}.isdisjoint(placed)
 
 
-def test_building_twice_gives_identical_zips(built: PackageResult, spec: PackageSpec, tmp_path: Path) -> None:
-    again = _build(replace(spec, output_dir=tmp_path))
+def test_building_twice_gives_identical_zips(
+    built: PackageResult, spec: PackageSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_pip(*args: object) -> None:
+        raise AssertionError("a cached build must not run pip")
+
+    monkeypatch.setattr(pk, "_run_pip", no_pip)
+    again = build_packages(replace(spec, output_dir=tmp_path))
     assert again.downloaded == ()
     assert _sha256(again.dist_zip) == _sha256(built.dist_zip)
     assert _sha256(again.deps_zip) == _sha256(built.deps_zip)
@@ -201,9 +210,9 @@ nodes = getattr(pe, "nodes", None) or importlib.import_module("podpac_exec.nodes
 SinCoords = getattr(nodes, "SinCoords", None) or importlib.import_module("podpac_exec.nodes.utility").SinCoords
 from podpac_exec.coordinates import Coordinates, clinspace
 out = evaluate(SinCoords(), Coordinates([clinspace(0, 1, 3, "lat"), clinspace(-1, 1, 2, "lon")]))
-import numpy, s3fs, xarray, zarr
+import numpy, s3fs, xarray, zarr, h5netcdf, boto3, handler
 print(json.dumps({{"values": out.values.tolist(), "dims": list(out.dims),
-    "numpy": numpy.__file__, "botocore": sys.modules["botocore"].__file__,
+    "numpy": numpy.__file__, "botocore": sys.modules["botocore"].__file__, "handler": handler.__file__,
     "version": importlib.metadata.version("podpac-exec"),
     "backends": sorted(e.name for e in importlib.metadata.entry_points(group="podpac_exec.backends"))}}))
 """
@@ -218,7 +227,38 @@ print(json.dumps({{"values": out.values.tolist(), "dims": list(out.dims),
     want = podpac_exec.executor.evaluate(SinCoords(), Coordinates([clinspace(0, 1, 3, "lat"), clinspace(-1, 1, 2, "lon")]))
     assert got["dims"] == ["lat", "lon"] and got["values"] == want.values.tolist()
     assert got["numpy"].startswith(str(deps)) and got["botocore"].startswith(str(dist))
+    assert got["handler"] == str(dist / "handler.py")
     assert got["version"] == "0.1.0" and {"aws_lambda", "local"} <= set(got["backends"])
+
+
+def test_sdk_left_to_the_runtime_when_its_botocore_fits(built: PackageResult, spec: PackageSpec, tmp_path: Path) -> None:
+    botocore = next(p["version"] for p in built.manifest["packages"] if p["name"] == "botocore")
+    result = build_packages(replace(spec, output_dir=tmp_path, runtime_botocore_version=botocore))
+    names = _names(result.dist_zip) + _names(result.deps_zip)
+    assert not [n for n in names if n.split("/")[0] in (*SDK, "jmespath", "urllib3")]
+    assert "s3fs/__init__.py" in names and "aiobotocore/__init__.py" in names
+    rows = {p["name"]: p for p in result.manifest["packages"]}
+    assert rows["botocore"]["placement"] == rows["urllib3"]["placement"] == "excluded"
+    assert result.manifest["sdk"] == {"bundled": False, "reason": result.manifest["sdk"]["reason"]}
+
+
+def test_layers_mode_puts_dependencies_under_python(built: PackageResult, spec: PackageSpec, tmp_path: Path) -> None:
+    (tmp_path / pk.DEPS_ZIP_NAME).write_bytes(b"stale")
+    result = build_packages(replace(spec, output_dir=tmp_path, deps_mode="layers"))
+    assert result.deps_zip is None and not (tmp_path / pk.DEPS_ZIP_NAME).exists()
+    assert 1 <= len(result.layer_zips) <= 5
+    layers = result.manifest["artifacts"]["layers"]
+    names = [n for path in result.layer_zips for n in _names(path)]
+    assert all(n.startswith("python/") for n in names) and "python/numpy/__init__.py" in names
+    total = result.manifest["artifacts"]["function"]["unzipped_bytes"] + sum(layer["unzipped_bytes"] for layer in layers)
+    assert total <= 262_144_000
+    for path, layer in zip(result.layer_zips, layers, strict=True):
+        assert layer["sha256"] == _sha256(path) and layer["compatible_runtimes"] == ["python3.12"]
+        assert layer["compatible_architectures"] == ["x86_64"] and len(layer["description"]) <= 256
+    with zipfile.ZipFile(result.dist_zip) as zf:
+        assert json.loads(zf.read(pk.DEPS_INFO_NAME))["mode"] == "layers"
+    placements = {p["placement"] for p in result.manifest["packages"]}
+    assert "deps" not in placements and "layer:1" in placements
 
 
 # -- resolution for other targets --------------------------------------------------------------------
@@ -230,10 +270,11 @@ print(json.dumps({{"values": out.values.tolist(), "dims": list(out.dims),
 ])  # fmt: skip
 def test_other_targets_select_their_wheels(runtime: str, architecture: str, tags: tuple[str, ...]) -> None:
     spec = PackageSpec(runtime=runtime, architecture=architecture, wheel_cache_dir=WHEEL_CACHE)
-    constraints = REPO / "constraints.txt"
-    if not any(pk.cache_dir(spec).glob("resolution-*.json")) and not _pypi_reachable():
-        pytest.skip("PyPI unreachable")
-    resolution = pk.resolve(spec, ["numpy"], constraints)
+    try:
+        resolution = pk.resolve(spec, ["numpy"], REPO / "constraints.txt")
+    except PackagingError as exc:
+        _skip_if_offline(exc)
+        raise
     numpy = resolution.by_name()["numpy"]
     assert all(tag in numpy.filename for tag in tags), numpy.filename
     assert "manylinux" in numpy.filename and numpy.sha256
@@ -293,7 +334,8 @@ def test_closure_evaluates_markers_for_the_target_and_skips_the_runtime_sdk() ->
 
 
 def test_sdk_decision() -> None:
-    wheels = {"aiobotocore": _wheel("aiobotocore", "3", "botocore<1.43.118,>=1.43.115"), "botocore": _wheel("botocore", "1.43.117")}
+    pin = _wheel("aiobotocore", "3", "botocore<1.43.118,>=1.43.115")
+    wheels = {"aiobotocore": pin, "botocore": _wheel("botocore", "1.43.117")}
     assert pk.sdk_decision(PackageSpec(), wheels, ["aiobotocore", "botocore"]).bundled
     assert not pk.sdk_decision(PackageSpec(runtime_botocore_version="1.43.116"), wheels, ["aiobotocore"]).bundled
     odd = pk.sdk_decision(PackageSpec(runtime_botocore_version="1.40.0"), wheels, ["aiobotocore"])
@@ -344,7 +386,8 @@ def test_write_zip_is_deterministic_and_rejects_duplicates(tmp_path: Path) -> No
         zf.writestr("w/data.gz", b"\x1f\x8b" + bytes(range(256)), compress_type=zipfile.ZIP_STORED)
         zf.writestr("w/mod.py", "x = 1\n" * 500, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
     entries = [Entry("b/x.so", 3, True, data=b"abc"), Entry("a.py", 2, data=b"hi"),
-               Entry("w/data.gz", 258, wheel=wheel, member="w/data.gz"), Entry("w/mod.py", 3000, wheel=wheel, member="w/mod.py")]  # fmt: skip
+               Entry("w/data.gz", 258, wheel=wheel, member="w/data.gz"),
+               Entry("w/mod.py", 3000, wheel=wheel, member="w/mod.py")]  # fmt: skip
     one, two = pk.write_zip(tmp_path / "1.zip", entries), pk.write_zip(tmp_path / "2.zip", list(reversed(entries)))
     assert one.sha256 == two.sha256 and one.files == 4 and one.unzipped_bytes == 3263
     with zipfile.ZipFile(tmp_path / "1.zip") as zf, zipfile.ZipFile(wheel) as src:
