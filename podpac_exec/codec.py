@@ -7,7 +7,7 @@ Binary form (``encode_array``/``decode_array``, e.g. a result spilled to S3)::
 The header is compact JSON ``{"dtype": "<f4", "shape": [...], "compression": null|"zstd"|"lz4"}``,
 padded with spaces so that the payload starts at a multiple of 16 bytes. The payload is the
 array's C-order little-endian buffer, optionally zstd- or lz4-compressed (one frame holding its
-content size).
+content size and a checksum of the content).
 
 JSON form (``encode_result``/``decode_result``, the ``result`` of a Lambda response)::
 
@@ -20,6 +20,15 @@ in their own unit), so they round-trip exactly.
 
 Every malformed input raises :class:`CodecError` naming the offending field, never a numpy,
 JSON, base64 or compression library error. Decoded arrays are writable and C-contiguous.
+
+At 4 MB, the stdlib json module's character-by-character handling of the base64 string costs
+far more than the array work (about 11 ms to dump, 4 ms to load, here). ``data`` is therefore a
+:class:`Base64Text`, which :class:`WireJSONEncoder` writes verbatim, and
+:class:`WireJSONDecoder` finds long plain strings with a memchr-speed search: ``json.dumps(obj,
+cls=WireJSONEncoder)`` and ``json.loads(text, cls=WireJSONDecoder)`` (or :func:`json_dumps` and
+:func:`json_loads`) give the same text and objects as the defaults, about 10 times faster on
+a response. A Lambda handler can return ``json_dumps(response).encode()``: the Python runtime
+passes ``bytes`` through without serializing them again.
 """
 
 from __future__ import annotations
@@ -117,10 +126,11 @@ def _parse_shape(value: Any, itemsize: int, max_bytes: int, field: str) -> tuple
     for i, size in enumerate(value):
         if type(size) is not int or size < 0:
             raise CodecError(f"shape[{i}] must be a non-negative integer, got {size!r}", field=f"{field}[{i}]")
-    nbytes = math.prod(value) * itemsize
-    if nbytes > max_bytes:
-        raise CodecError(f"shape {value} needs {nbytes} bytes, above the limit of {max_bytes}", field=field)
-    return tuple(value), nbytes
+    # Zero-size arrays are bounded too: numpy refuses absurd dimensions even with no elements.
+    bound = math.prod(max(size, 1) for size in value) * itemsize
+    if bound > max_bytes:
+        raise CodecError(f"shape {value} needs up to {bound} bytes, above the limit of {max_bytes}", field=field)
+    return tuple(value), math.prod(value) * itemsize
 
 
 def _parse_compression(value: Any, field: str) -> str | None:
@@ -155,9 +165,9 @@ def _compress(raw: memoryview, compression: str | None, level: int | None) -> An
     if compression == "zstd":
         import zstandard
 
-        return zstandard.ZstdCompressor(level=level, write_content_size=True).compress(raw)
+        return zstandard.ZstdCompressor(level=level, write_content_size=True, write_checksum=True).compress(raw)
     lz4_frame = _lz4()
-    return lz4_frame.compress(raw, compression_level=level, store_size=True)
+    return lz4_frame.compress(raw, compression_level=level, store_size=True, content_checksum=True)
 
 
 def _lz4() -> Any:
@@ -280,8 +290,8 @@ def _parse_header(raw: memoryview) -> dict[str, Any]:
 class Base64Text(str):
     """A str holding base64 characters only, so JSON text needs no escaping for it.
 
-    ``json.dumps`` treats it as any str; :class:`WireJSONEncoder` copies it verbatim, which
-    turns about 15 ms of escaping checks per 4 MB tile into a 0.5 ms copy.
+    ``json.dumps`` treats it as any str; :class:`WireJSONEncoder` copies it verbatim instead
+    of checking every character for escapes. Only this module creates it.
     """
 
     __slots__ = ()
@@ -609,8 +619,9 @@ def _coord_array(values: Any, dtype: np.dtype, shape: tuple[int, ...], field: st
     flat = list(_flatten(values, shape, field))
     kind = dtype.kind
     check, convert = _ELEMENT_RULES[kind]
+    width = dtype.itemsize // 4 if kind == "U" else None  # numpy would truncate longer strings
     for i, value in enumerate(flat):
-        if not check(value):
+        if not check(value) or (width is not None and len(value) > width):
             raise CodecError(f"element {i} is {value!r}, not a valid {dtype} value"[:200], field=field)
     try:
         if kind == "m":

@@ -19,7 +19,8 @@ inputs; ``conj(x)`` is ``x`` for real ``x``), no reductions (``sum``, ``prod``, 
 comparisons and ``x if c else y`` are always rejected (numexpr accepts them only when Python
 can decide them on literals); ``.real``/``.imag`` attribute access is rejected (use
 ``real(x)``); integer constants must fit in int64; ``A / 0.0`` gives inf (numexpr raises);
-param names may also be used bare, as constants.
+a constant on the left of ``//``, ``&``, ``|`` or ``^`` is accepted (numexpr lacks those
+reflected operators); param names may also be used bare, as constants.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Union
 
@@ -74,12 +76,11 @@ def _max_kind(*kinds: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Functions: name -> (arity, type family). Families follow numexpr's func(minkind, maxkind):
-#   "float":  int kinds -> float64, bool -> float32, floats keep their kind
-#   "double": always float64
-#   "intkeep": int kinds keep their kind, everything else -> float64 (round, sign)
-#   "test":   computed in float64, result bool (isnan, ...)
-#   "same":   same kind (copy, ones_like)
+# Functions, grouped by numexpr's typing of their result (its func(minkind, maxkind) rules):
+#   _FLOAT_FUNCS:  int kinds -> float64, bool -> float32, floats keep their kind
+#   _DOUBLE_FUNCS: always float64
+#   _TEST_FUNCS:   computed in float64, result bool
+#   round, sign keep int kinds (else float64); copy, ones_like keep the kind; where: see _Specializer.
 _FLOAT_FUNCS = {
     "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan, "arcsin": np.arcsin,
     "arccos": np.arccos, "arctan": np.arctan, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
@@ -221,16 +222,24 @@ def _format_param(name: str, params: Mapping[str, Any]) -> str:
 
 
 def _check_param(name: str, value: Any) -> None:
+    if isinstance(value, str):
+        # PODPAC substitutes strings textually (e.g. {"fn": "cos"}); the substituted eqn is then
+        # parsed and checked against the whitelist like any other, so this adds no power
+        if len(value) > MAX_LENGTH:
+            raise ExpressionError(f"param {name!r} is longer than {MAX_LENGTH} characters", field=f"params.{name}")
+        return
     if not isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
         raise ExpressionError(
-            f"param {name!r} must be a number or a boolean, not {type(value).__name__}", field=f"params.{name}"
+            f"param {name!r} must be a number, a boolean or a string, not {type(value).__name__}",
+            field=f"params.{name}",
         )
     if isinstance(value, (float, np.floating)) and not math.isfinite(value):
         raise ExpressionError(f"param {name!r} must be finite, not {value!r}", field=f"params.{name}")
 
 
 def substitute_params(eqn: str, params: Mapping[str, ParamValue] | None) -> str:
-    """PODPAC's ``eqn.format(**params)``, restricted to ``{name}`` fields with numeric values.
+    """PODPAC's ``eqn.format(**params)``, restricted to ``{name}`` fields with number, bool or
+    string values (strings are substituted as text and the result is parsed like any eqn).
 
     ``{{`` and ``}}`` are escapes as in ``str.format``. Positional fields, attribute or index
     access, conversions and format specs raise :class:`ExpressionError`.
@@ -327,7 +336,10 @@ def _parse(text: str) -> tuple[ast.Expression, _Source]:
     stripped = text.lstrip(" \t\f")
     source = _Source(stripped, len(text) - len(stripped))
     try:
-        return ast.parse(stripped, mode="eval"), source
+        # Odd literals ('\q', 1if) warn while parsing; they are rejected or harmless here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(stripped, mode="eval"), source
     except SyntaxError as exc:
         where = ""
         if exc.offset:
@@ -381,6 +393,11 @@ class _Builder:
             return _Var(name)
         if name in self.params:
             _check_param(name, self.params[name])
+            if isinstance(self.params[name], str):
+                raise ExpressionError(
+                    f"param {name!r} is a string: use it as {{{name}}} (text substitution), not as a name ({where})",
+                    field=f"params.{name}",
+                )
             return _make_const(self.params[name], name, where)
         if name in FUNCTIONS or name in _REJECTED_FUNCS:
             raise self.error(f"function {name!r} used without a call ({where})")
@@ -837,6 +854,10 @@ class CompiledExpression:
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.text!r})"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # The cache holds closures, which do not pickle; it is rebuilt on first use.
+        return CompiledExpression, (self.eqn, self.text, self.names, self.names_used, self._tree)
 
     def __call__(self, **arrays: Any) -> np.ndarray:
         return self.evaluate(arrays)

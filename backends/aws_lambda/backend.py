@@ -17,6 +17,7 @@ from podpac_exec.backends.aws_lambda.protocol import (
     split_s3_uri,
 )
 from podpac_exec.backends.aws_lambda.reports import parse_report
+from podpac_exec.codec import json_loads
 from podpac_exec.errors import BackendError, RemoteEvaluationError
 from podpac_exec.retry import RetryPolicy, call_with_retries
 
@@ -63,9 +64,10 @@ class LambdaBackend(Backend):
     # -- limits ---------------------------------------------------------------------------------
 
     def limits(self) -> BackendLimits:
-        budget = min(int(self.config["s3_threshold_bytes"]), SYNC_PAYLOAD_LIMIT - ENVELOPE_BYTES)
+        # tiles are sized for the synchronous response; s3_threshold_bytes only decides when a
+        # (whole-request or unsplittable) result is spilled to S3 instead
         return BackendLimits(
-            max_result_bytes=budget,
+            max_result_bytes=SYNC_PAYLOAD_LIMIT - ENVELOPE_BYTES,
             concurrency=max(1, int(self.config["max_concurrency"])),
             encoding_overhead=BASE64_OVERHEAD,
         )
@@ -108,7 +110,7 @@ class LambdaBackend(Backend):
         request = build_request(
             node.definition,
             coordinates.full_definition,
-            OutputSpec(self.config["compression"] or None, self.limits().max_result_bytes),
+            OutputSpec(self.config["compression"] or None, int(self.config["s3_threshold_bytes"])),
             options.settings.public(),
         )
         payload = json.dumps(request, separators=(",", ":")).encode()
@@ -148,7 +150,7 @@ class LambdaBackend(Backend):
         if response.get("FunctionError"):
             raise remote_error(body)
         try:
-            parsed = parse_response(json.loads(body))
+            parsed = parse_response(json_loads(body))
         except (ValueError, UnicodeDecodeError) as exc:
             raise BackendError(f"the function answered something that is not a podpac-exec response: {exc}") from exc
         if parsed.result_s3:

@@ -6,7 +6,7 @@ from podpac_exec.nodes.data import Array, Dataset
 from podpac_exec.nodes.generic import Arithmetic, Mask
 from podpac_exec.nodes.interpolation import Interpolate
 from podpac_exec.nodes.signal import Convolution
-from podpac_exec.nodes.stats import Count, Max, Mean, Min, StandardDeviation, Sum
+from podpac_exec.nodes.stats import Count, Max, Mean, Min, StandardDeviation, Sum, Variance
 from podpac_exec.nodes.utility import Arange, CoordData, SinCoords
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "Max",
     "Sum",
     "StandardDeviation",
+    "Variance",
     "Count",
     "OrderedCompositor",
 ]

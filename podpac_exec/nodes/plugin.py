@@ -24,6 +24,7 @@ def podpac_exec_register_nodes() -> list[type]:
         stats.Max,
         stats.Sum,
         stats.StandardDeviation,
+        stats.Variance,
         stats.Count,
         compositor.OrderedCompositor,
     ]

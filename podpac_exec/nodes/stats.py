@@ -123,11 +123,11 @@ class Sum(Reduce):
         return np.sum(np.where(np.isnan(a), 0.0, a), axis=axes)
 
 
-class StandardDeviation(Reduce):
-    """NaN-skipping population standard deviation (ddof 0), computed as numpy's nanstd does."""
+class Variance(Reduce):
+    """NaN-skipping population variance (ddof 0), computed as numpy's nanvar does."""
 
-    podpac_name = "core.algorithm.stats.StandardDeviation"
-    podpac_aliases = ("algorithm.StandardDeviation",)
+    podpac_name = "core.algorithm.stats.Variance"
+    podpac_aliases = ("algorithm.Variance",)
 
     def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
         nan = np.isnan(a)
@@ -138,7 +138,17 @@ class StandardDeviation(Reduce):
         arr *= arr
         count = np.squeeze(count, axis=axes)
         var = np.sum(arr, axis=axes) / count
-        return np.sqrt(np.where(count > 0, var, np.nan))
+        return np.where(count > 0, var, np.nan)
+
+
+class StandardDeviation(Variance):
+    """NaN-skipping population standard deviation (ddof 0), computed as numpy's nanstd does."""
+
+    podpac_name = "core.algorithm.stats.StandardDeviation"
+    podpac_aliases = ("algorithm.StandardDeviation",)
+
+    def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        return np.sqrt(super().reduce(a, axes))
 
 
 class Count(Reduce):

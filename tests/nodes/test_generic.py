@@ -172,11 +172,10 @@ def test_mask_bad_attrs_name_the_field(kwargs, field):
 
 
 # PODPAC substitutes any param value with str.format; podpac_exec.expressions accepts numbers only
-_STRING_PARAMS = pytest.mark.xfail(reason="string params are not supported by podpac_exec.expressions", strict=False)
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=_STRING_PARAMS) if n == "params_str" else n for n in sorted(ARITHMETIC)]
+    "name", sorted(ARITHMETIC)
 )
 def test_arithmetic_matches_podpac(name):
     kwargs, coords = ARITHMETIC[name]
@@ -293,7 +292,7 @@ _SHARED = [
 
 @pytest.mark.parametrize(
     "case",
-    [pytest.param(c, marks=_STRING_PARAMS) if c["name"] == "arithmetic_params_string_substitution" else c for c in _SHARED],
+    _SHARED,
     ids=case_id,
 )
 def test_shared_podpac_reference_cases(case):

@@ -14,27 +14,42 @@ from .moto_bridge import FunctionSnapshot
 class BackgroundInvocations:
     """``InvocationType=Event``: queued runs (throttled ones wait for a slot), recorded for ``wait``."""
 
-    def __init__(self, run: Callable[[FunctionSnapshot, bytes, str], Any]) -> None:
+    def __init__(self, run: Callable[..., Any]) -> None:
+        """``run(fn, payload, request_id, client_context, trace_id)`` runs one invocation."""
         self._run_one = run
         self._cond = threading.Condition()
         self._pending = 0
         self._records: list[dict[str, Any]] = []
         self._generation = 0
 
-    def submit(self, fn: FunctionSnapshot, payload: bytes, request_id: str) -> None:
+    def submit(
+        self, fn: FunctionSnapshot, payload: bytes, request_id: str, trace_id: str | None = None, **extra: Any
+    ) -> None:
+        """Run one event invocation in the background; ``extra`` fields go into its record."""
+        record: dict[str, Any] = {"request_id": request_id, "function": fn.name, **extra}
         with self._cond:
             self._pending += 1
             generation = self._generation
         threading.Thread(
-            target=self._run, args=(fn, payload, request_id, generation), daemon=True, name=f"event-{request_id[:8]}"
+            target=self._run,
+            args=(fn, payload, trace_id, record, generation),
+            daemon=True,
+            name=f"event-{request_id[:8]}",
         ).start()
 
-    def _run(self, fn: FunctionSnapshot, payload: bytes, request_id: str, generation: int) -> None:
-        record: dict[str, Any] = {"request_id": request_id, "function": fn.name}
+    def note(self, record: dict[str, Any]) -> None:
+        """Record an event that was dropped without running (``wait`` returns it with the others)."""
+        with self._cond:
+            self._records.append(record)
+            self._cond.notify_all()
+
+    def _run(
+        self, fn: FunctionSnapshot, payload: bytes, trace_id: str | None, record: dict[str, Any], generation: int
+    ) -> None:
         try:
             while True:
                 try:
-                    record.update(self._run_one(fn, payload, request_id).as_dict())
+                    record.update(self._run_one(fn, payload, record["request_id"], None, trace_id).as_dict())
                     break
                 except AwsError as e:
                     if e.status != 429 or generation != self._generation:

@@ -244,7 +244,11 @@ class Emulator:
         self._call("POST", "containers/stop")
 
     def wait_async(self, timeout_s: float = 30.0) -> list[dict[str, Any]]:
-        """Wait until every ``InvocationType=Event`` run has finished; returns their records."""
+        """Wait until every ``InvocationType=Event`` run (S3 event notifications included) has finished.
+
+        Returns their records; a notification that was dropped (no function, no permission for
+        s3.amazonaws.com, recursive loop) is a record with ``error`` and no ``request_id``.
+        """
         answer = self._call("GET", f"async?timeout_s={timeout_s}", timeout_s=timeout_s + 10)
         if answer["pending"]:
             raise EmulatorError(f"{answer['pending']} event invocation(s) still running after {timeout_s} s")

@@ -21,6 +21,7 @@ from .faults import FaultInjector
 from .moto_bridge import FunctionSnapshot
 from .pool import Pool
 from .runtimes import find_interpreter, python_version, runtime_packages
+from .tracing import lineage_of, new_trace_id
 
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 NONFATAL_INIT_ERRORS = {"Runtime.HandlerNotFound"}  # the module loaded: the environment stays usable
@@ -98,10 +99,12 @@ class Invoker:
                     f"Could not parse request body into json: Could not parse payload into json: {e}",
                 ) from e
         client_context = _client_context(environ.get("HTTP_X_AMZ_CLIENT_CONTEXT"))
+        # a call made from a handler keeps its event chain's count, so loops through Invoke stay capped
+        trace_id = new_trace_id(lineage_of(environ.get("HTTP_X_AMZN_TRACE_ID")))
         if invocation_type == "Event":
-            self.background.submit(fn, body, request_id)
+            self.background.submit(fn, body, request_id, trace_id)
             return 202, headers, b""
-        result = self.run(fn, body, request_id, client_context)
+        result = self.run(fn, body, request_id, client_context, trace_id)
         headers.append(("X-Amz-Executed-Version", fn.version))
         if result.function_error:
             headers.append(("X-Amz-Function-Error", result.function_error))
@@ -110,7 +113,14 @@ class Invoker:
         return 200, headers, result.payload
 
     # --- one invocation ---------------------------------------------------------------------
-    def run(self, fn: FunctionSnapshot, payload: bytes, request_id: str, client_context: Any = None) -> Result:
+    def run(
+        self,
+        fn: FunctionSnapshot,
+        payload: bytes,
+        request_id: str,
+        client_context: Any = None,
+        trace_id: str | None = None,
+    ) -> Result:
         """Faults, concurrency slot, container, logs; raises ``AwsError`` for throttles."""
         latency = self.faults.faults.latency_s
         if latency:
@@ -120,12 +130,18 @@ class Invoker:
             raise throttled("ConcurrentInvocationLimitExceeded")
         self.pool.acquire_slot(fn.key, fn.reserved, moto_bridge.reserved_total(fn.account, fn.region))
         try:
-            return self._run(fn, payload, request_id, client_context, fault)
+            return self._run(fn, payload, request_id, client_context, trace_id or new_trace_id(), fault)
         finally:
             self.pool.release_slot(fn.key, fn.reserved)
 
     def _run(
-        self, fn: FunctionSnapshot, payload: bytes, request_id: str, client_context: Any, fault: str | None
+        self,
+        fn: FunctionSnapshot,
+        payload: bytes,
+        request_id: str,
+        client_context: Any,
+        trace_id: str,
+        fault: str | None,
     ) -> Result:
         fingerprint = fn.fingerprint()
         container = self.pool.checkout(fingerprint)
@@ -134,7 +150,7 @@ class Invoker:
             container = Container(self._launch_spec(fn), self.state_dir / "containers", fingerprint, fn.key, fn.version)
             self.pool.adopt(container)
         try:
-            return self._run_in(container, fn, payload, request_id, client_context, fault)
+            return self._run_in(container, fn, payload, request_id, client_context, trace_id, fault)
         except BaseException as e:
             container.kill()
             if isinstance(e, OSError):
@@ -152,6 +168,7 @@ class Invoker:
         payload: bytes,
         request_id: str,
         client_context: Any,
+        trace_id: str,
         fault: str | None,
     ) -> Result:
         log = ""
@@ -181,7 +198,7 @@ class Invoker:
                 "invoked_function_arn": fn.arn,
                 "client_context": client_context,
                 "deadline_ms": int(time.time() * 1000 + fn.timeout_s * 1000),
-                "trace_id": _trace_id(),
+                "trace_id": trace_id,
             }
             outcome, out = container.invoke(header, payload, fn.timeout_s)
         duration_ms = fn.timeout_s * 1000.0 if outcome.status == "timeout" else (time.perf_counter() - started) * 1000
@@ -302,7 +319,3 @@ def _client_context(header: str | None) -> Any:
         return json.loads(base64.b64decode(header))
     except ValueError:
         return None
-
-
-def _trace_id() -> str:
-    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"

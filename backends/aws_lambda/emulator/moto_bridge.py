@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
 import re
+import sys
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,6 +188,129 @@ def put_logs(account: str, region: str, group: str, stream: str, events: list[di
         if stream not in backend.groups[group].streams:
             backend.create_log_stream(group, stream)
         backend.put_log_events(group, stream, events)
+
+
+def policy_statements(account: str, region: str, name: str, qualifier: str | None) -> list[dict[str, Any]]:
+    """The statements of a function's (or version's, alias's) resource policy; [] when none or unknown."""
+    try:
+        fn = lambda_backends[account][region].get_function(name, qualifier)
+    except (JsonRESTError, KeyError):
+        return []
+    policy = getattr(fn, "policy", None)
+    return [dict(s) for s in getattr(policy, "statements", None) or []]
+
+
+# --- S3 event notifications ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LambdaNotification:
+    """One ``LambdaFunctionConfiguration`` of a bucket."""
+
+    config_id: str
+    function_arn: str
+    events: tuple[str, ...]
+    filter_rules: tuple[tuple[str, str], ...]  # (Name, Value) as configured
+
+
+@dataclass(frozen=True)
+class S3Write:
+    """An object moto's S3 created, with the bucket's Lambda notifications at that moment."""
+
+    account: str
+    event_name: str  # "s3:ObjectCreated:Put"
+    region: str  # the bucket's
+    bucket: str
+    bucket_arn: str
+    key: str
+    size: int
+    etag: str  # without quotes
+    version_id: str | None  # None unless the bucket is versioned
+    at_ns: int  # wall clock in ns, increasing across writes: event time and sequencer
+    notifications: tuple[LambdaNotification, ...]
+
+
+_capture = threading.local()
+_hook_lock = threading.Lock()
+_clock_lock = threading.Lock()
+_last_ns = 0
+
+
+def install_s3_hook() -> None:
+    """Have moto's S3 report created objects to ``s3_writes`` and stop invoking Lambda itself (idempotent)."""
+    from moto.s3 import notifications
+
+    with _hook_lock:
+        if getattr(notifications.send_event, "__wrapped__", None) is not None:
+            return
+        original = notifications.send_event
+
+        @functools.wraps(original)
+        def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+            _record_write(account_id, str(getattr(event_name, "value", event_name)), bucket, key)
+            original(account_id, event_name, bucket, key)
+
+        # moto would try a Docker-based invoke and swallow its failure; the emulator delivers these itself
+        notifications._invoke_awslambda = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+        notifications.send_event = send_event  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def s3_writes() -> Iterator[list[S3Write]]:
+    """Collect the objects created in this thread while the block runs (writes outside any block are ignored)."""
+    writes: list[S3Write] = []
+    previous = getattr(_capture, "writes", None)
+    _capture.writes = writes
+    try:
+        yield writes
+    finally:
+        _capture.writes = previous
+
+
+def _record_write(account: str, event_name: str, bucket: Any, key: Any) -> None:
+    writes = getattr(_capture, "writes", None)
+    if writes is None or not event_name.startswith("s3:ObjectCreated:"):
+        return
+    try:
+        config = bucket.notification_configuration
+        rules = tuple(_lambda_notification(n) for n in (config.cloud_function if config else []))
+        if rules:
+            writes.append(_s3_write(account, event_name, bucket, key, rules))
+    except Exception as e:  # never fail moto's request for a notification
+        print(f"podpac-exec emulator: S3 notification for {key!r} not recorded: {e!r}", file=sys.stderr, flush=True)
+
+
+def _lambda_notification(n: Any) -> LambdaNotification:
+    rules = (n.filters or {}).get("S3Key", {}).get("FilterRule", [])
+    if isinstance(rules, dict):
+        rules = [rules]
+    return LambdaNotification(
+        str(n.id), str(n.arn), tuple(n.events), tuple((str(r["Name"]), str(r["Value"])) for r in rules)
+    )
+
+
+def _s3_write(account: str, event_name: str, bucket: Any, key: Any, rules: tuple[LambdaNotification, ...]) -> S3Write:
+    version = getattr(key, "version_id", None)
+    return S3Write(
+        account=account,
+        event_name=event_name,
+        region=bucket.region_name,
+        bucket=bucket.name,
+        bucket_arn=bucket.arn,
+        key=key.name,
+        size=int(key.size),
+        etag=key.etag.strip('"'),
+        version_id=str(version) if bucket.is_versioned and version not in (None, "null") else None,
+        at_ns=_unique_ns(),
+        notifications=rules,
+    )
+
+
+def _unique_ns() -> int:
+    global _last_ns
+    with _clock_lock:
+        _last_ns = max(_last_ns + 1, time.time_ns())
+        return _last_ns
 
 
 def reset() -> None:

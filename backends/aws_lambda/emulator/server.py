@@ -26,6 +26,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from . import admin, limits, moto_bridge
+from .s3_events import RequestFacts, S3Notifier
 from .config import Settings
 from .errors import AwsError
 from .faults import FaultInjector, Faults
@@ -71,6 +72,8 @@ class EmulatorApp:
         self.faults = FaultInjector()
         self.pool = Pool(lambda: self.settings.idle_timeout_s, lambda: self.settings.account_concurrency)
         self.invoker = Invoker(self.pool, self.faults, Path(settings.state_dir), Path(settings.cache_dir), endpoint_url)
+        self.notifier = S3Notifier(self.invoker.background)
+        moto_bridge.install_s3_hook()
 
     def prewarm(self) -> None:
         """Create moto's per-service apps and the runtime packages ahead of the first requests."""
@@ -119,7 +122,24 @@ class EmulatorApp:
                 self._check_control(environ, method, path)
         except AwsError as e:
             return self._respond(start_response, e.status, e.response_headers(), e.body())
-        return self.moto(environ, start_response)
+        return self._to_moto(environ, start_response)
+
+    def _to_moto(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Let moto answer; objects it created for a successful request get their S3 event notifications.
+
+        They are queued before the answer goes out, so a caller's ``wait_async`` that follows sees them.
+        """
+        answer: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer.append((status, headers))
+            return start_response(status, headers, exc_info)
+
+        with moto_bridge.s3_writes() as writes:
+            body = self.moto(environ, capture)
+        if writes and answer and answer[-1][0].startswith("2"):
+            self.notifier.deliver(writes, RequestFacts.of(environ, answer[-1][1]))
+        return body
 
     def _check_control(self, environ: dict[str, Any], method: str, path: str) -> None:
         """Apply Lambda's quotas to function and layer uploads before moto stores them."""
