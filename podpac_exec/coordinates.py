@@ -412,6 +412,11 @@ class Coordinates1d:
         return self.definition
 
     @property
+    def exact_definition(self) -> dict[str, Any]:
+        """A definition that reloads to bit-identical values (see ``Coordinates.exact_definition``)."""
+        return self.definition
+
+    @property
     def xcoords(self) -> dict[str, Any]:
         return {self._require_name(): self.coordinates}
 
@@ -863,6 +868,16 @@ class UniformCoordinates1d(Coordinates1d):
             d["name"] = self._name
         return d
 
+    @property
+    def exact_definition(self) -> dict[str, Any]:
+        """PODPAC's definition plus ``origin`` ([base, step, offset, stride]): the values are
+        ``base + (offset + i * stride) * step``, exactly as here, where start/stop/step alone could
+        reload one ulp off (float grids only; time grids are integers and always exact)."""
+        if self._is_time:
+            return self.definition
+        base, step, offset, stride = self._grid()
+        return {**self.definition, "origin": [float(base), float(step), int(offset), int(stride)]}
+
     # -- methods ----------------------------------------------------------------------------
     def _renamed(self, name: str | None) -> UniformCoordinates1d:
         obj = UniformCoordinates1d._from_origin(self, self._origin)  # type: ignore[arg-type]
@@ -1166,6 +1181,10 @@ class StackedCoordinates:
         return self.definition
 
     @property
+    def exact_definition(self) -> list[dict[str, Any]]:
+        return [c.exact_definition for c in self._coords]
+
+    @property
     def bounds(self) -> dict[str, tuple[Any, Any]]:
         return {c._require_name(): c.bounds for c in self._coords}
 
@@ -1389,6 +1408,13 @@ class Coordinates:
         return {"coords": self.definition, "crs": self._crs}
 
     @property
+    def exact_definition(self) -> dict[str, Any]:
+        """Like :attr:`full_definition`, but float uniform dims carry their ``origin`` so the
+        values reload bit for bit. Used on the wire between the client and remote workers (tiles
+        of a request must evaluate at exactly the request's values); not a PODPAC format."""
+        return {"coords": [c.exact_definition for c in self._coords], "crs": self._crs}
+
+    @property
     def json(self) -> str:
         """Compact PODPAC JSON, byte-identical to what PODPAC writes for the same coordinates."""
         return json.dumps(self.full_definition, separators=(",", ":"))
@@ -1608,7 +1634,7 @@ def _check_unique_dims(coords: tuple[Member, ...]) -> None:
 
 # -- definitions --------------------------------------------------------------------------------
 
-_UNIFORM_KEYS = {"start", "stop", "step", "size", "name"}
+_UNIFORM_KEYS = {"start", "stop", "step", "size", "name", "origin"}
 _ARRAY_KEYS = {"values", "name"}
 
 
@@ -1648,11 +1674,30 @@ def _coords1d_from_definition(item: Any, field: str, max_size: int | None) -> Co
         for key in ("start", "stop"):
             if key not in item:
                 raise _err(f"'{key}' is required", key)
-        return UniformCoordinates1d(
+        grid = UniformCoordinates1d(
             item["start"], item["stop"], step=item.get("step"), size=item.get("size"), name=name, max_size=max_size
         )
+        return _with_origin(grid, item["origin"]) if "origin" in item else grid
     except CoordinatesError as e:
         raise _reraise(e, field) from None
+
+
+def _with_origin(grid: UniformCoordinates1d, origin: Any) -> UniformCoordinates1d:
+    """``grid`` computing its values from ``origin`` (see ``exact_definition``), checked to agree."""
+    ok = (
+        isinstance(origin, (list, tuple))
+        and len(origin) == 4
+        and all(_is_number(v) for v in origin[:2])
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in origin[2:])
+    )
+    if not ok or grid._is_time or not all(math.isfinite(float(v)) for v in origin[:2]) or origin[3] == 0:
+        raise _err("must be [base, step, offset, stride] with finite numbers and a nonzero stride", "origin")
+    child = UniformCoordinates1d._from_origin(grid, (float(origin[0]), float(origin[1]), origin[2], origin[3]))
+    for i in (0, grid.size - 1):
+        expected, got = grid._value_at(i), child._value_at(i)
+        if not _close(float(expected), float(got), abs(float(grid.step)) * grid.size + abs(float(expected))):
+            raise _err(f"does not reproduce the grid (point {i}: {got!r} vs {expected!r})", "origin")
+    return child
 
 
 def _array_from_definition(values: Any, name: str | None) -> ArrayCoordinates1d:

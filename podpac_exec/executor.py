@@ -62,8 +62,17 @@ def evaluate(
         stats.wall_seconds = time.perf_counter() - t0
 
 
-def plan_request(node: Node, coords: Coordinates, backend: Backend, effective: EffectiveSettings) -> "TilePlan":
-    """Tiles for this request on this backend (one tile when it fits the backend's budget)."""
+def plan_request(
+    node: Node,
+    coords: Coordinates,
+    backend: Backend,
+    effective: EffectiveSettings,
+    chunks: Mapping[str, int] | None = None,
+) -> "TilePlan":
+    """Tiles for this request on this backend (one tile when it fits the backend's budget).
+
+    ``chunks`` (output dim -> chunk length) aligns tile edges to a zarr store's chunks (batch jobs).
+    """
     from podpac_exec.tiling import plan_tiles
 
     limits = backend.limits()
@@ -80,6 +89,7 @@ def plan_request(node: Node, coords: Coordinates, backend: Backend, effective: E
         halo=requirements.halo,
         max_eval_cells=min(limits.max_request_cells or effective["limits.max_tile_cells"], effective["limits.max_tile_cells"]),
         overhead=limits.encoding_overhead,
+        chunks=chunks,  # added for batch.py: tiles cover whole chunks of the output store
     )
 
 
@@ -150,7 +160,7 @@ def _short_option_names(options: Mapping[str, Any]) -> dict[str, Any]:
     """Accept ``max_tile_bytes=`` for ``tiling.max_tile_bytes`` when the key is unambiguous."""
     from podpac_exec.settings import normalize_keys
 
-    known = settings.snapshot()
+    known = settings.known_keys()
     out: dict[str, Any] = {}
     for key, value in normalize_keys(options).items():
         if key in known:

@@ -7,6 +7,7 @@ Client is active, or ``dask.scheduler_address`` is set, the tasks go to that clu
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import uuid
@@ -52,7 +53,7 @@ class TileRunner:
     def __getstate__(self) -> dict[str, Any]:
         return {
             "node": self.node.json,
-            "coords": self.coords.json,
+            "coords": json.dumps(self.coords.exact_definition),
             "backend": self.backend.name,
             "settings": {rec.key: rec.value for rec in self.options.settings.records() if rec.layer != "default"},
         }

@@ -33,6 +33,12 @@ DEFAULTS: dict[str, Any] = {
     "limits.max_nodes": 1000,
     "limits.max_depth": 100,
     "limits.max_pipeline_bytes": 16 * 2**20,
+    "limits.max_kernel_cells": 2**16,
+    "limits.max_array_cells": 2**24,
+    "sources.allowed_schemes": ["file", "s3"],
+    "sources.allowed_buckets": [],
+    "sources.allow_local_paths": True,
+    "sources.local_roots": [],
     "local.max_workers": 0,
     "dask.scheduler_address": "",
     "retry.max_attempts": 5,
@@ -97,6 +103,7 @@ class Settings:
 
     def __init__(self) -> None:
         self._defaults: dict[str, Any] = dict(DEFAULTS)
+        self._default_layer: dict[str, SettingValue] | None = None
         self._overrides: contextvars.ContextVar[tuple[dict[str, Any], ...]] = contextvars.ContextVar(
             "podpac_exec_overrides", default=()
         )
@@ -125,7 +132,10 @@ class Settings:
     def snapshot(self, arguments: Mapping[str, Any] | None = None) -> EffectiveSettings:
         """Resolve every layer now; ``arguments`` is the per-call layer."""
         self._ensure_plugin_defaults()
-        values = {k: SettingValue(k, v, "default") for k, v in self._defaults.items()}
+        defaults = self._default_layer
+        if defaults is None or len(defaults) != len(self._defaults):  # defaults are only ever added
+            defaults = self._default_layer = {k: SettingValue(k, v, "default") for k, v in self._defaults.items()}
+        values = dict(defaults)
         for layer, path in (("user file", self.user_file), ("project file", self.project_file)):
             for key, value in _read_toml(path).items():
                 values[key] = SettingValue(key, self._convert(key, value, str(path)), layer, str(path))
@@ -140,6 +150,11 @@ class Settings:
 
     def get(self, key: str) -> Any:
         return self.snapshot()[key]
+
+    def known_keys(self) -> frozenset[str]:
+        """Every declared setting key (defaults of the core and of registered backends)."""
+        self._ensure_plugin_defaults()
+        return frozenset(self._defaults)
 
     def __getitem__(self, key: str) -> Any:
         return self.get(key)
@@ -228,11 +243,24 @@ def _coerce(value: Any, default: Any) -> Any:
     return value
 
 
+#: path -> (file bytes, flattened table): a file is parsed again only when its bytes change.
+_toml_cache: dict[Path, tuple[bytes, dict[str, Any]]] = {}
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         return {}
+    cached = _toml_cache.get(path)
+    if cached is not None and cached[0] == text:
+        return dict(cached[1])
+    out = _parse_toml(path, text)
+    _toml_cache[path] = (text, out)
+    return dict(out)
+
+
+def _parse_toml(path: Path, text: bytes) -> dict[str, Any]:
     try:
         data = tomllib.loads(text.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

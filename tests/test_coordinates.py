@@ -782,3 +782,19 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_exact_definition_reloads_slices_bit_for_bit():
+    """Tiles travel as exact definitions: a slice's values survive the JSON round trip exactly."""
+    import json as _json
+
+    parent = Coordinates([clinspace(-170, 170, 40, "lon"), clinspace(-60, 60, 257, "lat")])
+    for index in [(slice(30, 40), slice(0, 1)), (slice(3, 17), slice(100, 257)), (slice(0, 40, 3), slice(5, 6))]:
+        tile = parent[index]
+        again = Coordinates.from_definition(_json.loads(_json.dumps(tile.exact_definition)))
+        for dim in tile.dims:
+            np.testing.assert_array_equal(again[dim].coordinates, tile[dim].coordinates)
+        assert again == tile and again.json == tile.json
+    with pytest.raises(CoordinatesError) as err:
+        Coordinates.from_definition({"coords": [{"start": 0, "stop": 1, "size": 3, "name": "lat", "origin": [5.0, 1.0, 0, 1]}]})
+    assert err.value.field.endswith("origin")

@@ -109,7 +109,7 @@ class LambdaBackend(Backend):
 
         request = build_request(
             node.definition,
-            coordinates.full_definition,
+            coordinates.exact_definition,  # tiles must evaluate at exactly the request's values
             OutputSpec(self.config["compression"] or None, int(self.config["s3_threshold_bytes"])),
             options.settings.public(),
         )

@@ -920,8 +920,22 @@ def build_packages(spec: PackageSpec) -> PackageResult:
     """Build ``podpac_dist.zip`` and ``podpac_deps.zip`` (or layer zips) and ``manifest.json``.
 
     Zips are written under temporary names and renamed into ``spec.output_dir`` only when every
-    check passes, so a failed build leaves the output directory as it was.
+    check passes, so a failed build leaves the output directory as it was. Concurrent builds
+    (e.g. parallel test workers) sharing a build directory and wheel cache take turns.
     """
+    import fcntl
+
+    lock_path = Path(spec.output_dir).resolve().parent / ".podpac-exec-package.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _build_packages(spec)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _build_packages(spec: PackageSpec) -> PackageResult:
     validate_spec(spec)
     root = Path(spec.source_root or default_source_root()).resolve()
     project = read_project(root)

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 import numpy as np
 import traitlets as tl
 
-from podpac_exec.errors import CoordinatesError, PipelineError
+from podpac_exec.errors import CoordinatesError, LimitExceededError, PipelineError
 from podpac_exec.nodes.base import Node
 from podpac_exec.nodes.interpolation import NEAREST_INTERPOLATION, interpolate_source
 from podpac_exec.nodes.traits import ArrayTrait, CoordinatesTrait
+from podpac_exec.sources import check_source_url, redact_credentials
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -106,6 +107,7 @@ class Array(DataSource):
             raise PipelineError("Array needs 'source' data", field="attrs.source")
         if self.coordinates is None:
             raise PipelineError("Array needs 'coordinates'", field="attrs.coordinates")
+        _check_array_cells(self.source.size)
         if self.source.shape != self.coordinates.shape:
             raise PipelineError(
                 f"Array source has shape {self.source.shape} but its coordinates {self.coordinates.dims} "
@@ -124,12 +126,23 @@ class Array(DataSource):
         return self.source[index]
 
 
+def _check_array_cells(cells: int) -> None:
+    from podpac_exec.settings import settings
+
+    limit = settings.get("limits.max_array_cells")
+    if cells > limit:
+        raise LimitExceededError(
+            f"Array source has {cells} cells, above limits.max_array_cells={limit}", field="attrs.source"
+        )
+
+
 class Dataset(DataSource):
     """A variable of a netCDF file or zarr store (PODPAC's ``Dataset``), read lazily by window.
 
-    ``source`` is a local path, ``file://`` URL or ``s3://`` URL. S3 access uses the usual AWS
-    credential chain; the endpoint comes from the ``AWS_ENDPOINT_URL_S3``/``AWS_ENDPOINT_URL``
-    environment variables; ``anon`` asks for unsigned requests.
+    ``source`` is a local path, ``file://`` URL or ``s3://`` URL that the ``[sources]`` policy
+    allows (:mod:`podpac_exec.sources`). S3 access uses the usual AWS credential chain; the
+    endpoint comes from the ``AWS_ENDPOINT_URL_S3``/``AWS_ENDPOINT_URL`` environment variables;
+    ``anon`` asks for unsigned requests.
     """
 
     podpac_name: ClassVar[str] = "core.data.dataset_source.Dataset"
@@ -156,6 +169,7 @@ class Dataset(DataSource):
         super().validate()
         if not self.source:
             raise PipelineError("Dataset needs a 'source' path or URL", field="attrs.source")
+        check_source_url(self.source)  # fail early; opening checks again (see _open_dataset)
         if isinstance(self.data_key, list):
             raise PipelineError(
                 "a list of data keys makes a multi-output node, which is not supported; give one variable name",
@@ -280,7 +294,7 @@ class Dataset(DataSource):
         try:
             block = np.asarray(var.isel(window).values)
         except Exception as exc:  # noqa: BLE001 - any backend read failure
-            message = f"reading {self.source!r} failed: {type(exc).__name__}: {exc}"
+            message = redact_credentials(f"reading {self.source!r} failed: {type(exc).__name__}: {exc}")
             raise PipelineError(message, field="attrs.source") from None
         return block[tuple(local)]
 
@@ -315,21 +329,23 @@ def _open_remote_netcdf(url: str, options: dict[str, Any]) -> "xr.Dataset":
 
 
 def _open_dataset(source: str, anon: bool = False) -> "xr.Dataset":
-    """Open ``source`` lazily (netCDF through h5netcdf/netCDF4, zarr without dask)."""
+    """Open ``source`` lazily (netCDF through h5netcdf/netCDF4, zarr without dask), once the
+    source policy allows it: the only place a Dataset touches a file or the network."""
     import xarray as xr
 
     field = "attrs.source"
+    location = check_source_url(source)  # a local path comes back resolved: open what was checked
     try:
-        if source.startswith("s3://"):
+        if location.startswith("s3://"):
             options = _s3_options(anon)
-            if _is_zarr(source):
-                return xr.open_zarr(source, chunks=None, storage_options=options)
-            return _open_remote_netcdf(source, options)
-        if "://" in source and not source.startswith("file://"):
-            scheme = source.split("://", 1)[0]
+            if location.rstrip("/").endswith(".zarr"):
+                return xr.open_zarr(location, chunks=None, storage_options=options)
+            return _open_remote_netcdf(location, options)
+        if "://" in location:
+            scheme = location.split("://", 1)[0]
             message = f"unsupported URL scheme {scheme!r} in {source!r}; use a path, file:// or s3://"
             raise PipelineError(message, field=field)
-        path = source[len("file://") :] if source.startswith("file://") else source
+        path = location
         if not os.path.exists(path):
             raise PipelineError(f"Dataset source {source!r} does not exist", field=field)
         if _is_zarr(path):
@@ -340,4 +356,5 @@ def _open_dataset(source: str, anon: bool = False) -> "xr.Dataset":
     except FileNotFoundError:
         raise PipelineError(f"Dataset source {source!r} does not exist", field=field) from None
     except Exception as exc:  # noqa: BLE001 - every backend has its own errors
-        raise PipelineError(f"cannot open {source!r}: {type(exc).__name__}: {exc}", field=field) from None
+        message = redact_credentials(f"cannot open {source!r}: {type(exc).__name__}: {exc}")
+        raise PipelineError(message, field=field) from None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import traitlets as tl
 
-from podpac_exec.errors import PipelineError
+from podpac_exec.errors import LimitExceededError, PipelineError
 from podpac_exec.nodes.base import Node, NodeRequirements
 from podpac_exec.nodes.traits import ArrayTrait, NodeTrait
 
@@ -37,6 +37,16 @@ def make_kernel(kernel_type: str, ndim: int, field: str = "attrs.kernel_type") -
         raise PipelineError(f"kernel_type size and params must be numbers, got {kernel_type!r}", field=field) from None
     if size < 1:
         raise PipelineError(f"kernel_type size must be at least 1, got {size}", field=field)
+    limit = _max_kernel_cells()
+    cells = 1
+    for _ in range(ndim):  # not size**ndim: a huge size and many dims would make a huge integer
+        cells *= size
+        if cells > limit:  # checked before allocating: 'mean,100000' in 2-d would be 80 GB
+            raise LimitExceededError(
+                f"kernel_type {kernel_type!r} makes a kernel of {size}^{ndim} cells, "
+                f"above limits.max_kernel_cells={limit}",
+                field=field,
+            )
     if ktype == "mean":
         kernel = np.ones([size] * ndim)
     else:
@@ -58,6 +68,31 @@ def make_kernel(kernel_type: str, ndim: int, field: str = "attrs.kernel_type") -
     if not np.isfinite(total) or total == 0:
         raise PipelineError(f"kernel_type {kernel_type!r} gives a kernel that sums to {total}", field=field)
     return kernel / total
+
+
+def _max_kernel_cells() -> int:
+    from podpac_exec.settings import settings
+
+    return int(settings.get("limits.max_kernel_cells"))
+
+
+def check_kernel_cells(cells: int, field: str = "attrs.kernel") -> None:
+    """Refuse kernels above ``limits.max_kernel_cells`` (memory, and the cost of direct convolution)."""
+    limit = _max_kernel_cells()
+    if cells > limit:
+        raise LimitExceededError(f"the kernel has {cells} cells, above limits.max_kernel_cells={limit}", field=field)
+
+
+def _check_expanded_cells(cells: int) -> None:
+    """A long kernel axis multiplies the cells the source evaluates: keep them within one tile."""
+    from podpac_exec.settings import settings
+
+    limit = settings.get("limits.max_tile_cells")
+    if cells > limit:
+        raise LimitExceededError(
+            f"the kernel expands the request to {cells} cells, above limits.max_tile_cells={limit}",
+            field="attrs.kernel",
+        )
 
 
 def _uniform_expansion(size: int) -> tuple[int, int]:
@@ -120,6 +155,7 @@ class Convolution(Node):
             )
         if 0 in self.kernel.shape:
             raise PipelineError(f"kernel must not be empty, got shape {self.kernel.shape}", field="attrs.kernel")
+        check_kernel_cells(int(self.kernel.size))
 
     def requirements(self) -> NodeRequirements:
         halo = {dim: _uniform_expansion(size)[0] for dim, size in zip(self.kernel_dims, self.kernel.shape) if size > 1}
@@ -140,6 +176,7 @@ class Convolution(Node):
             if crop is not None:
                 crops[dim] = crop
         expanded_coords = Coordinates(members, crs=coordinates.crs) if crops else coordinates
+        _check_expanded_cells(expanded_coords.size)
         source = self.source.eval(expanded_coords)
         dims = list(source.dims)
         kernel = self._kernel_for(dims)

@@ -46,6 +46,17 @@ class Result:
         }
 
 
+@dataclass(frozen=True)
+class Call:
+    """What one invocation runs: request id, payload, client context, trace id and the injected fault."""
+
+    request_id: str
+    payload: bytes
+    client_context: Any
+    trace_id: str
+    fault: str | None
+
+
 def _error_payload(error_type: str, message: str) -> bytes:
     return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
 
@@ -130,19 +141,11 @@ class Invoker:
             raise throttled("ConcurrentInvocationLimitExceeded")
         self.pool.acquire_slot(fn.key, fn.reserved, moto_bridge.reserved_total(fn.account, fn.region))
         try:
-            return self._run(fn, payload, request_id, client_context, trace_id or new_trace_id(), fault)
+            return self._run(fn, Call(request_id, payload, client_context, trace_id or new_trace_id(), fault))
         finally:
             self.pool.release_slot(fn.key, fn.reserved)
 
-    def _run(
-        self,
-        fn: FunctionSnapshot,
-        payload: bytes,
-        request_id: str,
-        client_context: Any,
-        trace_id: str,
-        fault: str | None,
-    ) -> Result:
+    def _run(self, fn: FunctionSnapshot, call: Call) -> Result:
         fingerprint = fn.fingerprint()
         container = self.pool.checkout(fingerprint)
         if container is None:
@@ -150,7 +153,7 @@ class Invoker:
             container = Container(self._launch_spec(fn), self.state_dir / "containers", fingerprint, fn.key, fn.version)
             self.pool.adopt(container)
         try:
-            return self._run_in(container, fn, payload, request_id, client_context, trace_id, fault)
+            return self._run_in(container, fn, call)
         except BaseException as e:
             container.kill()
             if isinstance(e, OSError):
@@ -161,16 +164,8 @@ class Invoker:
         finally:
             self.pool.checkin(container)  # no-op when _finish already returned it
 
-    def _run_in(
-        self,
-        container: Container,
-        fn: FunctionSnapshot,
-        payload: bytes,
-        request_id: str,
-        client_context: Any,
-        trace_id: str,
-        fault: str | None,
-    ) -> Result:
+    def _run_in(self, container: Container, fn: FunctionSnapshot, call: Call) -> Result:
+        request_id = call.request_id
         log = ""
         init_ms: float | None = None
         if container.proc is None:  # a new container: cold start
@@ -186,21 +181,21 @@ class Invoker:
                 )
         started = time.perf_counter()
         log += logs.start_line(request_id, fn.version)
-        if fault in ("crash", "timeout"):
+        if call.fault in ("crash", "timeout"):
             container.kill()
             outcome, out = (
-                (Outcome("exited", exit_reason="signal: killed") if fault == "crash" else Outcome("timeout")),
+                (Outcome("exited", exit_reason="signal: killed") if call.fault == "crash" else Outcome("timeout")),
                 "",
             )
         else:
             header = {
                 "request_id": request_id,
                 "invoked_function_arn": fn.arn,
-                "client_context": client_context,
+                "client_context": call.client_context,
                 "deadline_ms": int(time.time() * 1000 + fn.timeout_s * 1000),
-                "trace_id": trace_id,
+                "trace_id": call.trace_id,
             }
-            outcome, out = container.invoke(header, payload, fn.timeout_s)
+            outcome, out = container.invoke(header, call.payload, fn.timeout_s)
         duration_ms = fn.timeout_s * 1000.0 if outcome.status == "timeout" else (time.perf_counter() - started) * 1000
         return self._finish(fn, container, request_id, outcome, log + out, duration_ms, init_ms)
 

@@ -277,7 +277,8 @@ def _record_write(account: str, event_name: str, bucket: Any, key: Any) -> None:
         if rules:
             writes.append(_s3_write(account, event_name, bucket, key, rules))
     except Exception as e:  # never fail moto's request for a notification
-        print(f"podpac-exec emulator: S3 notification for {key!r} not recorded: {e!r}", file=sys.stderr, flush=True)
+        name = getattr(key, "name", "?")
+        print(f"podpac-exec emulator: S3 notification for {name!r} not recorded: {e!r}", file=sys.stderr, flush=True)
 
 
 def _lambda_notification(n: Any) -> LambdaNotification:

@@ -153,30 +153,39 @@ def test_api_gateway_proxy_event(deployment: Deployment) -> None:
 
 
 def test_s3_trigger_writes_the_result_under_output(deployment: Deployment) -> None:
-    s3 = deployment.client("s3")
-    bucket = deployment.report.bucket
-    key = "podpac-exec/input/job 1.json"
-    document = {"pipeline": NODE.definition, "coordinates": grid(4, 5).full_definition}
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(document).encode())
-    event = {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "eventName": "ObjectCreated:Put",
-                "s3": {"bucket": {"name": bucket}, "object": {"key": "podpac-exec/input/job+1.json"}},
-            }
-        ]
-    }
-    body = invoke(deployment, event)
-    assert body["written"] == [f"s3://{bucket}/podpac-exec/output/job 1.nc"]
+    """A pipeline JSON put under input/ triggers the function (a real S3 notification on the
+    emulator), which writes the result under output/."""
     import io
 
     import xarray as xr
 
-    data = s3.get_object(Bucket=bucket, Key="podpac-exec/output/job 1.nc")["Body"].read()
+    s3 = deployment.client("s3")
+    bucket = deployment.report.bucket
+    document = {"pipeline": NODE.definition, "coordinates": grid(4, 5).full_definition}
+    s3.put_object(Bucket=bucket, Key="podpac-exec/input/job 1.json", Body=json.dumps(document).encode())
+    s3.put_object(Bucket=bucket, Key="podpac-exec/input/broken.json", Body=b"{not json")
+    out_key = "podpac-exec/output/job 1.nc"
+    if deployment.emulator is not None:
+        runs = deployment.emulator.wait_async(timeout_s=120)
+        assert len([r for r in runs if r.get("request_id")]) >= 2, runs
+    data = _wait_for_object(s3, bucket, out_key)
     with xr.open_dataset(io.BytesIO(data), engine="h5netcdf") as ds:
         np.testing.assert_array_equal(ds["result"].values, pe.evaluate(NODE, grid(4, 5)).values)
+    error = json.loads(_wait_for_object(s3, bucket, "podpac-exec/output/broken.error.json"))
+    assert error["errorType"] == "JSONDecodeError" and error["source"].endswith("input/broken.json")
+
+
+def _wait_for_object(s3: Any, bucket: str, key: str, timeout_s: float = 120.0) -> bytes:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def test_remote_errors_carry_type_message_and_traceback(deployment: Deployment) -> None:
