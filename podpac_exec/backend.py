@@ -85,6 +85,10 @@ class Backend(ABC):
     def evaluate(self, node: "Node", coordinates: "Coordinates", options: EvaluationOptions) -> "xr.DataArray":
         """Evaluate one tile; raise :class:`~podpac_exec.errors.PodpacExecError` subclasses on failure."""
 
+    def report(self, stats: "EvaluationStats") -> dict[str, Any]:
+        """Backend-specific figures for a finished evaluation (e.g. invocations and cost)."""
+        return {}
+
     def close(self) -> None:
         """Release clients, pools and processes."""
 

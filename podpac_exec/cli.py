@@ -57,7 +57,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     node = pe.Node.from_json(read_text_argument(args.pipeline, "pipeline"))
     coords = pe.Coordinates.from_json(read_text_argument(args.coordinates, "coordinates"))
     stats = pe.EvaluationStats()
-    result = pe.evaluate(node, coords, backend=args.backend, stats=stats, **parse_set_options(args.set))
+    options = parse_set_options(args.set)
+    result = pe.evaluate(node, coords, backend=args.backend, stats=stats, **options)
     if args.output:
         from podpac_exec.outputs import write_result
 
@@ -75,8 +76,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         "nan_count": int(result.isnull().sum()),
         "stats": stats.summary(),
     }
+    backend_report = used_backend(args.backend, options).report(stats)
+    if backend_report:
+        summary["backend_report"] = backend_report
     print(json.dumps(summary, indent=2))
     return EXIT_OK
+
+
+def used_backend(name: str | None, options: dict[str, Any]) -> Any:
+    """The backend instance an ``evaluate(..., backend=name, **options)`` call used."""
+    from podpac_exec.backend import get_backend
+    from podpac_exec.executor import settings_for_call
+
+    effective = settings_for_call(name, options)
+    return get_backend(effective["backend"], effective)
 
 
 def _finite_or_none(value: Any) -> float | None:

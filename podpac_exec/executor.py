@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from podpac_exec.backend import Backend, EvaluationOptions, get_backend
 from podpac_exec.coordinates import Coordinates
 from podpac_exec.errors import BackendError, LimitExceededError, PodpacExecError
-from podpac_exec.nodes.base import Node
+from podpac_exec.nodes.base import Node, xarray_coords
 from podpac_exec.plugins import get_plugin_manager
 from podpac_exec.settings import EffectiveSettings, settings
 from podpac_exec.stats import EvaluationStats
@@ -42,10 +42,7 @@ def evaluate(
     """
     node = as_node(node)
     coords = as_coordinates(coordinates)
-    arguments = _short_option_names(options)
-    if backend is not None:
-        arguments["backend"] = backend
-    effective = settings.snapshot(arguments)
+    effective = settings_for_call(backend, options)
     check_request_limits(coords, effective)
     backend_obj = get_backend(effective["backend"], effective)
     stats = stats if stats is not None else EvaluationStats()
@@ -93,6 +90,14 @@ def plan_request(
     )
 
 
+def settings_for_call(backend: str | None, options: Mapping[str, Any]) -> EffectiveSettings:
+    """The effective settings of one ``evaluate(..., backend=..., **options)`` call."""
+    arguments = _short_option_names(options)
+    if backend is not None:
+        arguments["backend"] = backend
+    return settings.snapshot(arguments)
+
+
 def evaluate_one(node: Node, coordinates: Coordinates, backend: Backend, options: EvaluationOptions) -> "xr.DataArray":
     """One backend call through the ``podpac_exec_evaluate_node`` hook, result checked and aligned."""
     result = get_plugin_manager().hook.podpac_exec_evaluate_node(
@@ -112,12 +117,14 @@ def align_result(result: "xr.DataArray", node: Node, coordinates: Coordinates) -
         raise BackendError(
             f"backend returned dims {tuple(result.dims)}, expected {expected.dims} for node {type(node).__name__}"
         )
-    values = result.transpose(*expected.dims).values
+    if tuple(result.dims) != tuple(expected.dims):
+        result = result.transpose(*expected.dims)
+    values = result.values
     if values.shape != expected.shape:
         raise BackendError(f"backend returned shape {values.shape}, expected {expected.shape}")
     return xr.DataArray(
         values,
-        coords=expected.xcoords,
+        coords=xarray_coords(expected),
         dims=expected.dims,
         attrs={"crs": coordinates.crs, "node_hash": node.hash},
     )

@@ -247,10 +247,12 @@ def substitute_params(eqn: str, params: Mapping[str, ParamValue] | None) -> str:
     params = params or {}
     out: list[str] = []
     i, n = 0, len(eqn)
+    length = 0  # params can amplify the text ('{p}' * 10**6): stop before building it
     while i < n:
         ch = eqn[i]
         if ch in "{}" and i + 1 < n and eqn[i + 1] == ch:
             out.append(ch)
+            length += 1
             i += 2
         elif ch == "}":
             raise ExpressionError(f"single '}}' at column {i + 1} of eqn (write '}}}}' for a literal brace)", field="eqn")
@@ -259,9 +261,17 @@ def substitute_params(eqn: str, params: Mapping[str, ParamValue] | None) -> str:
             if end < 0:
                 raise ExpressionError(f"unmatched '{{' at column {i + 1} of eqn", field="eqn")
             out.append(_format_param(_field_name(eqn[i + 1 : end], i), params))
+            length += len(out[-1])
+            if length > MAX_LENGTH:
+                raise ExpressionError(
+                    f"eqn grows past {MAX_LENGTH} characters when its params are substituted; "
+                    f"the limit is {MAX_LENGTH}",
+                    field="eqn",
+                )
             i = end + 1
         else:
             out.append(ch)
+            length += 1
             i += 1
     return "".join(out)
 

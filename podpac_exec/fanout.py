@@ -102,7 +102,7 @@ def evaluate_plan(
     out_coords = node.output_coordinates(coords)
     result = xr.DataArray(
         array, coords=out_coords.xcoords, dims=out_coords.dims, attrs={"crs": coords.crs, "node_hash": node.hash}
-    )
+    ).rename(None)  # not the dask graph's name
     if not compute:
         return result
     values = compute_array(array, backend, options, len(plan))

@@ -95,6 +95,22 @@ class LambdaBackend(Backend):
                 )
             return self._clients[service]
 
+    def build(self, options: Any = None, **kwargs: Any) -> Any:
+        """Converge the function's AWS resources idempotently; see :func:`.build.build`."""
+        from podpac_exec.backends.aws_lambda.build import build
+
+        return build(self, options, **kwargs)
+
+    def report(self, stats: Any) -> dict[str, Any]:
+        """Invocations, cold starts, billed GB-seconds and the estimated cost at the configured prices."""
+        from podpac_exec.backends.aws_lambda.reports import cost_report
+
+        return cost_report(
+            stats.invocations,
+            price_per_gb_second=float(self.config["price_per_gb_second"]),
+            price_per_request=float(self.config["price_per_request"]),
+        )
+
     def close(self) -> None:
         with self._lock:
             for client in self._clients.values():

@@ -28,6 +28,9 @@ ENVELOPE_BYTES = 16 * 1024
 BASE64_OVERHEAD = 4 / 3
 #: Settings a request may carry: they can only tighten the function's own limits.
 REMOTE_SETTING_PREFIXES = ("limits.",)
+#: Deepest nesting of JSON containers a request may have (real ones stay under 15 levels); checked
+#: without recursion, so no later step can hit Python's recursion limit on a hostile request.
+MAX_NESTING = 64
 ARRAY_ENCODING = "podpac-exec-array/1"
 
 
@@ -77,29 +80,50 @@ def parse_request(event: Any) -> Request:
     """Validate a direct-invoke request; every problem names its field."""
     if not isinstance(event, Mapping):
         raise ProtocolError(f"the request must be a JSON object, got {type(event).__name__}", field="request")
+    check_nesting(event, "request")
     version = event.get("version")
     if version != PROTOCOL_VERSION:
         raise ProtocolError(f"unsupported protocol version {version!r}; this handler speaks 1", field="version")
     unknown = sorted(set(event) - {"version", "pipeline", "coordinates", "output", "settings"})
     if unknown:
         raise ProtocolError(f"unknown request field {unknown[0]!r}", field=unknown[0])
-    pipeline = event.get("pipeline")
-    if isinstance(pipeline, str):
-        try:
-            pipeline = json.loads(pipeline)
-        except json.JSONDecodeError as exc:
-            raise ProtocolError(f"pipeline is not valid JSON: {exc.msg}", field="pipeline") from None
+    pipeline = _json_field(event.get("pipeline"), "pipeline")
     if not isinstance(pipeline, Mapping):
         raise ProtocolError("pipeline must be a PODPAC pipeline definition (a JSON object)", field="pipeline")
-    coordinates = event.get("coordinates")
-    if isinstance(coordinates, str):
-        try:
-            coordinates = json.loads(coordinates)
-        except json.JSONDecodeError as exc:
-            raise ProtocolError(f"coordinates are not valid JSON: {exc.msg}", field="coordinates") from None
+    coordinates = _json_field(event.get("coordinates"), "coordinates")
     if not isinstance(coordinates, (Mapping, list)):
         raise ProtocolError("coordinates must be PODPAC coordinates JSON (an object)", field="coordinates")
     return Request(pipeline, coordinates, _parse_output(event.get("output", {})), _parse_settings(event.get("settings", {})))
+
+
+def check_nesting(value: Any, field: str, limit: int = MAX_NESTING) -> None:
+    """Raise :class:`ProtocolError` when JSON containers nest deeper than ``limit``."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            raise ProtocolError(f"the {field} nests JSON deeper than {limit} levels", field=field)
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _json_field(value: Any, field: str) -> Any:
+    """A field given as JSON text is parsed (and its nesting checked); other values pass."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ProtocolError(f"{field} is not valid JSON: {exc.msg}", field=field) from None
+    except RecursionError:
+        raise ProtocolError(f"the {field} nests JSON too deeply", field=field) from None
+    check_nesting(parsed, field)
+    return parsed
 
 
 def _parse_output(output: Any) -> OutputSpec:

@@ -64,10 +64,11 @@ def _download_and_unpack(bucket: str, key: str, sha256: str, root: str) -> None:
         try:
             s3.download_file(bucket, key, archive)
             break
-        except Exception as exc:  # noqa: BLE001 - retried, then reported with its cause
-            if attempt == MAX_ATTEMPTS:
+        except Exception as exc:  # noqa: BLE001 - transient ones retried, then reported with the cause
+            if attempt == MAX_ATTEMPTS or not _transient(exc):
                 raise DependencyError(
-                    f"could not download dependencies s3://{bucket}/{key} after {attempt} attempts: {exc}"
+                    f"could not download dependencies s3://{bucket}/{key} after {attempt} "
+                    f"attempt{'s' if attempt > 1 else ''}: {exc}"
                 ) from exc
             time.sleep(random.uniform(0, min(4.0, 0.2 * 2**attempt)))  # full jitter
     digest = _sha256(archive)
@@ -84,6 +85,16 @@ def _download_and_unpack(bucket: str, key: str, sha256: str, root: str) -> None:
         os.replace(partial, root)
     except OSError:  # another process finished first: use its copy
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _transient(exc: Exception) -> bool:
+    """Throttling, 5xx and connection errors are worth another try; a missing key or a denial is not."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return True  # no HTTP answer at all: connection refused, reset, timed out
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    code = response.get("Error", {}).get("Code", "")
+    return status >= 500 or status in (408, 429) or code in ("SlowDown", "RequestTimeout", "Throttling")
 
 
 def _sha256(path: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping
@@ -113,7 +114,12 @@ class Node(tl.HasTraits):
     @classmethod
     def attr_names(cls) -> list[str]:
         """Names of every attribute (inputs included), sorted."""
-        return sorted(name for name, trait in cls.class_traits().items() if trait.metadata.get("attr"))
+        names = _ATTR_NAMES.get(cls)
+        if names is None:  # class_traits() is slow and a class's traits are fixed
+            names = _ATTR_NAMES[cls] = tuple(
+                sorted(name for name, trait in cls.class_traits().items() if trait.metadata.get("attr"))
+            )
+        return list(names)
 
     def validate(self) -> None:
         """Check cross-attribute rules after construction; raise :class:`PipelineError`."""
@@ -215,6 +221,12 @@ class Node(tl.HasTraits):
 
     def graph_requirements(self) -> NodeRequirements:
         """Requirements of the whole graph below (and including) this node."""
+        cached = self.__dict__.get("_graph_requirements")
+        if cached is None:  # nodes are immutable
+            cached = self.__dict__["_graph_requirements"] = self._graph_requirements()
+        return cached
+
+    def _graph_requirements(self) -> NodeRequirements:
         below = NodeRequirements()
         for node in self.input_nodes():
             sub = node.graph_requirements()
@@ -231,13 +243,41 @@ class Node(tl.HasTraits):
 
     def eval(self, coordinates: "Coordinates") -> "xr.DataArray":  # noqa: A003 - PODPAC's name
         """Evaluate in this process at ``coordinates``; dims follow the request's order."""
-        out = self._eval(coordinates)
+        return self._as_output(coordinates, self._eval(coordinates))
+
+    def _as_output(self, coordinates: "Coordinates", out: "xr.DataArray | np.ndarray") -> "xr.DataArray":
         if isinstance(out, np.ndarray):
             out = self.create_output_array(self.output_coordinates(coordinates), out)
         order = [d for d in coordinates.dims if d in out.dims]
         if list(out.dims) != order:
             out = out.transpose(*order)
         return out
+
+    def eval_values(self, coordinates: "Coordinates") -> tuple[np.ndarray, tuple[str, ...]]:
+        """``eval(coordinates)``'s values and dims without building a DataArray.
+
+        For nodes consuming their inputs' values; the array is the one ``eval`` would wrap, so
+        callers must not write into it.
+        """
+        cls = type(self)
+        if cls.eval is not Node.eval or cls.create_output_array is not Node.create_output_array:
+            out = self.eval(coordinates)
+            return np.asarray(out.data), tuple(out.dims)
+        values = self._eval(coordinates)
+        # plain numeric arrays are what xarray would wrap as they are; anything else goes through it
+        if type(values) is not np.ndarray or values.dtype.kind not in "biuf":
+            out = self._as_output(coordinates, values)
+            return np.asarray(out.data), tuple(out.dims)
+        out_coords = self.output_coordinates(coordinates)
+        values = output_values(values, out_coords.shape)
+        dims = tuple(out_coords.dims)
+        order = tuple(d for d in coordinates.dims if d in dims)
+        if dims != order:
+            if len(order) != len(dims):  # dims outside the request: eval's transpose raises
+                out = self._as_output(coordinates, values)
+                return np.asarray(out.data), tuple(out.dims)
+            values = values.transpose([dims.index(d) for d in order])
+        return values, order
 
     def _eval(self, coordinates: "Coordinates") -> "xr.DataArray | np.ndarray":
         raise NotImplementedError(f"{type(self).__name__} does not implement _eval")
@@ -246,10 +286,8 @@ class Node(tl.HasTraits):
         """A DataArray on ``coordinates`` holding ``data`` (broadcast; float64 by default)."""
         import xarray as xr
 
-        values = np.asarray(data)
-        if values.shape != coordinates.shape:
-            values = np.broadcast_to(values, coordinates.shape).astype(np.float64, copy=True)
-        return xr.DataArray(values, coords=coordinates.xcoords, dims=coordinates.dims, attrs={"crs": coordinates.crs})
+        values = output_values(data, coordinates.shape)
+        return xr.DataArray(values, coords=xarray_coords(coordinates), dims=coordinates.dims, attrs={"crs": coordinates.crs})
 
     # -- python protocol -----------------------------------------------------------------------
 
@@ -264,6 +302,39 @@ class Node(tl.HasTraits):
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+#: Node class -> its sorted attribute names.
+_ATTR_NAMES: dict[type, tuple[str, ...]] = {}
+
+#: id(Coordinates) -> (weak reference, its xarray coordinates); an entry lives as long as its key.
+_XARRAY_COORDS: dict[int, tuple[Any, Any]] = {}
+
+
+def xarray_coords(coordinates: "Coordinates") -> Any:
+    """``xr.Coordinates(coordinates.xcoords)``, built once per Coordinates object.
+
+    Building the indexes is most of the cost of a DataArray; the indexes are immutable, so the
+    DataArrays of one request (a node's output, the aligned result) can share them.
+    """
+    import xarray as xr
+
+    key = id(coordinates)
+    entry = _XARRAY_COORDS.get(key)
+    if entry is not None and entry[0]() is coordinates:
+        return entry[1]
+    built = xr.Coordinates(coordinates.xcoords)
+    ref = weakref.ref(coordinates, lambda _, key=key: _XARRAY_COORDS.pop(key, None))
+    _XARRAY_COORDS[key] = (ref, built)
+    return built
+
+
+def output_values(data: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``data`` as a node's output values of ``shape`` (broadcast into a float64 copy if needed)."""
+    values = np.asarray(data)
+    if values.shape != shape:
+        values = np.broadcast_to(values, shape).astype(np.float64, copy=True)
+    return values
 
 
 def _trait_message(exc: tl.TraitError) -> str:

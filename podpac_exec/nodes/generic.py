@@ -10,7 +10,7 @@ import numpy as np
 import traitlets as tl
 
 from podpac_exec.errors import ExpressionError, PipelineError
-from podpac_exec.nodes._arrays import data_on, exact_shape, keep_dims
+from podpac_exec.nodes._arrays import align_axes, exact_shape, keep_dims
 from podpac_exec.nodes.base import Node
 from podpac_exec.nodes.traits import NodeTrait
 from podpac_exec.nodes.utility import _Algorithm
@@ -112,7 +112,7 @@ class Arithmetic(_Algorithm):
             compiled = self._compiled = self._compile()
         out = self.output_coordinates(coordinates)
         used = [name for name in self._named_inputs if name in compiled.names_used]
-        arrays = {name: data_on(self._named_inputs[name].eval(coordinates), out.dims) for name in used}
+        arrays = {name: align_axes(*self._named_inputs[name].eval_values(coordinates), out.dims) for name in used}
         result = compiled(**arrays)
         # PODPAC writes the result into a copy of the first (broadcast) input: its dtype wins.
         first = next(iter(self._named_inputs))
@@ -156,12 +156,12 @@ class Mask(_Algorithm):
         return self.source.output_coordinates(coordinates)
 
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
-        source = self.source.eval(coordinates)
-        mask = self.mask.eval(coordinates)
-        out = np.array(source.data)  # a copy: the source's array may be shared
-        if any(d not in source.dims for d in mask.dims):
+        source, source_dims = self.source.eval_values(coordinates)
+        mask, mask_dims = self.mask.eval_values(coordinates)
+        out = np.array(source)  # a copy: the source's array may be shared
+        if any(d not in source_dims for d in mask_dims):
             return out
-        hit = _OPS[self.bool_op](data_on(mask, source.dims), self.bool_val)
+        hit = _OPS[self.bool_op](align_axes(mask, mask_dims, source_dims), self.bool_val)
         value = np.nan if self.masked_val is None else self.masked_val
         np.copyto(out, value, where=hit, casting="unsafe")
         return out

@@ -38,6 +38,13 @@ def make_kernel(kernel_type: str, ndim: int, field: str = "attrs.kernel_type") -
     if size < 1:
         raise PipelineError(f"kernel_type size must be at least 1, got {size}", field=field)
     limit = _max_kernel_cells()
+    if not all(np.isfinite(a) for a in args):
+        raise PipelineError(f"kernel_type params must be finite numbers, got {kernel_type!r}", field=field)
+    if any(abs(a) > limit for a in args):
+        # some windows allocate by a param (taylor's nbar): bound them like the kernel itself
+        raise LimitExceededError(
+            f"kernel_type params must lie within +-limits.max_kernel_cells={limit}, got {kernel_type!r}", field=field
+        )
     cells = 1
     for _ in range(ndim):  # not size**ndim: a huge size and many dims would make a huge integer
         cells *= size
@@ -59,7 +66,7 @@ def make_kernel(kernel_type: str, ndim: int, field: str = "attrs.kernel_type") -
             )
         try:
             k1d = np.asarray(getattr(windows, ktype)(size, *args), dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, ArithmeticError) as exc:
             raise PipelineError(f"kernel_type {kernel_type!r}: {exc}", field=field) from None
         kernel = k1d
         for _ in range(ndim - 1):

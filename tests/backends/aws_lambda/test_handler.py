@@ -1,0 +1,92 @@
+"""dist/aws_lambda/handler.py: dependency staging from S3 (checksum, marker, reuse, retries).
+
+Runs the real handler module in-process against the emulator's S3; the same code runs inside
+the emulated function in test_lambda_e2e.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+HANDLER = Path(__file__).resolve().parents[3] / "dist" / "aws_lambda" / "handler.py"
+
+
+@pytest.fixture
+def handler(monkeypatch, tmp_path):
+    spec = importlib.util.spec_from_file_location("podpac_exec_test_handler", HANDLER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    monkeypatch.setattr(module.time, "sleep", lambda s: None)  # the backoff itself is tested in test_retry
+    yield module
+    sys.path[:] = [p for p in sys.path if str(tmp_path) not in p]
+
+
+@pytest.fixture
+def staged(aws_emulator):
+    s3 = aws_emulator.client("s3")
+    s3.create_bucket(Bucket="deps")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("podpac_exec_fake_dep/__init__.py", "VALUE = 42\n")
+    body = buf.getvalue()
+    s3.put_object(Bucket="deps", Key="p/podpac_deps.zip", Body=body)
+    return hashlib.sha256(body).hexdigest()
+
+
+def configure(monkeypatch, sha: str, key: str = "p/podpac_deps.zip") -> None:
+    monkeypatch.setenv("PODPAC_LAMBDA_DEPS_BUCKET", "deps")
+    monkeypatch.setenv("PODPAC_LAMBDA_DEPS_KEY", key)
+    monkeypatch.setenv("PODPAC_LAMBDA_DEPS_SHA256", sha)
+
+
+def test_downloads_checks_unpacks_then_reuses(handler, staged, monkeypatch, tmp_path):
+    configure(monkeypatch, staged)
+    assert handler.ensure_dependencies() == "downloaded"
+    root = tmp_path / "podpac_exec_deps" / staged
+    assert (root / handler.MARKER).read_text() == staged
+    assert (root / "podpac_exec_fake_dep" / "__init__.py").exists() and str(root) in sys.path
+    assert handler.ensure_dependencies() == "downloaded"  # warm: module state, no second look
+    handler._state["deps"] = None  # a new container finding /tmp intact: the marker, not a guess
+    assert handler.ensure_dependencies() == "reused"
+
+
+def test_checksum_mismatch_is_reported(handler, staged, monkeypatch, tmp_path):
+    configure(monkeypatch, "0" * 64)
+    with pytest.raises(handler.DependencyError, match="expected 0000"):
+        handler.ensure_dependencies()
+    assert not (tmp_path / "podpac_exec_deps" / ("0" * 64)).exists()
+
+
+def test_missing_object_is_reported_without_retrying(handler, staged, monkeypatch):
+    configure(monkeypatch, staged, key="p/missing.zip")
+    with pytest.raises(handler.DependencyError, match="after 1 attempt: .*404"):
+        handler.ensure_dependencies()
+
+
+def test_connection_errors_are_retried_then_reported(handler, staged, monkeypatch):
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on: connection refused, at once
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    configure(monkeypatch, staged)
+    with pytest.raises(handler.DependencyError, match=f"after {handler.MAX_ATTEMPTS} attempts"):
+        handler.ensure_dependencies()
+
+
+def test_bundled_when_no_bucket(handler, monkeypatch):
+    monkeypatch.delenv("PODPAC_LAMBDA_DEPS_BUCKET", raising=False)
+    assert handler.ensure_dependencies() == "bundled"
