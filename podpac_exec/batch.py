@@ -24,15 +24,13 @@ from podpac_exec.backend import Backend, EvaluationOptions, get_backend
 from podpac_exec.batch_spec import BatchRequest, BatchSpec, load_spec
 from podpac_exec.batch_store import ArrayLayout, BatchStore, StoreRef, job_record, mark_done, write_tile
 from podpac_exec.errors import TileEvaluationError
-from podpac_exec.executor import check_request_limits, plan_request
+from podpac_exec.executor import check_request_limits, plan_request, settings_for_call
 from podpac_exec.fanout import TileRunner, describe_tile
-from podpac_exec.settings import EffectiveSettings, settings
+from podpac_exec.settings import EffectiveSettings
 from podpac_exec.stats import EvaluationStats, TileRecord
 
 if TYPE_CHECKING:
     from podpac_exec.tiling import Tile, TilePlan
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ class BatchReport:
     created: bool = False
     wall_seconds: float = 0.0
     stats: EvaluationStats = field(default_factory=EvaluationStats)
-    cost: dict[str, Any] | None = None
+    backend_report: dict[str, Any] | None = None  # e.g. Lambda invocations, billed GB-s, cost
 
     @property
     def ok(self) -> bool:
@@ -76,8 +74,8 @@ class BatchReport:
             "wall_seconds": round(self.wall_seconds, 3),
             "failures": [f.__dict__ for f in self.failures],
         }
-        if self.cost is not None:
-            out["cost"] = self.cost
+        if self.backend_report:
+            out["backend_report"] = self.backend_report
         return out
 
 
@@ -116,7 +114,7 @@ def run_batch(
     t0 = time.perf_counter()
     if not isinstance(spec, BatchSpec):
         spec = load_spec(spec)
-    effective = job_settings(spec)
+    effective = settings_for_call(spec.backend, spec.settings)
     backend = get_backend(effective["backend"], effective)
     planned = plan_job(spec, backend, effective)
     ref = StoreRef(spec.output, spec.storage_options)
@@ -141,17 +139,9 @@ def run_batch(
                 for meta in dispatch(client, pending):
                     _record(report, meta, tiles)
                     bar.update(1)
-    report.cost = cost_summary(report.stats, backend.name, effective)
+    report.backend_report = backend.report(report.stats) or None
     report.wall_seconds = report.stats.wall_seconds = time.perf_counter() - t0
     return report
-
-
-def job_settings(spec: BatchSpec) -> EffectiveSettings:
-    """Settings of the job: every layer, then the spec's ``settings`` and ``backend``."""
-    arguments = dict(spec.settings)
-    if spec.backend:
-        arguments["backend"] = spec.backend
-    return settings.snapshot(arguments)
 
 
 def plan_job(spec: BatchSpec, backend: Backend, effective: EffectiveSettings) -> list[PlannedRequest]:
@@ -275,24 +265,10 @@ def _record(report: BatchReport, meta: dict[str, Any], tiles: dict[tuple[str, in
         report.failures.append(TileFailure(name, tile_id, f"request {name!r}: {meta['error']}"))
 
 
-def cost_summary(stats: EvaluationStats, backend: str, effective: EffectiveSettings) -> dict[str, Any] | None:
-    """Invocations, billed GB-seconds and estimated cost, for backends that declare prices."""
-    key = f"{backend}.price_per_gb_second"
-    if key not in effective:
-        return None
-    from podpac_exec.backends.aws_lambda.reports import cost_report
-
-    return cost_report(
-        stats.invocations,
-        price_per_gb_second=float(effective[key]),
-        price_per_request=float(effective[f"{backend}.price_per_request"]),
-    )
-
-
 @contextlib.contextmanager
 def batch_client(address: str, workers: int | None, memory_limit: str | int | None, backend: Backend) -> Iterator[Any]:
     """A Client for ``address``, else the active one, else one on a new LocalCluster (closed after)."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from podpac_exec.fanout import active_client
 
@@ -308,21 +284,31 @@ def batch_client(address: str, workers: int | None, memory_limit: str | int | No
         yield active
         return
     n_workers, threads = cluster_shape(backend, workers)
-    cluster = LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=threads,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-        memory_limit=memory_limit if memory_limit is not None else "auto",
-    )
+    cluster = local_cluster(n_workers, threads, memory_limit)
     client = Client(cluster, set_as_default=False)
     try:
         yield client
     finally:
         client.close()
         cluster.close()
+
+
+def local_cluster(n_workers: int, threads_per_worker: int = 1, memory_limit: str | int | None = None) -> Any:
+    """A LocalCluster of worker processes, everything bound to 127.0.0.1 on ephemeral ports, no
+    dashboard, quiet logs. Worker processes stay in the caller's process group."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=threads_per_worker,
+        processes=True,
+        host="127.0.0.1",
+        # the scheduler's HTTP server (health routes) would otherwise take port 8787 on every interface
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
+        silence_logs=logging.ERROR,
+        memory_limit=memory_limit if memory_limit is not None else "auto",
+    )
 
 
 def cluster_shape(backend: Backend, workers: int | None) -> tuple[int, int]:

@@ -60,8 +60,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"  retries    {summary['retries']}",
         f"  wall time  {summary['wall_seconds']:.2f} s",
     ]
-    cost = summary.get("cost")
-    if cost and cost["invocations"]:
+    cost = summary.get("backend_report") or {}
+    if cost.get("invocations"):
         lines.append(
             f"  invocations {cost['invocations']} ({cost['cold_starts']} cold starts), "
             f"{cost['billed_gb_seconds']:.3f} billed GB-s, estimated ${cost['estimated_cost_usd']:.6f}"

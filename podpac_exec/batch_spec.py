@@ -26,7 +26,7 @@ from typing import Any, Mapping
 from podpac_exec.coordinates import Coordinates
 from podpac_exec.errors import PodpacExecError
 from podpac_exec.nodes.base import Node
-from podpac_exec.settings import SECRET_PATTERN, normalize_keys, settings
+from podpac_exec.settings import SECRET_PATTERN, normalize_keys
 
 NAME_PATTERN = re.compile(r"^(?!__)[A-Za-z_][A-Za-z0-9_.-]*$")
 SPEC_KEYS = {"output", "backend", "settings", "storage_options", "chunks", "requests"}
@@ -134,9 +134,11 @@ def _output(value: Any, base: Path) -> str:
 def _settings(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise BatchSpecError(f"expected an object of settings, got {type(value).__name__}", field="settings")
+    from podpac_exec.executor import settings_for_call
+
     flat = normalize_keys(value)
     try:
-        settings.snapshot(flat)  # unknown keys and bad types fail here, naming the key
+        settings_for_call(None, flat)  # unknown keys and bad types fail here, naming the key
     except PodpacExecError as exc:
         raise BatchSpecError(exc.message, field=f"settings.{exc.field}" if exc.field else "settings") from None
     return flat

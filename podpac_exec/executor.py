@@ -167,6 +167,8 @@ def _short_option_names(options: Mapping[str, Any]) -> dict[str, Any]:
     """Accept ``max_tile_bytes=`` for ``tiling.max_tile_bytes`` when the key is unambiguous."""
     from podpac_exec.settings import normalize_keys
 
+    if not options:
+        return {}
     known = settings.known_keys()
     out: dict[str, Any] = {}
     for key, value in normalize_keys(options).items():

@@ -120,12 +120,19 @@ class Settings:
 
     @property
     def user_file(self) -> Path:
-        base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-        return Path(base) / "podpac_exec" / "config.toml"
+        return Path(self._user_path())
 
     @property
     def project_file(self) -> Path:
-        return Path.cwd() / "podpac_exec.toml"
+        return Path(self._project_path())
+
+    # plain strings: snapshot() runs on every evaluate() and pathlib is slow for this
+    def _user_path(self) -> str:
+        base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        return os.path.join(base, "podpac_exec", "config.toml")
+
+    def _project_path(self) -> str:
+        return os.path.join(os.getcwd(), "podpac_exec.toml")
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -136,9 +143,11 @@ class Settings:
         if defaults is None or len(defaults) != len(self._defaults):  # defaults are only ever added
             defaults = self._default_layer = {k: SettingValue(k, v, "default") for k, v in self._defaults.items()}
         values = dict(defaults)
-        for layer, path in (("user file", self.user_file), ("project file", self.project_file)):
-            for key, value in _read_toml(path).items():
-                values[key] = SettingValue(key, self._convert(key, value, str(path)), layer, str(path))
+        for layer, path in (("user file", self._user_path()), ("project file", self._project_path())):
+            table = _read_toml(path)
+            source = str(Path(path)) if table else ""
+            for key, value in table.items():
+                values[key] = SettingValue(key, self._convert(key, value, source), layer, source)
         for key, value in _read_environment().items():
             values[key] = SettingValue(key, self._convert(key, value, "environment"), "environment", f"{ENV_PREFIX}...")
         for layer_values in self._overrides.get():
@@ -244,19 +253,20 @@ def _coerce(value: Any, default: Any) -> Any:
 
 
 #: path -> (file bytes, flattened table): a file is parsed again only when its bytes change.
-_toml_cache: dict[Path, tuple[bytes, dict[str, Any]]] = {}
+_toml_cache: dict[str, tuple[bytes, dict[str, Any]]] = {}
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: str | Path) -> dict[str, Any]:
     try:
-        text = path.read_bytes()
+        with open(path, "rb") as f:
+            text = f.read()
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         return {}
-    cached = _toml_cache.get(path)
+    cached = _toml_cache.get(str(path))
     if cached is not None and cached[0] == text:
         return dict(cached[1])
-    out = _parse_toml(path, text)
-    _toml_cache[path] = (text, out)
+    out = _parse_toml(Path(path), text)
+    _toml_cache[str(path)] = (text, out)
     return dict(out)
 
 

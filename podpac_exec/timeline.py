@@ -66,6 +66,7 @@ def draw_timeline(stats: "EvaluationStats", path: str | Path, title: str | None 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         from matplotlib.patches import Patch
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         raise BackendUnavailableError(
             "--timeline needs matplotlib: pip install 'podpac-exec[plot]'", field="timeline"
@@ -85,6 +86,7 @@ def draw_timeline(stats: "EvaluationStats", path: str | Path, title: str | None 
     ax.set_xlabel("seconds since the first tile started")
     ax.set_ylabel("lane (tiles running at once)")
     ax.set_ylim(-0.6, lanes - 0.4)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if used:
         ax.legend(handles=[Patch(color=colours[k], label=k) for k in colours if k in used], loc="upper right", fontsize=8)
     cold = sum(b.cold_start for b in bars) + unlinked

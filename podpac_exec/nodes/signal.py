@@ -43,14 +43,16 @@ def make_kernel(kernel_type: str, ndim: int, field: str = "attrs.kernel_type") -
     if any(abs(a) > limit for a in args):
         # some windows allocate by a param (taylor's nbar): bound them like the kernel itself
         raise LimitExceededError(
-            f"kernel_type params must lie within +-limits.max_kernel_cells={limit}, got {kernel_type!r}", field=field
+            f"kernel_type params must lie within +-limits.max_kernel_cells={limit}, got {_shorten(kernel_type)!r}",
+            field=field,
         )
     cells = 1
     for _ in range(ndim):  # not size**ndim: a huge size and many dims would make a huge integer
         cells *= size
         if cells > limit:  # checked before allocating: 'mean,100000' in 2-d would be 80 GB
+            shown = size if size <= limit**2 else f"{str(size)[:20]}..."
             raise LimitExceededError(
-                f"kernel_type {kernel_type!r} makes a kernel of {size}^{ndim} cells, "
+                f"kernel_type {_shorten(kernel_type)!r} makes a kernel of {shown}^{ndim} cells, "
                 f"above limits.max_kernel_cells={limit}",
                 field=field,
             )
@@ -75,6 +77,10 @@ def make_kernel(kernel_type: str, ndim: int, field: str = "attrs.kernel_type") -
     if not np.isfinite(total) or total == 0:
         raise PipelineError(f"kernel_type {kernel_type!r} gives a kernel that sums to {total}", field=field)
     return kernel / total
+
+
+def _shorten(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _max_kernel_cells() -> int:

@@ -38,7 +38,7 @@ class ArrayTrait(tl.TraitType):
             self.error(obj, value)
         try:
             arr = np.asarray(value, dtype=self.dtype)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond float64
             self.error(obj, value)
         if self.ndim is not None and arr.ndim != self.ndim:
             raise tl.TraitError(f"expected a {self.ndim}-d array, got {arr.ndim}-d with shape {arr.shape}")

@@ -163,7 +163,7 @@ def _write(path: Path, values: np.ndarray = VALUES, *, zarr: bool = False, names
             warnings.simplefilter("ignore")  # zarr 3 warns that consolidated metadata is an extension
             ds.to_zarr(path, mode="w")
     else:
-        ds.to_netcdf(path, engine="netcdf4")
+        ds.to_netcdf(path, engine="h5netcdf")
     return str(path)
 
 

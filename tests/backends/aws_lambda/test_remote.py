@@ -56,8 +56,60 @@ def test_allowlist(monkeypatch):
     monkeypatch.setenv(remote.ENV_ALLOWED_HASHES, "deadbeef")
     with pytest.raises(remote.PipelineNotAllowedError):
         remote.handle_event(request())
+    response = remote.handle_event(api_gateway(request()))  # the S3 path: test_remote_fuzz.py
+    assert response["statusCode"] == 403 and json.loads(response["body"])["errorType"] == "PipelineNotAllowedError"
     monkeypatch.setenv(remote.ENV_ALLOWED_HASHES, f"deadbeef,{NODE.hash}")
     assert "result" in remote.handle_event(request())
+
+
+def api_gateway(body):
+    return {"httpMethod": "POST", "requestContext": {}, "body": json.dumps(body)}
+
+
+def test_function_limits_apply_to_parsed_requests(monkeypatch):
+    monkeypatch.setenv("PODPAC_EXEC_LIMITS__MAX_TILE_CELLS", "20")  # COORDS has 35 cells
+    with pytest.raises(pe.LimitExceededError, match="max_tile_cells=20") as err:
+        remote.handle_event(request())
+    assert err.value.field == "coordinates"
+    monkeypatch.setenv("PODPAC_EXEC_LIMITS__MAX_PIPELINE_BYTES", "100")  # a definition arrives parsed
+    with pytest.raises(pe.LimitExceededError, match="max_pipeline_bytes=100"):
+        remote.handle_event(request())
+    response = remote.handle_event(api_gateway(request()))
+    assert response["statusCode"] == 413 and json.loads(response["body"])["field"] == "pipeline"
+
+
+def test_request_settings_tighten_loading_limits_too():
+    req = request()
+    req["settings"]["limits.max_nodes"] = 1
+    with pytest.raises(pe.LimitExceededError, match="max_nodes=1"):
+        remote.handle_event(req)
+    req["settings"] = {"limits.max_kernel_cells": 8}
+    req["pipeline"] = pe.nodes.Convolution(source=pe.nodes.Arange(), kernel_type="mean,3", kernel_dims=["lat", "lon"]).definition
+    with pytest.raises(pe.LimitExceededError, match="max_kernel_cells=8"):
+        remote.handle_event(req)
+
+
+def test_function_reads_no_local_file_outside_its_code(monkeypatch, tmp_path):
+    req = request()
+    req["pipeline"] = pe.nodes.Dataset(source="/etc/passwd", data_key="v").definition  # fine on a client
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "podpac-exec")
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", str(tmp_path))
+    with pytest.raises(pe.PipelineError, match="outside the allowed directories") as err:
+        remote.handle_event(req)
+    assert type(err.value).__name__ == "SourceNotAllowedError" and err.value.field.endswith("attrs.source")
+    response = remote.handle_event(api_gateway(req))
+    assert response["statusCode"] == 403
+
+
+def test_api_gateway_internal_errors_answer_500_without_details(monkeypatch, capsys):
+    def broken(request):
+        raise KeyError("internal detail")
+
+    monkeypatch.setattr(remote, "evaluate_request", broken)
+    response = remote.handle_event(api_gateway(request()))
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 500 and body["errorType"] == "KeyError"
+    assert "internal detail" not in body["errorMessage"] and "internal detail" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
