@@ -106,7 +106,7 @@ def parse_spec(data: Any, base_dir: str | Path | None = None, source: str = "") 
         raise BatchSpecError("expected a non-empty list of requests", field="requests")
     parsed = [_request(item, i, base, default_chunks) for i, item in enumerate(requests)]
     _check_names(parsed)
-    _check_shared_coordinates(parsed)
+    _check_groups(parsed)
     for dim in default_chunks or {}:
         if not any(dim in r.node.output_coordinates(r.coordinates).dims for r in parsed):
             raise BatchSpecError(f"dim {dim!r} is not an output dim of any request", field=f"chunks.{dim}")
@@ -220,32 +220,33 @@ def _check_names(requests: list[BatchRequest]) -> None:
         if req.name in seen:
             raise BatchSpecError(f"name {req.name!r} is already used by requests[{seen[req.name]}]", field=f"requests[{i}].name")
         seen[req.name] = i
-    for i, req in enumerate(requests):
-        for j, other in enumerate(requests):
-            out = other.node.output_coordinates(other.coordinates)
-            if other.group == req.group and (req.name in out.xcoords or req.name in out.dims):
-                raise BatchSpecError(
-                    f"name {req.name!r} is a coordinate of requests[{j}] in the same group", field=f"requests[{i}].name"
-                )
 
 
-def _check_shared_coordinates(requests: list[BatchRequest]) -> None:
-    """Arrays of one zarr group share coordinate arrays: a dim must have one set of values."""
+def _check_groups(requests: list[BatchRequest]) -> None:
+    """Arrays of one zarr group share coordinate arrays: one set of values per coordinate name,
+    and no array named like a coordinate or dim."""
     import numpy as np
 
-    first: dict[tuple[str, str], tuple[int, Any]] = {}
+    first: dict[tuple[str, str], tuple[int, str, Any]] = {}  # (group, coordinate) -> (request, dim, values)
     for i, req in enumerate(requests):
         out = req.node.output_coordinates(req.coordinates)
-        for dim, value in out.xcoords.items():
-            dims, values = (value if isinstance(value, tuple) else ((dim,), value))
-            key = (req.group, dim)
-            if key not in first:
-                first[key] = (i, (tuple(np.atleast_1d(dims)), np.asarray(values)))
-                continue
-            j, (other_dims, other_values) = first[key]
-            if other_dims != tuple(np.atleast_1d(dims)) or not np.array_equal(other_values, np.asarray(values)):
+        for name in out.dims:
+            first.setdefault((req.group, name), (i, name, None))
+        for name, value in out.xcoords.items():
+            dim, values = value if isinstance(value, tuple) else (name, value)
+            known = first.setdefault((req.group, name), (i, dim, values))
+            j, other_dim, other_values = known
+            if other_values is None:
+                first[(req.group, name)] = (j, dim, values)
+            elif other_dim != dim or not np.array_equal(other_values, values):
                 raise BatchSpecError(
-                    f"coordinate {dim!r} differs from requests[{j}]'s, and arrays of one zarr group share "
+                    f"coordinate {name!r} differs from requests[{j}]'s, and arrays of one zarr group share "
                     "coordinates: use the same coordinates or give the requests different 'group's",
                     field=f"requests[{i}].coordinates",
                 )
+    for i, req in enumerate(requests):
+        if (req.group, req.name) in first:
+            j = first[(req.group, req.name)][0]
+            raise BatchSpecError(
+                f"name {req.name!r} is a coordinate or dim of requests[{j}] in the same group", field=f"requests[{i}].name"
+            )

@@ -53,6 +53,7 @@ def parse_set_options(pairs: Sequence[str]) -> dict[str, Any]:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import podpac_exec as pe
+    from podpac_exec.timeline import draw_timeline
 
     node = pe.Node.from_json(read_text_argument(args.pipeline, "pipeline"))
     coords = pe.Coordinates.from_json(read_text_argument(args.coordinates, "coordinates"))
@@ -67,6 +68,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from podpac_exec.plotting import plot_result
 
         plot_result(result, args.plot, title=f"{type(node).__name__} {node.hash[:10]}")
+    if args.timeline:
+        draw_timeline(stats, args.timeline)
     summary = {
         "dims": list(result.dims),
         "shape": list(result.shape),
@@ -138,6 +141,7 @@ def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from podpac_exec.plugins import get_plugin_manager
+    from podpac_exec.timeline import add_timeline_argument
 
     parser = argparse.ArgumentParser(prog="podpac-exec", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the result: out.nc, out.zarr or out.npy")
     p.add_argument("--plot", help="write a PNG map of the result")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting for this call")
+    add_timeline_argument(p)
     p.set_defaults(func=cmd_evaluate)
 
     sub.add_parser("backends", help="list installed backends").set_defaults(func=cmd_backends)

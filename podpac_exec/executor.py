@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from podpac_exec.backend import Backend, EvaluationOptions, get_backend
 from podpac_exec.coordinates import Coordinates
 from podpac_exec.errors import BackendError, LimitExceededError, PodpacExecError
-from podpac_exec.nodes.base import Node, xarray_coords
+from podpac_exec.nodes.base import Node, output_array
 from podpac_exec.plugins import get_plugin_manager
 from podpac_exec.settings import EffectiveSettings, settings
 from podpac_exec.stats import EvaluationStats
@@ -110,8 +110,6 @@ def evaluate_one(node: Node, coordinates: Coordinates, backend: Backend, options
 
 def align_result(result: "xr.DataArray", node: Node, coordinates: Coordinates) -> "xr.DataArray":
     """Put ``result`` exactly on the node's output coordinates for the request, with our attrs."""
-    import xarray as xr
-
     expected = node.output_coordinates(coordinates)
     if set(result.dims) != set(expected.dims):
         raise BackendError(
@@ -122,12 +120,7 @@ def align_result(result: "xr.DataArray", node: Node, coordinates: Coordinates) -
     values = result.values
     if values.shape != expected.shape:
         raise BackendError(f"backend returned shape {values.shape}, expected {expected.shape}")
-    return xr.DataArray(
-        values,
-        coords=xarray_coords(expected),
-        dims=expected.dims,
-        attrs={"crs": coordinates.crs, "node_hash": node.hash},
-    )
+    return output_array(expected, values, {"crs": coordinates.crs, "node_hash": node.hash})
 
 
 def as_node(node: "Node | str | bytes | Mapping[str, Any]") -> Node:

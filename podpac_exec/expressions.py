@@ -715,7 +715,7 @@ class _Specializer:
                 )
             if not math.isfinite(x):
                 raise ExpressionError(f"operator '**' ({node.where}): the exponent must be finite", field="eqn")
-            if int(2 * x) == 2 * x and abs(x) <= MAX_POW_EXPANSION:
+            if abs(x) <= MAX_POW_EXPANSION and int(2 * x) == 2 * x:  # abs first: 2 * 1e308 is inf
                 return self.pow_expanded(node, float(x), kinds[0])
         kind = _max_kind(*kinds)
         if kind == "b":

@@ -122,9 +122,11 @@ def compute_array(array: Any, backend: Backend, options: EvaluationOptions, n_ta
 def active_client(address: str) -> Any:
     """The dask.distributed Client to use: one at ``address``, else the active one, else None."""
     if address:
-        from distributed import Client
+        if address not in _clients:
+            from distributed import Client
 
-        return _clients.setdefault(address, Client(address, set_as_default=False))
+            _clients[address] = Client(address, set_as_default=False)
+        return _clients[address]
     if "distributed" not in sys.modules:
         return None  # nobody started a Client: don't pay for importing distributed
     from distributed import default_client

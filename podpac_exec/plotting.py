@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from podpac_exec.errors import BackendUnavailableError
 
@@ -13,19 +13,38 @@ if TYPE_CHECKING:
 _LABELS = {"lat": "latitude (deg)", "lon": "longitude (deg)", "alt": "altitude (m)", "time": "time"}
 
 
-def plot_result(result: "xr.DataArray", path: str | Path, title: str | None = None) -> Path:
-    """Draw ``result``: a lat/lon map for grids, coloured points for stacked dims, a line in 1-D.
-
-    Extra dims are reduced to their first index; the title says which slice is shown.
-    """
+def pyplot(option: str) -> Any:
+    """matplotlib's pyplot on the Agg backend, or an error naming the extra to install."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise BackendUnavailableError("--plot needs matplotlib: pip install 'podpac-exec[plot]'", field="plot") from None
+        raise BackendUnavailableError(
+            f"{option} needs matplotlib: pip install 'podpac-exec[plot]'", field=option.lstrip("-")
+        ) from None
+    return plt
 
+
+def save_figure(fig: Any, path: str | Path) -> Path:
+    """Write ``fig`` as a PNG (creating folders) and release it."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_result(result: "xr.DataArray", path: str | Path, title: str | None = None) -> Path:
+    """Draw ``result``: a lat/lon map for grids, coloured points for stacked dims, a line in 1-D.
+
+    Extra dims are reduced to their first index; the title says which slice is shown.
+    """
+    plt = pyplot("--plot")
     data = result
     notes = []
     grid_dims = [d for d in ("lat", "lon") if d in data.dims]
@@ -61,9 +80,4 @@ def plot_result(result: "xr.DataArray", path: str | Path, title: str | None = No
         ax.text(0.5, 0.5, f"value = {float(data.values):.6g}", ha="center", va="center", fontsize=16)
         ax.set_axis_off()
     ax.set_title(title or ("; ".join(notes) if notes else "podpac-exec result"))
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -26,6 +26,7 @@ BUILTIN_PLUGINS = (
     "podpac_exec.stats",
     "podpac_exec.backends.local.plugin",
     "podpac_exec.backends.aws_lambda.plugin",
+    "podpac_exec.batch_cli",
 )
 
 hookimpl = pluggy.HookimplMarker(PROJECT)

@@ -287,13 +287,13 @@ def _parse_toml(path: Path, text: bytes) -> dict[str, Any]:
 
 def _read_environment() -> dict[str, str]:
     out = {}
-    for name, value in os.environ.items():
+    for name in os.environ:  # values only for our names: os.environ decodes each one it returns
         if not name.startswith(ENV_PREFIX):
             continue
         rest = name[len(ENV_PREFIX) :]
         if rest in _NOT_SETTINGS or rest.startswith("TEST_"):
             continue
-        out[rest.lower().replace("__", ".")] = value
+        out[rest.lower().replace("__", ".")] = os.environ[name]
     return out
 
 

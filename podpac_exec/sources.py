@@ -1,7 +1,7 @@
 """Which ``Dataset`` sources a pipeline may open: checked here, before any I/O.
 
-The policy comes from the ``[sources]`` settings (``allowed_schemes``, ``allowed_buckets``,
-``allow_local_paths``, ``local_roots``). Inside an AWS Lambda function (``AWS_LAMBDA_FUNCTION_NAME``
+The policy comes from the ``[sources]`` settings (``allowed_schemes``; ``allowed_buckets``, each
+``bucket`` or ``bucket/prefix``; ``allow_local_paths``; ``local_roots``). Inside an AWS Lambda function (``AWS_LAMBDA_FUNCTION_NAME``
 is set) local paths are further confined to the function's own code, ``LAMBDA_TASK_ROOT``,
 whatever the settings say. That rule reads the process environment, not a settings override,
 because tiles may be opened on worker threads that do not see a caller's overrides.
@@ -113,10 +113,13 @@ def _check_s3(url: str, rest: str, settings: Mapping[str, Any]) -> str:
     bucket, _, key = rest.partition("/")
     if not _BUCKET.match(bucket):
         raise _refuse(url, f"{bucket!r} is not an S3 bucket name")
-    buckets = [str(b) for b in settings["sources.allowed_buckets"] if str(b)]
-    if buckets and bucket not in buckets:
-        raise _refuse(url, f"bucket {bucket!r} is not allowed (sources.allowed_buckets: {', '.join(buckets)})")
-    return f"s3://{bucket}/{key}"
+    allowed = [str(b).strip("/") for b in settings["sources.allowed_buckets"] if str(b).strip("/")]
+    location = f"{bucket}/{key}"
+    # an entry is a bucket or a bucket/prefix; S3 keys are literal ('..' is no parent), so a prefix test is exact
+    if allowed and not any(location.startswith(entry + "/") for entry in allowed):
+        listed = ", ".join(allowed)
+        raise _refuse(url, f"s3://{bucket}/ is outside sources.allowed_buckets ({listed})")
+    return f"s3://{location}"
 
 
 def _check_host(url: str, rest: str) -> None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from podpac_exec.errors import BackendUnavailableError
 
 if TYPE_CHECKING:
     from podpac_exec.stats import EvaluationStats
@@ -60,17 +59,11 @@ def timeline_bars(stats: "EvaluationStats") -> tuple[list[TimelineBar], int]:
 
 def draw_timeline(stats: "EvaluationStats", path: str | Path, title: str | None = None) -> Path:
     """Write a PNG of the tiles' run times: one row per concurrency lane, cold starts highlighted."""
-    try:
-        import matplotlib
+    from podpac_exec.plotting import pyplot, save_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from matplotlib.patches import Patch
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
-        raise BackendUnavailableError(
-            "--timeline needs matplotlib: pip install 'podpac-exec[plot]'", field="timeline"
-        ) from None
+    plt = pyplot("--timeline")
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
 
     bars, unlinked = timeline_bars(stats)
     lanes = max((b.lane for b in bars), default=0) + 1
@@ -94,9 +87,4 @@ def draw_timeline(stats: "EvaluationStats", path: str | Path, title: str | None 
     if unlinked:
         default += f" ({unlinked} not tied to a tile)"
     ax.set_title(title or default)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

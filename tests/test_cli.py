@@ -27,9 +27,12 @@ def files(tmp_path):
 
 def test_evaluate_writes_outputs_and_plot(files, capsys):
     nc, npy, png = files / "out.nc", files / "out.npy", files / "map.png"
-    assert main(["evaluate", str(files / "p.json"), str(files / "c.json"), "-o", str(nc), "--plot", str(png)]) == 0
+    timeline = files / "timeline.png"
+    args = ["evaluate", str(files / "p.json"), str(files / "c.json"), "-o", str(nc), "--plot", str(png)]
+    assert main(args + ["--timeline", str(timeline), "--set", "tiling.max_tile_bytes=320"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["shape"] == [9, 13] and summary["stats"]["tiles"] == 1
+    assert summary["shape"] == [9, 13] and summary["stats"]["tiles"] == 1  # Arange: one tile
+    assert timeline.read_bytes()[:4] == b"\x89PNG"
     expected = pe.evaluate(PIPELINE, COORDS)
     with xr.open_dataset(nc, engine="h5netcdf") as ds:
         np.testing.assert_array_equal(ds["result"].values, expected.values)

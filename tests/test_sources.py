@@ -88,10 +88,13 @@ def test_allowed_forms_are_normalized(tmp_path):
 def test_schemes_and_buckets_are_configurable():
     refused("s3://bucket/a.nc", policy(allowed_schemes=["file"]), "scheme 's3'")
     refused("/tmp/x.nc", policy(allowed_schemes=["s3"]), "scheme 'file'")
-    only = policy(allowed_buckets=["good"])
+    only = policy(allowed_buckets=["good", "shared/podpac/data/"])
     assert check_source_url("s3://good/a.nc", only) == "s3://good/a.nc"
-    refused("s3://evil/a.nc", only, "bucket 'evil' is not allowed")
-    refused("s3://good.evil/a.nc", only, "bucket")
+    assert check_source_url("s3://shared/podpac/data/x.zarr", only) == "s3://shared/podpac/data/x.zarr"
+    refused("s3://evil/a.nc", only, "outside sources.allowed_buckets (good, shared/podpac/data)")
+    refused("s3://good.evil/a.nc", only, "outside")
+    refused("s3://shared/podpac/output/other-callers-result.nc", only, "outside")
+    refused("s3://shared/podpac/database.nc", only, "outside")
 
 
 # -- network hosts (only reachable when an operator allows http/https) --------------------------------

@@ -161,6 +161,7 @@ class LambdaBackend(Backend):
         response = self._call_lambda(payload)
         report = parse_report(response.get("LogResult"))
         if report:
+            report["tile"] = getattr(options.tile, "id", None)
             options.stats.add_invocation(report)
         body = response["Payload"].read()
         if response.get("FunctionError"):

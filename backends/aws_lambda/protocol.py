@@ -112,18 +112,23 @@ def check_nesting(value: Any, field: str, limit: int = MAX_NESTING) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
-def _json_field(value: Any, field: str) -> Any:
-    """A field given as JSON text is parsed (and its nesting checked); other values pass."""
-    if not isinstance(value, str):
-        return value
+def load_json_text(text: str | bytes, field: str) -> Any:
+    """Parse JSON text that arrived in an event; errors and excessive nesting name ``field``."""
     try:
-        parsed = json.loads(value)
+        parsed = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ProtocolError(f"{field} is not valid JSON: {exc.msg}", field=field) from None
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"{field} is not UTF-8 JSON ({exc.reason})", field=field) from None
     except RecursionError:
         raise ProtocolError(f"the {field} nests JSON too deeply", field=field) from None
     check_nesting(parsed, field)
     return parsed
+
+
+def _json_field(value: Any, field: str) -> Any:
+    """A field given as JSON text is parsed; other values pass."""
+    return load_json_text(value, field) if isinstance(value, str) else value
 
 
 def _parse_output(output: Any) -> OutputSpec:

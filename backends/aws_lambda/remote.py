@@ -30,6 +30,7 @@ from podpac_exec.backends.aws_lambda.protocol import (
     ProtocolError,
     Request,
     build_response,
+    load_json_text,
     parse_request,
     s3_response,
 )
@@ -78,20 +79,22 @@ def evaluate_request(request: Request) -> Any:
     """Load, check against the allowlist and the function's limits, and evaluate locally.
 
     The request's settings can only tighten the function's own limits; they apply while the
-    pipeline is loaded, too. One request is one tile: more than ``limits.max_tile_cells`` cells
-    is refused (a client splits requests into tiles below its own copy of that limit).
+    pipeline is loaded, too. One request is one tile: more cells than the function's own
+    ``limits.max_tile_cells`` are refused (a client plans its tiles with its own copy of that
+    limit, which may be smaller, and sends them with their halo).
     """
     import podpac_exec as pe
     from podpac_exec.settings import settings
 
-    arguments = tightened_settings(request.settings, settings.snapshot())
+    own = settings.snapshot()
+    arguments = tightened_settings(request.settings, own)
     with settings.override(**arguments):
         effective = settings.snapshot()
         _check_pipeline_bytes(request.pipeline, effective["limits.max_pipeline_bytes"])
         node = pe.Node.from_definition(request.pipeline)
         check_allowlist(node.hash)
         coords = pe.Coordinates.from_definition(request.coordinates)
-    limit = effective["limits.max_tile_cells"]
+    limit = own["limits.max_tile_cells"]
     if coords.size > limit:
         raise LimitExceededError(
             f"the request has {coords.size} cells, above this function's limits.max_tile_cells={limit} "
@@ -221,12 +224,7 @@ def _read_s3_request(bucket: str, key: str) -> Request:
     body = _s3().get_object(Bucket=bucket, Key=key)["Body"].read(limit + 1)
     if len(body) > limit:
         raise LimitExceededError(f"the object is above limits.max_pipeline_bytes={limit}", field="object")
-    try:
-        document = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"the object is not JSON: {exc}", field="object") from None
-    except RecursionError:
-        raise ProtocolError("the object nests JSON too deeply", field="object") from None
+    document = load_json_text(body, "object")
     if not isinstance(document, Mapping):
         raise ProtocolError("the object must hold {pipeline, coordinates}", field="object")
     return parse_request({"version": 1, "pipeline": document.get("pipeline"), "coordinates": document.get("coordinates")})
@@ -290,12 +288,7 @@ def _api_gateway_request(event: Mapping[str, Any]) -> Any:
                 body = base64.b64decode(body, validate=True)
             except (binascii.Error, ValueError):
                 raise ProtocolError("the body is not valid base64", field="body") from None
-        try:
-            request = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ProtocolError(f"the body is not JSON: {exc}", field="body") from None
-        except RecursionError:
-            raise ProtocolError("the body nests JSON too deeply", field="body") from None
+        request = load_json_text(body, "body")
     else:
         params = event.get("queryStringParameters") or {}
         if not isinstance(params, Mapping):

@@ -20,10 +20,13 @@ class LocalBackend(Backend):
     name = "local"
 
     def limits(self) -> BackendLimits:
-        workers = self.settings["local.max_workers"] or os.cpu_count() or 1
-        # 0 = no budget of its own: the call's tiling.max_tile_bytes decides (the executor takes the min)
-        budget = self.settings["local.memory_budget_bytes"] or 2**62
-        return BackendLimits(max_result_bytes=budget, concurrency=workers)
+        limits = self.__dict__.get("_limits")
+        if limits is None:  # an instance's settings never change (instances are cached per settings)
+            workers = self.settings["local.max_workers"] or os.cpu_count() or 1
+            # 0 = no budget of its own: the call's tiling.max_tile_bytes decides (the executor takes the min)
+            budget = self.settings["local.memory_budget_bytes"] or 2**62
+            limits = self._limits = BackendLimits(max_result_bytes=budget, concurrency=workers)
+        return limits
 
     def evaluate(self, node: "Node", coordinates: "Coordinates", options: EvaluationOptions) -> "xr.DataArray":
         return node.eval(coordinates)

@@ -284,10 +284,7 @@ class Node(tl.HasTraits):
 
     def create_output_array(self, coordinates: "Coordinates", data: Any = np.nan) -> "xr.DataArray":
         """A DataArray on ``coordinates`` holding ``data`` (broadcast; float64 by default)."""
-        import xarray as xr
-
-        values = output_values(data, coordinates.shape)
-        return xr.DataArray(values, coords=xarray_coords(coordinates), dims=coordinates.dims, attrs={"crs": coordinates.crs})
+        return output_array(coordinates, output_values(data, coordinates.shape), {"crs": coordinates.crs})
 
     # -- python protocol -----------------------------------------------------------------------
 
@@ -307,26 +304,34 @@ class Node(tl.HasTraits):
 #: Node class -> its sorted attribute names.
 _ATTR_NAMES: dict[type, tuple[str, ...]] = {}
 
-#: id(Coordinates) -> (weak reference, its xarray coordinates); an entry lives as long as its key.
-_XARRAY_COORDS: dict[int, tuple[Any, Any]] = {}
+#: id(Coordinates) -> (weak reference, a data-less DataArray on them); an entry lives as long as its key.
+_TEMPLATES: dict[int, tuple[Any, Any]] = {}
 
 
-def xarray_coords(coordinates: "Coordinates") -> Any:
-    """``xr.Coordinates(coordinates.xcoords)``, built once per Coordinates object.
+def output_array(coordinates: "Coordinates", values: np.ndarray, attrs: dict[str, Any]) -> "xr.DataArray":
+    """``xr.DataArray(values, coords=coordinates.xcoords, dims=coordinates.dims, attrs=attrs)``, faster.
 
-    Building the indexes is most of the cost of a DataArray; the indexes are immutable, so the
-    DataArrays of one request (a node's output, the aligned result) can share them.
+    Building the coordinate indexes is most of a DataArray's cost. Indexes are immutable, so the
+    outputs on one Coordinates object (a node's output, the aligned result) share them: each is
+    a shallow copy of a template. Stacked dims have writable non-index coordinates: built afresh.
     """
     import xarray as xr
 
     key = id(coordinates)
-    entry = _XARRAY_COORDS.get(key)
+    entry = _TEMPLATES.get(key)
     if entry is not None and entry[0]() is coordinates:
-        return entry[1]
-    built = xr.Coordinates(coordinates.xcoords)
-    ref = weakref.ref(coordinates, lambda _, key=key: _XARRAY_COORDS.pop(key, None))
-    _XARRAY_COORDS[key] = (ref, built)
-    return built
+        template = entry[1]
+    else:
+        xcoords = coordinates.xcoords
+        if any(isinstance(value, tuple) for value in xcoords.values()):
+            return xr.DataArray(values, coords=xcoords, dims=coordinates.dims, attrs=attrs)
+        empty = np.broadcast_to(np.float64(0), coordinates.shape)
+        template = xr.DataArray(empty, coords=xcoords, dims=coordinates.dims)
+        ref = weakref.ref(coordinates, lambda _, key=key: _TEMPLATES.pop(key, None))
+        _TEMPLATES[key] = (ref, template)
+    out = template.copy(deep=False, data=values)
+    out.attrs = attrs
+    return out
 
 
 def output_values(data: Any, shape: tuple[int, ...]) -> np.ndarray:

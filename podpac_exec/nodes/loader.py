@@ -159,5 +159,6 @@ def _build(cls: type[Node], ref: str, kwargs: dict[str, Any]) -> Node:
     except PodpacExecError as exc:
         field = f"{ref}.{exc.field}" if exc.field else ref
         raise type(exc)(f"node {ref!r}: {exc.message}", field=field) from None
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
+        # ArithmeticError: an integer attr beyond float64 (1e400 written as digits) overflows
         raise PipelineError(f"node {ref!r} ({cls.__name__}): {exc}", field=ref) from None
