@@ -84,7 +84,7 @@ def evaluate_case(case: Case) -> dict[str, Any]:
         "ratio": round(len(plan) / bound, 4),
         "over_budget": encoded > case.budget["max_result_bytes"] or evaluated > MAX_EVAL_CELLS,
         "largest_tile": list(largest.out_shape),
-        "largest_tile_fill": round(encoded / case.budget["max_result_bytes"], 4),
+        "result_budget_fill": round(encoded / case.budget["max_result_bytes"], 4),
     }
 
 
@@ -123,6 +123,6 @@ def run() -> Iterator[dict[str, Any]]:
         "plans",
         "<= 0",
         cases=over,
-        largest_tiles={name: {"tile": results[name]["largest_tile"], "budget_fill": results[name]["largest_tile_fill"]} for name in over},
+        largest_tiles={name: {"tile": results[name]["largest_tile"], "budget_fill": results[name]["result_budget_fill"]} for name in over},
         note="chunk-aligned plans round a tile's rows up to a whole chunk row even when that row is over the budget",
     )

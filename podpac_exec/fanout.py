@@ -7,6 +7,7 @@ Client is active, or ``dask.scheduler_address`` is set, the tasks go to that clu
 
 from __future__ import annotations
 
+import contextvars
 import json
 import sys
 import threading
@@ -34,8 +35,13 @@ class TileRunner:
         self.coords = coords
         self.backend = backend
         self.options = options
+        # settings overrides live in context variables: tiles on pool threads must see the caller's
+        self._context = contextvars.copy_context()
 
     def __call__(self, tile: Tile) -> np.ndarray:
+        return self._context.copy().run(self._evaluate, tile)
+
+    def _evaluate(self, tile: Tile) -> np.ndarray:
         from podpac_exec.executor import evaluate_one
 
         tile_coords = self.coords[tile.eval_index]
@@ -66,6 +72,7 @@ class TileRunner:
         self.coords = Coordinates.from_json(state["coords"])
         self.backend = get_backend(state["backend"], effective)
         self.options = EvaluationOptions(effective, EvaluationStats())
+        self._context = contextvars.copy_context()
 
 
 def describe_tile(coords: Coordinates) -> str:

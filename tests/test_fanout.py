@@ -119,3 +119,17 @@ def test_failed_tile_is_named_never_silent_nan():
 def test_progress_setting_on_prints_to_stderr(capsys):
     pe.evaluate(FIELD, grid(20, 20), max_tile_bytes=8 * 40, tiling__progress="on")
     assert "tile" in capsys.readouterr().err
+
+
+def test_tiles_on_pool_threads_see_settings_overrides():
+    """Overrides are context variables: worker threads must run tiles in the caller's context."""
+    seen = []
+
+    class SeesSettings(Node):
+        def _eval(self, coordinates):
+            seen.append(pe.settings.get("limits.max_nodes"))
+            return np.zeros(coordinates.shape)
+
+    with pe.settings.override(limits__max_nodes=7):
+        pe.evaluate(SeesSettings(), grid(20, 20), max_tile_bytes=8 * 40, local__max_workers=2)
+    assert len(seen) > 1 and set(seen) == {7}

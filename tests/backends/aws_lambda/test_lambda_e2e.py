@@ -172,7 +172,7 @@ def test_s3_trigger_writes_the_result_under_output(deployment: Deployment) -> No
     with xr.open_dataset(io.BytesIO(data), engine="h5netcdf") as ds:
         np.testing.assert_array_equal(ds["result"].values, pe.evaluate(NODE, grid(4, 5)).values)
     error = json.loads(_wait_for_object(s3, bucket, "podpac-exec/output/broken.error.json"))
-    assert error["errorType"] == "JSONDecodeError" and error["source"].endswith("input/broken.json")
+    assert error["errorType"] == "ProtocolError" and error["source"].endswith("input/broken.json")
 
 
 def _wait_for_object(s3: Any, bucket: str, key: str, timeout_s: float = 120.0) -> bytes:
@@ -189,10 +189,10 @@ def _wait_for_object(s3: Any, bucket: str, key: str, timeout_s: float = 120.0) -
 
 
 def test_remote_errors_carry_type_message_and_traceback(deployment: Deployment) -> None:
-    missing = pe.nodes.Dataset(source="/no/such/file.nc", data_key="t")  # exists nowhere in the function
+    outside = pe.nodes.Dataset(source="/no/such/file.nc", data_key="t")  # outside the function's task root
     with pytest.raises(pe.RemoteEvaluationError) as err:
-        deployment.evaluate(missing, grid(3, 3))
-    assert err.value.remote_type == "PipelineError" and "/no/such/file.nc" in err.value.remote_message
+        deployment.evaluate(outside, grid(3, 3))
+    assert err.value.remote_type == "SourceNotAllowedError" and "/no/such/file.nc" in err.value.remote_message
     assert err.value.remote_traceback and "Traceback" not in str(err.value)
 
 

@@ -1,0 +1,180 @@
+"""Client work per tile of a fanned-out request, against copying the tile's bytes once.
+
+A 4096 x 4096 SinCoords request runs through ``evaluate()`` on a test backend registered at
+run time (``plugins.register_plugin``): the Lambda client itself (``LambdaBackend``: request
+building and JSON encoding, the retry wrapper, response parsing with ``codec.json_loads`` and
+``protocol.parse_response``) with only the remote call replaced, by a response encoded ahead of
+time for each tile. So the time is the client's: planning, encoding, decoding, per-tile
+alignment and dask's assembly of the result. Tiles are sized for Lambda's 6 MB response (29
+tiles of about 4.7 MB); one thread, so that the time per tile is work, not overlap. The baseline
+is ``np.copyto`` of one tile into a preallocated array. The assembled result is checked against
+the values the responses were made from. ``detail`` breaks the time down by step (medians of
+each step run alone on one tile; ``backend_evaluate_ms`` is the backend's whole call, request to
+DataArray) and gives the same request on two threads.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import threading
+import time
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from benchmarks.harness import median_seconds, record
+from benchmarks.local_overhead import ms, timed_in_turns
+
+NAME = "fanout_overhead"
+BACKEND = "bench_replay"
+SIZE = 4096
+ROUNDS = 5
+
+
+def _replay_classes() -> tuple[type, type]:
+    """A LambdaBackend whose invoke answers from ``responses`` (tile id -> response bytes), and
+    the plugin registering it."""
+    from podpac_exec.backend import BackendSpec
+    from podpac_exec.backends.aws_lambda.backend import LambdaBackend
+    from podpac_exec.plugins import hookimpl
+
+    current = threading.local()
+
+    class ReplayBackend(LambdaBackend):
+        name = BACKEND
+        responses: dict[int, bytes] = {}
+
+        def evaluate(self, node: Any, coordinates: Any, options: Any) -> Any:
+            current.tile = options.tile
+            return super().evaluate(node, coordinates, options)
+
+        def _call_lambda(self, payload: bytes) -> dict[str, Any]:
+            return {"StatusCode": 200, "Payload": io.BytesIO(self.responses[current.tile.id])}
+
+    class ReplayPlugin:
+        @hookimpl
+        def podpac_exec_register_backends(self) -> list[BackendSpec]:
+            return [BackendSpec(name=BACKEND, backend_class=ReplayBackend, description="benchmark: replayed responses")]
+
+        @hookimpl
+        def podpac_exec_evaluate_node(self, node: Any, coordinates: Any, backend: Any, options: Any) -> Any:
+            return backend.evaluate(node, coordinates, options) if isinstance(backend, ReplayBackend) else None
+
+    return ReplayBackend, ReplayPlugin
+
+
+def step_breakdown(node: Any, coords: Any, backend: Any, effective: Any, plan: Any, full: np.ndarray) -> dict[str, float]:
+    """Median ms of each client step, run alone on the first tile (planning and assembly per tile)."""
+    import dask.array as da
+
+    from podpac_exec import codec
+    from podpac_exec.backend import EvaluationOptions
+    from podpac_exec.backends.aws_lambda.protocol import OutputSpec, build_request, parse_response
+    from podpac_exec.executor import align_result, plan_request
+    from podpac_exec.stats import EvaluationStats
+
+    tile = plan.tiles[0]
+    tile_coords = coords[tile.eval_index]
+    body = backend.responses[tile.id]
+    parsed = codec.json_loads(body)
+    values = parse_response(parsed).values
+    out = node.output_coordinates(tile_coords)
+    options = EvaluationOptions(effective, EvaluationStats(), tile=tile)
+
+    def request() -> bytes:
+        req = build_request(node.definition, tile_coords.exact_definition, OutputSpec(), effective.public())
+        return json.dumps(req, separators=(",", ":")).encode()
+
+    def wrap_and_align() -> np.ndarray:
+        import xarray as xr
+
+        result = xr.DataArray(np.asarray(values).reshape(out.shape), coords=out.xcoords, dims=out.dims)
+        return np.asarray(align_result(result, node, tile_coords).values[tile.crop], dtype=np.float64)
+
+    blocks = {("assemble", *t.block): full[t.out_index] for t in plan}
+    steps: dict[str, Callable[[], Any]] = {
+        "plan": lambda: plan_request(node, coords, backend, effective),
+        "request": request,
+        "response_read": lambda: io.BytesIO(body).read(),
+        "response_json": lambda: codec.json_loads(body),
+        "response_decode": lambda: parse_response(parsed),
+        "wrap_align_crop": wrap_and_align,
+        "assemble": lambda: da.Array(blocks, "assemble", chunks=plan.chunks, dtype=np.float64).compute(
+            scheduler="threads", num_workers=1
+        ),
+    }
+    n = len(plan)
+    per_tile = {"plan", "assemble"}
+    out = {f"{name}_ms": ms(median_seconds(fn, repeats=7) / (n if name in per_tile else 1)) for name, fn in steps.items()}
+    out["backend_evaluate_ms"] = ms(median_seconds(lambda: backend.evaluate(node, tile_coords, options), repeats=7))
+    return out
+
+
+def run() -> Iterator[dict[str, Any]]:
+    import podpac_exec as pe
+    from podpac_exec import codec
+    from podpac_exec.backend import get_backend
+    from podpac_exec.backends.aws_lambda.protocol import build_response
+    from podpac_exec.executor import plan_request
+    from podpac_exec.nodes import SinCoords
+    from podpac_exec.plugins import register_plugin, unregister_plugin
+    from podpac_exec.settings import settings
+
+    ReplayBackend, ReplayPlugin = _replay_classes()
+    register_plugin(ReplayPlugin(), name=BACKEND)
+    try:
+        coords = pe.Coordinates([pe.clinspace(-45, 45, SIZE, "lat"), pe.clinspace(-90, 90, SIZE, "lon")])
+        node = SinCoords()
+        full = pe.evaluate(node, coords, backend="local").values
+        options = {"aws_lambda__max_concurrency": 1, "tiling__progress": "off"}
+        effective = settings.snapshot({"backend": BACKEND, "aws_lambda.max_concurrency": 1, "tiling.progress": "off"})
+        backend = get_backend(BACKEND, effective)
+        plan = plan_request(node, coords, backend, effective)
+        ReplayBackend.responses = {
+            tile.id: codec.json_dumps(build_response(full[tile.out_index], list(plan.out_dims))).encode() for tile in plan
+        }
+
+        def fanout(workers: int) -> Callable[[], Any]:
+            return lambda: pe.evaluate(node, coords, backend=BACKEND, **{**options, "aws_lambda__max_concurrency": workers})
+
+        if not np.array_equal(fanout(1)().values, full):
+            raise AssertionError("the assembled result differs from the tiles' values")
+
+        tile = full[plan.tiles[0].out_index]
+        target = np.empty_like(tile)
+        np.copyto(target, tile)
+
+        medians = timed_in_turns(
+            {"fanout": fanout(1), "fanout_two_threads": fanout(2), "copy": lambda: np.copyto(target, tile)},
+            ROUNDS,
+            3,
+            cpu_clock=time.process_time,
+        )
+        n = len(plan)
+        per_tile = medians["fanout"]["wall"] / n
+        yield record(
+            NAME,
+            "client_time_per_tile_vs_copy",
+            per_tile / medians["copy"]["wall"],
+            "ratio",
+            None,
+            client_ms_per_tile=ms(per_tile),
+            client_cpu_ms_per_tile=ms(medians["fanout"]["cpu"] / n),
+            copy_ms_per_tile=ms(medians["copy"]["wall"]),
+            request_median_ms=ms(medians["fanout"]["wall"]),
+            two_threads_ms_per_tile=ms(medians["fanout_two_threads"]["wall"] / n),
+            tiles=n,
+            tile_shape=list(tile.shape),
+            tile_bytes=tile.nbytes,
+            response_bytes=len(ReplayBackend.responses[plan.tiles[0].id]),
+            copy_gb_per_s=round(tile.nbytes / medians["copy"]["wall"] / 1e9, 3),
+            breakdown_per_tile=step_breakdown(node, coords, backend, effective, plan, full),
+            request=f"{SIZE}x{SIZE} float64 SinCoords, Lambda budget, one thread",
+            tile_mean_cells=math.prod(plan.out_shape) // n,
+            rounds=ROUNDS,
+        )
+    finally:
+        unregister_plugin(BACKEND)
+        ReplayBackend.responses = {}
