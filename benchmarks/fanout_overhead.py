@@ -15,6 +15,7 @@ DataArray) and gives the same request on two threads.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -46,6 +47,10 @@ def _replay_classes() -> tuple[type, type]:
         name = BACKEND
         responses: dict[int, bytes] = {}
 
+        def limits(self) -> Any:
+            # its own section, so that instances (cached per section) differ by concurrency
+            return dataclasses.replace(super().limits(), concurrency=self.settings[f"{BACKEND}.max_concurrency"])
+
         def evaluate(self, node: Any, coordinates: Any, options: Any) -> Any:
             current.tile = options.tile
             return super().evaluate(node, coordinates, options)
@@ -56,7 +61,14 @@ def _replay_classes() -> tuple[type, type]:
     class ReplayPlugin:
         @hookimpl
         def podpac_exec_register_backends(self) -> list[BackendSpec]:
-            return [BackendSpec(name=BACKEND, backend_class=ReplayBackend, description="benchmark: replayed responses")]
+            return [
+                BackendSpec(
+                    name=BACKEND,
+                    backend_class=ReplayBackend,
+                    description="benchmark: the Lambda client answered by replayed responses",
+                    settings={"max_concurrency": 1},
+                )
+            ]
 
         @hookimpl
         def podpac_exec_evaluate_node(self, node: Any, coordinates: Any, backend: Any, options: Any) -> Any:
@@ -128,8 +140,7 @@ def run() -> Iterator[dict[str, Any]]:
         coords = pe.Coordinates([pe.clinspace(-45, 45, SIZE, "lat"), pe.clinspace(-90, 90, SIZE, "lon")])
         node = SinCoords()
         full = pe.evaluate(node, coords, backend="local").values
-        options = {"aws_lambda__max_concurrency": 1, "tiling__progress": "off"}
-        effective = settings.snapshot({"backend": BACKEND, "aws_lambda.max_concurrency": 1, "tiling.progress": "off"})
+        effective = settings.snapshot({"backend": BACKEND, f"{BACKEND}.max_concurrency": 1, "tiling.progress": "off"})
         backend = get_backend(BACKEND, effective)
         plan = plan_request(node, coords, backend, effective)
         ReplayBackend.responses = {
@@ -137,7 +148,8 @@ def run() -> Iterator[dict[str, Any]]:
         }
 
         def fanout(workers: int) -> Callable[[], Any]:
-            return lambda: pe.evaluate(node, coords, backend=BACKEND, **{**options, "aws_lambda__max_concurrency": workers})
+            options = {f"{BACKEND}__max_concurrency": workers, "tiling__progress": "off"}
+            return lambda: pe.evaluate(node, coords, backend=BACKEND, **options)
 
         if not np.array_equal(fanout(1)().values, full):
             raise AssertionError("the assembled result differs from the tiles' values")

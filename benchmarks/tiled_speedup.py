@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from benchmarks.harness import record
-from benchmarks.local_overhead import ms, timed_in_turns
+from benchmarks.local_overhead import median_details, timed_in_turns
 
 NAME = "tiled_speedup"
 SIZE = 4096
@@ -89,12 +89,7 @@ def run() -> Iterator[dict[str, Any]]:
         medians["untiled"]["wall"] / medians["tiled"]["wall"],
         "ratio",
         ">= 1.6",
-        untiled_median_ms=ms(medians["untiled"]["wall"]),
-        tiled_median_ms=ms(medians["tiled"]["wall"]),
-        tiled_one_worker_median_ms=ms(medians["tiled_one_worker"]["wall"]),
-        untiled_cpu_median_ms=ms(medians["untiled"]["cpu"]),
-        tiled_cpu_median_ms=ms(medians["tiled"]["cpu"]),
-        tiled_one_worker_cpu_median_ms=ms(medians["tiled_one_worker"]["cpu"]),
+        **median_details(medians),
         thread_speedup=round(medians["tiled_one_worker"]["wall"] / medians["tiled"]["wall"], 4),
         machine_two_thread_numpy_speedup=round(scaling, 4),
         tiles={name: tiles[name] for name in configs},

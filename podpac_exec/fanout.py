@@ -41,11 +41,18 @@ class TileRunner:
     def __call__(self, tile: Tile) -> np.ndarray:
         return self._context.copy().run(self._evaluate, tile)
 
-    def _evaluate(self, tile: Tile) -> np.ndarray:
+    def on_worker(self, tile: Tile) -> tuple[np.ndarray, EvaluationStats]:
+        """For a dask.distributed worker: the tile's values and its own statistics, which the
+        client merges (the caller's stats object does not travel to other processes)."""
+        stats = EvaluationStats()
+        values = self._context.copy().run(self._evaluate, tile, stats)
+        return values, stats
+
+    def _evaluate(self, tile: Tile, stats: EvaluationStats | None = None) -> np.ndarray:
         from podpac_exec.executor import evaluate_one
 
         tile_coords = self.coords[tile.eval_index]
-        options = EvaluationOptions(self.options.settings, self.options.stats, tile=tile)
+        options = EvaluationOptions(self.options.settings, stats or self.options.stats, tile=tile)
         try:
             result = evaluate_one(self.node, tile_coords, self.backend, options)
         except Exception as exc:  # noqa: BLE001 - every failure is reported with its tile
@@ -111,19 +118,34 @@ def evaluate_plan(
         array, coords=out_coords.xcoords, dims=out_coords.dims, attrs={"crs": coords.crs, "node_hash": node.hash}
     ).rename(None)  # not the dask graph's name
     if not compute:
-        return result
-    values = compute_array(array, backend, options, len(plan))
+        return result  # computed by whoever computes it (threads, or an active Client)
+    client = active_client(options.settings["dask.scheduler_address"])
+    if client is not None:
+        return result.copy(data=gather_on_cluster(client, runner, plan, options))
+    workers = max(1, min(backend.limits().concurrency, len(plan)))
+    with progress_reporter(options, len(plan)):
+        values = array.compute(scheduler="threads", num_workers=workers)
     return result.copy(data=values)
 
 
-def compute_array(array: Any, backend: Backend, options: EvaluationOptions, n_tasks: int) -> np.ndarray:
-    """Compute a dask array of tile tasks on the active cluster or a local thread pool."""
-    client = active_client(options.settings["dask.scheduler_address"])
-    with progress_reporter(options, n_tasks):
-        if client is not None:
-            return client.compute(array).result()
-        workers = max(1, min(backend.limits().concurrency, n_tasks))
-        return array.compute(scheduler="threads", num_workers=workers)
+def gather_on_cluster(client: Any, runner: TileRunner, plan: TilePlan, options: EvaluationOptions) -> np.ndarray:
+    """Run every tile on a dask.distributed cluster; assemble values and merge each tile's stats."""
+    from distributed import as_completed
+
+    out = np.empty(plan.out_shape, dtype=np.float64)
+    futures = client.map(runner.on_worker, list(plan), pure=False)
+    tiles = {future.key: tile for future, tile in zip(futures, plan)}
+    bar = _make_bar(len(plan)) if progress_reporter(options, len(plan)).enabled() else None
+    try:
+        for future, (values, stats) in as_completed(futures, loop=client.loop, with_results=True):
+            out[tiles[future.key].out_index] = values
+            options.stats.merge(stats)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return out
 
 
 def active_client(address: str) -> Any:

@@ -128,7 +128,7 @@ class Settings:
 
     # plain strings: snapshot() runs on every evaluate() and pathlib is slow for this
     def _user_path(self) -> str:
-        base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
         return os.path.join(base, "podpac_exec", "config.toml")
 
     def _project_path(self) -> str:
@@ -287,13 +287,13 @@ def _parse_toml(path: Path, text: bytes) -> dict[str, Any]:
 
 def _read_environment() -> dict[str, str]:
     out = {}
-    for name in os.environ:  # values only for our names: os.environ decodes each one it returns
+    for name, value in os.environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
         rest = name[len(ENV_PREFIX) :]
         if rest in _NOT_SETTINGS or rest.startswith("TEST_"):
             continue
-        out[rest.lower().replace("__", ".")] = os.environ[name]
+        out[rest.lower().replace("__", ".")] = value
     return out
 
 

@@ -52,6 +52,20 @@ class EvaluationStats:
         with self._lock:
             self.invocations.append(dict(report))
 
+    def merge(self, other: "EvaluationStats") -> None:
+        """Add another collector's records (e.g. one a remote worker filled for its tile)."""
+        with self._lock:
+            self.records.extend(other.records)
+            self.retries += other.retries
+            self.invocations.extend(other.invocations)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     @property
     def tiles(self) -> int:
         return len(self.records)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
@@ -133,3 +135,25 @@ def test_tiles_on_pool_threads_see_settings_overrides():
     with pe.settings.override(limits__max_nodes=7):
         pe.evaluate(SeesSettings(), grid(20, 20), max_tile_bytes=8 * 40, local__max_workers=2)
     assert len(seen) > 1 and set(seen) == {7}
+
+
+def test_tiles_go_to_a_distributed_cluster_when_configured():
+    """``dask.scheduler_address`` sends tiles to that cluster; values and stats come back."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, scheduler_port=0, silence_logs=50) as cluster:
+        coords = grid(40, 30)
+        stats = pe.EvaluationStats()
+        out = pe.evaluate(FIELD, coords, stats=stats, max_tile_bytes=8 * 150,
+                          dask__scheduler_address=cluster.scheduler_address)
+        np.testing.assert_array_equal(out.values, pe.evaluate(FIELD, coords).values)
+        assert stats.tiles == 8 and stats.failures == 0
+        assert "on_worker" in cluster.scheduler.task_prefixes  # the tiles ran as the cluster's tasks
+        from podpac_exec.fanout import _clients
+
+        client = _clients.pop(cluster.scheduler_address)
+        ran_on = client.run(lambda: __import__("os").getpid())  # the tiles' worker processes
+        client.close()
+    assert len(set(ran_on.values())) == 2 and os.getpid() not in ran_on.values()
+    assert all(r.tile is not None for r in stats.records)

@@ -260,24 +260,17 @@ class Node(tl.HasTraits):
         callers must not write into it.
         """
         cls = type(self)
-        if cls.eval is not Node.eval or cls.create_output_array is not Node.create_output_array:
-            out = self.eval(coordinates)
-            return np.asarray(out.data), tuple(out.dims)
-        values = self._eval(coordinates)
-        # plain numeric arrays are what xarray would wrap as they are; anything else goes through it
-        if type(values) is not np.ndarray or values.dtype.kind not in "biuf":
+        if cls.eval is Node.eval and cls.create_output_array is Node.create_output_array:
+            values = self._eval(coordinates)
+            # a plain numeric array with dims in the request's order is what eval would wrap as it is
+            if type(values) is np.ndarray and values.dtype.kind in "biuf":
+                out_coords = self.output_coordinates(coordinates)
+                if list(out_coords.dims) == [d for d in coordinates.dims if d in out_coords.dims]:
+                    return output_values(values, out_coords.shape), tuple(out_coords.dims)
             out = self._as_output(coordinates, values)
-            return np.asarray(out.data), tuple(out.dims)
-        out_coords = self.output_coordinates(coordinates)
-        values = output_values(values, out_coords.shape)
-        dims = tuple(out_coords.dims)
-        order = tuple(d for d in coordinates.dims if d in dims)
-        if dims != order:
-            if len(order) != len(dims):  # dims outside the request: eval's transpose raises
-                out = self._as_output(coordinates, values)
-                return np.asarray(out.data), tuple(out.dims)
-            values = values.transpose([dims.index(d) for d in order])
-        return values, order
+        else:
+            out = self.eval(coordinates)
+        return np.asarray(out.data), tuple(out.dims)
 
     def _eval(self, coordinates: "Coordinates") -> "xr.DataArray | np.ndarray":
         raise NotImplementedError(f"{type(self).__name__} does not implement _eval")
