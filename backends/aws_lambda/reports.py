@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 import re
 from typing import Any, Iterable, Mapping
 
-_FIELDS = {
+_FIELDS = {  # re.search finds the leftmost match: the plain Duration comes before the others
     "duration_ms": r"Duration: ([\d.]+) ms",
     "billed_ms": r"Billed Duration: ([\d.]+) ms",
     "memory_mb": r"Memory Size: (\d+) MB",
@@ -33,10 +32,6 @@ def parse_report(log_result: str | None) -> dict[str, Any]:
         match = re.search(pattern, line)
         if match:
             report[name] = float(match.group(1))
-    # "Duration" also matches inside "Billed Duration"/"Init Duration": take the first plain one
-    plain = re.search(r"(?:^|\t|\s)Duration: ([\d.]+) ms", line)
-    if plain:
-        report["duration_ms"] = float(plain.group(1))
     report["cold_start"] = "init_ms" in report
     return report
 
@@ -60,8 +55,3 @@ def cost_report(
         "price_per_gb_second": price_per_gb_second,
         "price_per_request": price_per_request,
     }
-
-
-def billed_ms(duration_ms: float) -> int:
-    """Lambda bills in 1 ms increments, rounding up."""
-    return int(math.ceil(duration_ms))

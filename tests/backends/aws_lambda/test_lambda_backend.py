@@ -1,0 +1,93 @@
+"""The Lambda client pieces on their own: S3-spilled results, error classification, REPORT parsing.
+
+The whole invoke path runs end to end in test_lambda_e2e.py and under faults in
+test_lambda_faults.py; these tests pin down the edges those cannot easily reach.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import time
+
+import numpy as np
+import pytest
+
+import podpac_exec as pe
+from podpac_exec.backend import get_backend
+from podpac_exec.backends.aws_lambda.backend import (
+    RemoteEvaluationError,
+    TransientInvokeError,
+    TransientRemoteError,
+    remote_error,
+)
+from podpac_exec.backends.aws_lambda.reports import cost_report, parse_report
+from podpac_exec.codec import encode_array
+
+FAST = {"retry": {"max_attempts": 3, "base_delay_s": 0.01, "max_delay_s": 0.02}}
+
+
+def backend_for(endpoint: str):
+    return get_backend("aws_lambda", pe.settings.snapshot({"aws_lambda": {"endpoint_url": endpoint}, **FAST}))
+
+
+def test_spilled_result_is_fetched_then_deleted(aws_emulator):
+    s3 = aws_emulator.client("s3")
+    s3.create_bucket(Bucket="results")
+    values = np.arange(12.0).reshape(3, 4)
+    s3.put_object(Bucket="results", Key="p/results/r1.bin", Body=encode_array(values))
+    backend = backend_for(aws_emulator.endpoint_url)
+    np.testing.assert_array_equal(backend._fetch_s3_result("s3://results/p/results/r1.bin"), values)
+    assert s3.list_objects_v2(Bucket="results").get("KeyCount", 0) == 0
+
+
+def test_missing_spilled_result_is_reported_not_retried(aws_emulator):
+    aws_emulator.client("s3").create_bucket(Bucket="results")
+    backend = backend_for(aws_emulator.endpoint_url)
+    calls = []
+    backend.client("s3").meta.events.register("before-call.s3.GetObject", lambda **kw: calls.append(1))
+    with pytest.raises(pe.BackendError, match="s3://results/nope.bin.*NoSuchKey"):
+        backend._fetch_s3_result("s3://results/nope.bin")
+    assert len(calls) == 1
+
+
+def test_unreachable_s3_is_retried_then_reported_quickly(monkeypatch):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    backend = backend_for(f"http://127.0.0.1:{port}")
+    t0 = time.monotonic()
+    with pytest.raises(TransientInvokeError, match="fetching s3://b/k"):
+        backend._fetch_s3_result("s3://b/k")
+    assert time.monotonic() - t0 < 20
+
+
+@pytest.mark.parametrize(
+    "payload, cls, remote_type",
+    [
+        ({"errorType": "Runtime.ExitError", "errorMessage": "signal: killed"}, TransientRemoteError, "Runtime.ExitError"),
+        ({"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 3.00 seconds"}, TransientRemoteError, "Sandbox.Timedout"),
+        ({"errorType": "PipelineError", "errorMessage": "x: bad", "stackTrace": ["a", "b"]}, RemoteEvaluationError, "PipelineError"),
+        ("not json", RemoteEvaluationError, "Unknown"),
+    ],
+)
+def test_function_errors_are_classified(payload, cls, remote_type):
+    body = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+    err = remote_error(body)
+    assert type(err) is cls and err.remote_type == remote_type
+    assert isinstance(err, pe.RemoteEvaluationError)
+
+
+def test_report_lines_and_cost():
+    log = "START RequestId: 1\nEND RequestId: 1\nREPORT RequestId: 1\tDuration: 12.50 ms\tBilled Duration: 13 ms\tMemory Size: 2048 MB\tMax Memory Used: 150 MB\tInit Duration: 300.25 ms\t\n"
+    report = parse_report(base64.b64encode(log.encode()).decode())
+    assert report == {"duration_ms": 12.5, "billed_ms": 13.0, "memory_mb": 2048.0, "max_memory_mb": 150.0,
+                      "init_ms": 300.25, "cold_start": True}
+    cost = cost_report([report, {**report, "cold_start": False}], price_per_gb_second=1.0, price_per_request=0.5)
+    assert cost["invocations"] == 2 and cost["cold_starts"] == 1
+    assert cost["billed_gb_seconds"] == pytest.approx(2 * 0.013 * 2)
+    assert cost["estimated_cost_usd"] == pytest.approx(2 * 0.013 * 2 + 1.0)
+    assert parse_report(None) == {} and parse_report("!!notbase64") == {}
