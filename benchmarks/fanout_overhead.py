@@ -8,11 +8,11 @@ time for each tile. So the time is the client's: planning, encoding, decoding, p
 alignment and dask's assembly of the result. Tiles are sized for Lambda's 6 MB response (29
 tiles of about 4.7 MB); one thread, so that the time per tile is work, not overlap. The baseline
 is copying the tile's bytes once: ``np.copyto`` of every tile into its place in a preallocated
-(and touched) result, per tile. The assembled result is checked against
-the values the responses were made from. ``detail`` breaks the time down by step (medians of
-each step run alone on one tile; ``backend_evaluate_ms`` is the backend's whole call, request to
-DataArray; ``unattributed`` is what the steps alone do not account for: orchestration, and
-memory that the steps run alone reuse warm) and gives the same request on two threads.
+(and touched) result, per tile. The assembled result is checked against the values the
+responses were made from. ``detail`` breaks the time down by step (medians of each step run
+alone on one tile; ``backend_evaluate_ms`` is the backend's whole call, request to DataArray;
+``unattributed`` is what the steps alone do not account for: orchestration, and memory that the
+steps run alone reuse warm) and gives the same request on two threads.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from podpac_exec.backends.aws_lambda import iam_policy
+from podpac_exec.backends.aws_lambda.packaging import file_sha256
 from podpac_exec.errors import BackendError, PodpacExecError
 from podpac_exec.retry import RetryPolicy, call_with_retries
 
@@ -239,14 +240,6 @@ def is_not_found(exc: BaseException) -> bool:
 def is_role_propagation_error(exc: BaseException) -> bool:
     message = str((getattr(exc, "response", None) or {}).get("Error", {}).get("Message", ""))
     return error_code(exc) == "InvalidParameterValueException" and "cannot be assumed by Lambda" in message
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def code_sha256(sha_hex: str) -> str:

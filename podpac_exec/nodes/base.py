@@ -67,6 +67,8 @@ class Node(tl.HasTraits):
     podpac_name: ClassVar[str] = ""
     podpac_aliases: ClassVar[tuple[str, ...]] = ()
     default_style: ClassVar[Mapping[str, Any]] = {}
+    #: PODPAC's unary algorithms (Interpolate, Convolution, reductions) show their source's style.
+    inherits_source_style: ClassVar[bool] = False
 
     # PODPAC's multi-output and units attrs: accepted as None (what PODPAC writes by default).
     units = tl.Unicode(default_value=None, allow_none=True).tag(attr=True)
@@ -83,6 +85,9 @@ class Node(tl.HasTraits):
                 f"its attributes are: {', '.join(sorted(self.attr_names()))}",
                 field=f"attrs.{unknown[0]}",
             )
+        source = kwargs.get("source")
+        if self.inherits_source_style and "style" not in kwargs and isinstance(source, Node):
+            kwargs["style"] = dict(source.style)
         kwargs.setdefault("style", dict(self.default_style))
         super().__init__()
         for name, value in kwargs.items():

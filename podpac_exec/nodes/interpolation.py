@@ -949,6 +949,8 @@ class Interpolate(Node):
     and is returned as it is.
     """
 
+    inherits_source_style = True
+
     podpac_name: ClassVar[str] = "core.interpolation.interpolation.Interpolate"
     podpac_aliases: ClassVar[tuple[str, ...]] = (
         "interpolators.Interpolate",
@@ -958,12 +960,6 @@ class Interpolate(Node):
     source = NodeTrait(allow_none=True).tag(attr=True)
     source_id = tl.Unicode(default_value="", allow_none=True).tag(attr=True)
     interpolation = _InterpolationTrait().tag(attr=True)
-
-    def __init__(self, **kwargs: Any) -> None:
-        source = kwargs.get("source")
-        if not kwargs.get("style") and isinstance(source, Node) and source.style:
-            kwargs["style"] = dict(source.style)  # PODPAC passes the source's style through
-        super().__init__(**kwargs)
 
     def validate(self) -> None:
         if self.source is None:

@@ -122,6 +122,8 @@ class Convolution(Node):
     from ``kernel_dims`` are not convolved.
     """
 
+    inherits_source_style = True
+
     podpac_name: ClassVar[str] = "core.algorithm.signal.Convolution"
     podpac_aliases: ClassVar[tuple[str, ...]] = ("algorithm.Convolution",)
 
@@ -144,9 +146,6 @@ class Convolution(Node):
                 f"kernel_type must be a string such as 'mean,3' (or [] as PODPAC writes it), got {kernel_type!r}",
                 field="attrs.kernel_type",
             )
-        source = kwargs.get("source")
-        if not kwargs.get("style") and isinstance(source, Node) and source.style:
-            kwargs["style"] = dict(source.style)  # PODPAC passes the source's style through
         super().__init__(**kwargs)
 
     def validate(self) -> None:

@@ -30,6 +30,8 @@ Axes = tuple[int, ...]
 class Reduce(Node):
     """Base of the reductions (PODPAC's ``Reduce``): ``source`` reduced over ``dims``."""
 
+    inherits_source_style = True
+
     source = NodeTrait(allow_none=True).tag(attr=True)
     dims = tl.List(tl.Enum(list(VALID_DIMS)), default_value=None, allow_none=True, minlen=1, maxlen=4).tag(
         attr=True
@@ -38,9 +40,6 @@ class Reduce(Node):
     def __init__(self, **kwargs: Any) -> None:
         if isinstance(kwargs.get("dims"), str):
             kwargs["dims"] = [kwargs["dims"]]
-        source = kwargs.get("source")
-        if "style" not in kwargs and isinstance(source, Node):
-            kwargs["style"] = dict(source.style)  # PODPAC's UnaryAlgorithm passes the source's style on
         super().__init__(**kwargs)
 
     def validate(self) -> None:

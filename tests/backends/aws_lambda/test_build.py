@@ -271,6 +271,7 @@ def test_delete_removes_only_what_build_created(aws: Any, aws_emulator: Any, zip
     s3.put_object(Bucket=BUCKET, Key="someone-else/data.csv", Body=b"keep me")
     s3.put_object(Bucket=BUCKET, Key="podpac-exec-other/x", Body=b"keep me too")  # shares the prefix's first letters
     s3.put_object(Bucket=BUCKET, Key="podpac-exec/input/p.json", Body=b"{}")
+    aws_emulator.wait_async()  # the put triggers the function, whose logs would re-create the log group
 
     preview = delete(aws())
     assert preview.mutating_calls == 0 and not preview.changed
