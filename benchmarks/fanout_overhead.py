@@ -79,7 +79,9 @@ def _replay_classes() -> tuple[type, type]:
     return ReplayBackend, ReplayPlugin
 
 
-def step_breakdown(node: Any, coords: Any, backend: Any, effective: Any, plan: Any, full: np.ndarray) -> dict[str, float]:
+def step_breakdown(
+    node: Any, coords: Any, backend: Any, effective: Any, plan: Any, full: np.ndarray
+) -> dict[str, float]:
     """Median ms of each client step, run alone on the first tile (planning and assembly per tile)."""
     import dask.array as da
 
@@ -121,7 +123,9 @@ def step_breakdown(node: Any, coords: Any, backend: Any, effective: Any, plan: A
     }
     n = len(plan)
     per_tile = {"plan", "assemble"}
-    out = {f"{name}_ms": ms(median_seconds(fn, repeats=7) / (n if name in per_tile else 1)) for name, fn in steps.items()}
+    out = {
+        f"{name}_ms": ms(median_seconds(fn, repeats=7) / (n if name in per_tile else 1)) for name, fn in steps.items()
+    }
     out["backend_evaluate_ms"] = ms(median_seconds(lambda: backend.evaluate(node, tile_coords, options), repeats=7))
     return out
 
@@ -145,8 +149,9 @@ def run() -> Iterator[dict[str, Any]]:
         effective = settings.snapshot({"backend": BACKEND, f"{BACKEND}.max_concurrency": 1, "tiling.progress": "off"})
         backend = get_backend(BACKEND, effective)
         plan = plan_request(node, coords, backend, effective)
+        dims = list(plan.out_dims)
         ReplayBackend.responses = {
-            tile.id: codec.json_dumps(build_response(full[tile.out_index], list(plan.out_dims))).encode() for tile in plan
+            tile.id: codec.json_dumps(build_response(full[tile.out_index], dims)).encode() for tile in plan
         }
 
         def fanout(workers: int) -> Callable[[], Any]:

@@ -56,11 +56,13 @@ def ms(seconds: float) -> float:
     return round(seconds * 1e3, 3)
 
 
-def median_details(medians: dict[str, dict[str, float]]) -> dict[str, float]:
-    """``NAME_median_ms`` (wall) and ``NAME_cpu_median_ms`` of every timed function."""
-    out = {f"{name}_median_ms": ms(m["wall"]) for name, m in medians.items()}
-    out.update({f"{name}_cpu_median_ms": ms(m["cpu"]) for name, m in medians.items()})
-    return out
+def ratio_record(
+    benchmark: str, metric: str, medians: dict[str, dict[str, float]], num: str, den: str, target: str, **detail: Any
+) -> dict[str, Any]:
+    """The ratio of two wall-time medians, every median (wall and CPU, in ms) in ``detail``."""
+    raw = {f"{name}_median_ms": ms(m["wall"]) for name, m in medians.items()}
+    raw.update({f"{name}_cpu_median_ms": ms(m["cpu"]) for name, m in medians.items()})
+    return record(benchmark, metric, medians[num]["wall"] / medians[den]["wall"], "ratio", target, **raw, **detail)
 
 
 def run() -> Iterator[dict[str, Any]]:
@@ -86,14 +88,14 @@ def run() -> Iterator[dict[str, Any]]:
     medians = timed_in_turns(
         {"evaluate": evaluate, "numpy": numpy_math, "node_eval": lambda: node.eval(coords)}, ROUNDS, REPEATS
     )
-    yield record(
+    yield ratio_record(
         NAME,
         "evaluate_vs_numpy",
-        medians["evaluate"]["wall"] / medians["numpy"]["wall"],
-        "ratio",
+        medians,
+        "evaluate",
+        "numpy",
         "<= 1.15",
         cpu_ratio=round(medians["evaluate"]["cpu"] / medians["numpy"]["cpu"], 4),
-        **median_details(medians),
         grid=f"{SIZE}x{SIZE} float64",
         pipeline='Arithmetic(A=SinCoords(), B=Arange(), eqn="A + B")',
         rounds=ROUNDS,

@@ -123,6 +123,7 @@ def run() -> Iterator[dict[str, Any]]:
         "plans",
         "<= 0",
         cases=over,
-        largest_tiles={name: {"tile": results[name]["largest_tile"], "budget_fill": results[name]["result_budget_fill"]} for name in over},
+        largest_tile={name: results[name]["largest_tile"] for name in over},
+        result_budget_fill={name: results[name]["result_budget_fill"] for name in over},
         note="chunk-aligned plans round a tile's rows up to a whole chunk row even when that row is over the budget",
     )

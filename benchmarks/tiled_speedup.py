@@ -17,8 +17,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from benchmarks.harness import record
-from benchmarks.local_overhead import median_details, timed_in_turns
+from benchmarks.local_overhead import ratio_record, timed_in_turns
 
 NAME = "tiled_speedup"
 SIZE = 4096
@@ -83,13 +82,13 @@ def run() -> Iterator[dict[str, Any]]:
 
     scaling = two_thread_scaling()
     medians = timed_in_turns(fns, ROUNDS, 1, cpu_clock=time.process_time)
-    yield record(
+    yield ratio_record(
         NAME,
         "tiled_speedup",
-        medians["untiled"]["wall"] / medians["tiled"]["wall"],
-        "ratio",
+        medians,
+        "untiled",
+        "tiled",
         ">= 1.6",
-        **median_details(medians),
         thread_speedup=round(medians["tiled_one_worker"]["wall"] / medians["tiled"]["wall"], 4),
         machine_two_thread_numpy_speedup=round(scaling, 4),
         tiles={name: tiles[name] for name in configs},
