@@ -145,21 +145,53 @@ def _halo_for(dim: str, halo: Mapping[str, int]) -> int:
 def _block_sizes(shape: tuple[int, ...], cells_budget: int, align: list[int], fixed: list[bool]) -> list[int]:
     """Largest blocks that fit the budget, splitting outer dims first (contiguous C-order tiles).
 
-    ``fixed`` axes are never split, even when that exceeds the budget.
+    Blocks along an axis are whole multiples of its alignment (zarr chunks). Walking from the
+    outermost splittable axis in, an axis that cannot hold even one aligned unit with the inner
+    axes whole is cut to that unit and the next axis is split too; the first axis that can is
+    sized together with the next one to give the fewest tiles. ``fixed`` axes are never split,
+    even when that exceeds the budget.
     """
     blocks = list(shape)
-    for axis in range(len(shape)):
-        if fixed[axis]:
-            continue
-        inner = math.prod(blocks[axis + 1 :])
-        outer_fixed = math.prod(b for b, f in zip(blocks[:axis], fixed[:axis]) if f)
-        if blocks[axis] * inner * outer_fixed <= cells_budget:
+    axes = [a for a in range(len(shape)) if not fixed[a]]
+    if math.prod(shape) <= cells_budget:
+        return blocks
+    for i, axis in enumerate(axes):
+        unit = min(align[axis], shape[axis])
+        others = math.prod(blocks) // blocks[axis]
+        if unit * others <= cells_budget:
+            following = axes[i + 1] if i + 1 < len(axes) else None
+            _fewest_tiles(shape, blocks, align, axis, following, cells_budget)
             break
-        if inner * outer_fixed <= cells_budget:
-            blocks[axis] = _align_down(max(1, cells_budget // (inner * outer_fixed)), align[axis], shape[axis])
-            break
-        blocks[axis] = _align_down(1, align[axis], shape[axis])
+        blocks[axis] = unit
     return blocks
+
+
+def _fewest_tiles(
+    shape: tuple[int, ...], blocks: list[int], align: list[int], axis: int, following: int | None, budget: int
+) -> None:
+    """Set the blocks of ``axis`` and ``following`` (aligned) to the fewest tiles within ``budget``."""
+    unit = min(align[axis], shape[axis])
+    rest = math.prod(blocks) // blocks[axis] // (blocks[following] if following is not None else 1)
+    best: tuple[int, int, int] | None = None  # (tiles, block, following block)
+    for size in range(unit, shape[axis] + unit, unit):
+        size = min(size, shape[axis])
+        if following is None:
+            if size * rest > budget:
+                break
+            candidate = (math.ceil(shape[axis] / size), size, 0)
+        else:
+            room = budget // (size * rest)
+            unit_f = min(align[following], shape[following])
+            if room < unit_f:
+                break
+            block_f = min(shape[following], (room // unit_f) * unit_f)
+            candidate = (math.ceil(shape[axis] / size) * math.ceil(shape[following] / block_f), size, block_f)
+        if best is None or candidate[0] < best[0]:  # ties keep the smaller block: longer contiguous rows
+            best = candidate
+    if best is not None:
+        blocks[axis] = best[1]
+        if following is not None:
+            blocks[following] = best[2]
 
 
 def _split_for_concurrency(

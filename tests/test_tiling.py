@@ -94,3 +94,15 @@ def test_encoding_overhead_shrinks_tiles():
     raw = plan_tiles((1000, 1000), ("lat", "lon"), max_result_bytes=8 * 100_000)
     b64 = plan_tiles((1000, 1000), ("lat", "lon"), max_result_bytes=8 * 100_000, overhead=4 / 3)
     assert len(b64) > len(raw)
+
+
+def test_chunk_aligned_plans_stay_within_budget_and_near_the_bound():
+    """A chunk row over the budget splits the next axis too (never a tile over budget)."""
+    budget = 6 * 2**20 - 16 * 1024
+    plan = plan_tiles((20000, 20000), ("lat", "lon"), max_result_bytes=budget, overhead=4 / 3,
+                      chunks={"lat": 256, "lon": 256})
+    assert all(math.prod(t.out_shape) * 8 * 4 / 3 <= budget for t in plan)
+    assert all(t.out_index[0].start % 256 == 0 and t.out_index[1].start % 256 == 0 for t in plan)
+    assert len(plan) / lower_bound_tiles(plan.out_shape, 8, budget, 4 / 3) <= 1.25
+    local = plan_tiles((20000, 20000), ("lat", "lon"), max_result_bytes=64 * 2**20, chunks={"lat": 256, "lon": 256})
+    assert len(local) / lower_bound_tiles(local.out_shape, 8, 64 * 2**20) <= 1.25
