@@ -65,12 +65,15 @@ ZIP_COMPRESSLEVEL = 6
 # Stripped from dependencies: build-time and test-only files, never imported at run time.
 STRIP_DIRS = frozenset({"__pycache__", "tests", "test"})
 STRIP_FILES = frozenset({"conftest.py"})
+#: Files inside test directories that library code imports at run time (numpy.testing, which
+#: scipy imports, needs numpy's NA stand-in).
+KEEP_FILES = frozenset({"numpy/_core/tests/_natype.py"})
 STRIP_SUFFIXES = frozenset(
     {".pyc", ".pyo", ".pyi", ".pyx", ".pxd", ".pxi", ".c", ".cc", ".cpp", ".h", ".hpp", ".md", ".rst"}
 )
 LICENSE_PREFIXES = ("license", "licence", "copying", "notice", "authors")
 STRIP_RULES = (
-    "directories named __pycache__, tests or test; conftest.py",
+    "directories named __pycache__, tests or test (but numpy/_core/tests/_natype.py); conftest.py",
     "*.pyc, *.pyo (caches); *.pyi (type stubs; py.typed is kept)",
     "*.pyx, *.pxd, *.pxi, *.c, *.cc, *.cpp, *.h, *.hpp (build-time sources and headers)",
     "*.md, *.rst outside .dist-info (prose docs; license files are always kept)",
@@ -103,6 +106,9 @@ class PackageSpec:
     runtime: str = "python3.12"
     architecture: str = "x86_64"
     with_packages: tuple[str, ...] = ()
+    #: optional heavy packages to leave out when no pipeline needs them (e.g. scipy: Convolution and
+    #: some interpolation; zarr and numcodecs: zarr sources), to fit Lambda's 250 MB in layers mode
+    without_packages: tuple[str, ...] = ()
     include_runtime_provided: bool = False
     deps_mode: Literal["s3", "layers"] = "s3"
     ephemeral_storage_mb: int = 2048
@@ -573,7 +579,7 @@ def sdk_decision(spec: PackageSpec, wheels: dict[str, ResolvedWheel], needed: Se
 def strip_reason(arcname: str) -> str | None:
     """Why a dependency file is left out, or None to keep it."""
     parts = arcname.split("/")
-    if parts[0].endswith(".dist-info"):
+    if parts[0].endswith(".dist-info") or arcname in KEEP_FILES:
         return None
     if any(p in STRIP_DIRS for p in parts[:-1]):
         return "directory"
@@ -945,9 +951,10 @@ def _build_packages(spec: PackageSpec) -> PackageResult:
     resolution = resolve(spec, roots, constraints)
     wheels = resolution.by_name()
     env = marker_environment(spec)
-    all_needed = closure(roots, wheels, env)
+    left_out = tuple(spec.without_packages)
+    all_needed = closure(roots, wheels, env, excluded=left_out)
     sdk = sdk_decision(spec, wheels, all_needed)
-    needed = all_needed if sdk.bundled else closure(roots, wheels, env, excluded=RUNTIME_SDK)
+    needed = all_needed if sdk.bundled else closure(roots, wheels, env, excluded=RUNTIME_SDK + left_out)
     paths, downloaded = ensure_wheels(spec, [wheels[n] for n in needed])
     contents = {n: wheel_contents(paths[n], wheels[n]) for n in needed}
     placements = place(spec, contents, sdk)
@@ -1070,7 +1077,8 @@ def _manifest(
             "ephemeral_storage_mb": spec.ephemeral_storage_mb,
         },
         "inputs": {
-            "requirements": roots, "with_packages": list(spec.with_packages), "s3fs": spec.s3fs,
+            "requirements": roots, "with_packages": list(spec.with_packages),
+            "without_packages": list(spec.without_packages), "s3fs": spec.s3fs,
             "include_runtime_provided": spec.include_runtime_provided,
             "runtime_botocore_version": spec.runtime_botocore_version,
             "constraints_sha256": file_sha256(constraints) if constraints else None,

@@ -33,6 +33,8 @@ def add_package_parser(aws_subparsers: Any) -> None:
                    help="Lambda architecture (default: setting aws_lambda.architecture)")
     p.add_argument("--with", dest="with_packages", action="append", default=[], metavar="NAME",
                    help="an extra requirement to bundle (repeatable), e.g. --with scipy")
+    p.add_argument("--without", dest="without_packages", action="append", default=[], metavar="NAME",
+                   help="leave out an optional heavy package no pipeline needs (repeatable), e.g. --without scipy")
     p.add_argument("--include-runtime-provided", action="store_true",
                    help="bundle boto3/botocore and their dependencies although the runtime provides them")
     p.add_argument("--deps-mode", choices=("s3", "layers"), default="s3",
@@ -57,6 +59,7 @@ def spec_from_args(args: argparse.Namespace) -> PackageSpec:
         runtime=setting(args.runtime, "runtime"),
         architecture=setting(args.architecture, "architecture"),
         with_packages=tuple(args.with_packages),
+        without_packages=tuple(args.without_packages),
         include_runtime_provided=args.include_runtime_provided,
         deps_mode=args.deps_mode,
         ephemeral_storage_mb=int(setting(args.ephemeral_storage_mb, "ephemeral_storage_mb")),

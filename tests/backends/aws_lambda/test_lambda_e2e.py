@@ -106,13 +106,23 @@ def test_fanout_equals_local_and_reports_cost(deployment: Deployment) -> None:
     local = pe.evaluate(NODE, coords)
     np.testing.assert_array_equal(remote.values, local.values)
     assert remote.dims == local.dims and remote.attrs["node_hash"] == NODE.hash
-    assert stats.tiles == 96 and stats.failures == 0  # one 130-cell row per tile: 96 tiles at concurrency 8
-    assert len(stats.invocations) >= 96
+    assert stats.tiles >= 64 and stats.failures == 0  # 64+ tiles at concurrency 8
+    assert len(stats.invocations) >= stats.tiles
     assert 1 <= sum(1 for inv in stats.invocations if inv["cold_start"]) <= 8
     from podpac_exec.backends.aws_lambda.reports import cost_report
 
     cost = cost_report(stats.invocations, price_per_gb_second=0.0000166667, price_per_request=0.0000002)
     assert cost["billed_gb_seconds"] > 0 and cost["estimated_cost_usd"] > 0
+
+
+def test_focal_pipeline_tiles_with_halos_equal_local(deployment: Deployment) -> None:
+    """Convolution over Lambda: each tile is evaluated with its halo and cropped."""
+    smooth = pe.nodes.Convolution(source=NODE, kernel_type="gaussian,5,1", kernel_dims=["lat", "lon"])
+    coords = grid(60, 70)
+    stats = pe.EvaluationStats()
+    remote = deployment.evaluate(smooth, coords, stats=stats, max_tile_bytes=8 * 70 * 8, compression="zstd")
+    np.testing.assert_array_equal(remote.values, pe.evaluate(smooth, coords).values)
+    assert stats.tiles >= 8
 
 
 def test_dependencies_fetched_at_cold_start_only(deployment: Deployment) -> None:

@@ -1,8 +1,9 @@
 """Reliability of the Lambda backend under injected faults, on the emulator.
 
 The function is deployed in layers mode here (dependencies published as a layer version, which
-the emulator unpacks once), so the many cold starts that crashes and timeouts cause stay cheap;
-the S3-staged dependencies path runs in test_lambda_e2e.py.
+the emulator unpacks once, leaving out scipy and zarr, which these pipelines do not use, to fit
+Lambda's 250 MB), so the many cold starts that crashes and timeouts cause stay cheap; the
+S3-staged dependencies path runs in test_lambda_e2e.py.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, di
     package = build_packages(
         PackageSpec(
             deps_mode="layers",
+            without_packages=("scipy", "zarr", "numcodecs"),  # not needed here; the rest fits 250 MB
             output_dir=REPO / "build" / "aws_lambda_layers",
             wheel_cache_dir=REPO / "build" / "aws_lambda" / "wheels",
         )
