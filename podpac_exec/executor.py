@@ -6,7 +6,6 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-
 from podpac_exec.backend import Backend, EvaluationOptions, get_backend
 from podpac_exec.coordinates import Coordinates
 from podpac_exec.errors import BackendError, LimitExceededError, PodpacExecError
