@@ -90,6 +90,7 @@ ENV_DEPS_SHA256 = "PODPAC_LAMBDA_DEPS_SHA256"
 ENV_RESULTS_BUCKET = "PODPAC_LAMBDA_RESULTS_BUCKET"
 ENV_PREFIX = "PODPAC_LAMBDA_PREFIX"
 ENV_ALLOWED_HASHES = "PODPAC_LAMBDA_ALLOWED_PIPELINE_HASHES"
+ENV_DATASET_BUCKETS = "PODPAC_EXEC_SOURCES__ALLOWED_BUCKETS"
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ def resolve_target(config: dict[str, Any], sts: Any, role_arn: str | None = None
         timeout_s=_check_range(config, "timeout_s", 1, 900),
         ephemeral_storage_mb=_check_range(config, "ephemeral_storage_mb", 512, 10240),
         allowed_hashes=_allowed_hashes(config["allowed_pipeline_hashes"]),
+        dataset_buckets=tuple(str(b).strip() for b in config["dataset_buckets"] if str(b).strip()),
         source_bucket=str(config["function_source_bucket"] or ""),
         source_dist_key=str(config["function_source_dist_key"] or ""),
         source_deps_key=str(config["function_source_dependencies_key"] or ""),
@@ -209,6 +211,8 @@ def resolve_target(config: dict[str, Any], sts: Any, role_arn: str | None = None
 def function_environment(t: Target, deps: tuple[str, str, str] | None) -> dict[str, str]:
     """The variables the handler reads; ``deps`` is (bucket, key, sha256) of the staged zip, None in layers mode."""
     env = {ENV_RESULTS_BUCKET: t.bucket, ENV_PREFIX: t.prefix, ENV_ALLOWED_HASHES: ",".join(t.allowed_hashes)}
+    if t.dataset_buckets:  # the function's Dataset source policy (podpac_exec/sources.py), a settings layer
+        env[ENV_DATASET_BUCKETS] = ",".join(t.dataset_buckets)
     if deps is not None:
         env.update({ENV_DEPS_BUCKET: deps[0], ENV_DEPS_KEY: deps[1], ENV_DEPS_SHA256: deps[2]})
     size = sum(len(k.encode()) + len(v.encode()) for k, v in env.items())

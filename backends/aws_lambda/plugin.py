@@ -33,6 +33,8 @@ SETTINGS: dict[str, Any] = {
     "function_source_dist_key": "",
     "function_source_dependencies_key": "",
     "allowed_pipeline_hashes": [],
+    # buckets (or bucket/prefix) Dataset sources may read inside the function; empty: any the role can
+    "dataset_buckets": [],
     "s3_threshold_bytes": 5 * 2**20,
     "compression": "",
     "price_per_gb_second": 0.0000166667,

@@ -106,6 +106,7 @@ class Target:
     timeout_s: int
     ephemeral_storage_mb: int
     allowed_hashes: tuple[str, ...] = ()
+    dataset_buckets: tuple[str, ...] = ()
     source_bucket: str = ""
     source_dist_key: str = ""
     source_deps_key: str = ""

@@ -189,7 +189,14 @@ def test_each_change_updates_only_what_differs(aws: Any, aws_emulator: Any, zips
     assert allow.mutating_operations == ["lambda.UpdateFunctionConfiguration"]
     variables = aws_emulator.client("lambda").get_function_configuration(FunctionName="fn")["Environment"]["Variables"]
     assert variables["PODPAC_LAMBDA_ALLOWED_PIPELINE_HASHES"] == ",".join(hashes)
-    arch = build(aws(memory_mb=512, allowed_pipeline_hashes=hashes, architecture="arm64"),
+    assert "PODPAC_EXEC_SOURCES__ALLOWED_BUCKETS" not in variables
+    sources = build(aws(memory_mb=512, allowed_pipeline_hashes=hashes, dataset_buckets=["public-data", "lab/shared"]),
+                    BuildOptions(dist_zip=zips["dist2"], deps_zip=zips["deps2"]))  # fmt: skip
+    assert sources.mutating_operations == ["lambda.UpdateFunctionConfiguration"]
+    variables = aws_emulator.client("lambda").get_function_configuration(FunctionName="fn")["Environment"]["Variables"]
+    assert variables["PODPAC_EXEC_SOURCES__ALLOWED_BUCKETS"] == "public-data,lab/shared"  # the function's source policy
+    arch = build(aws(memory_mb=512, allowed_pipeline_hashes=hashes, dataset_buckets=["public-data", "lab/shared"],
+                     architecture="arm64"),
                  BuildOptions(dist_zip=zips["dist2"], deps_zip=zips["deps2"]))  # fmt: skip
     assert arch.mutating_operations == ["lambda.UpdateFunctionCode"]  # Architectures go with the code
     conf = aws_emulator.client("lambda").get_function_configuration(FunctionName="fn")
