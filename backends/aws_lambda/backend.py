@@ -59,6 +59,7 @@ class LambdaBackend(Backend):
         super().__init__(settings)
         self.config = settings.section("aws_lambda")
         self._lock = threading.Lock()
+        self._session: Any = None
         self._clients: dict[str, Any] = {}
 
     # -- limits ---------------------------------------------------------------------------------
@@ -81,9 +82,11 @@ class LambdaBackend(Backend):
                 import boto3
                 from botocore.config import Config
 
-                session = boto3.Session(
-                    profile_name=self.config["profile"] or None, region_name=self.config["region"] or None
-                )
+                if self._session is None:  # one session: creating one loads botocore's data again
+                    self._session = boto3.Session(
+                        profile_name=self.config["profile"] or None, region_name=self.config["region"] or None
+                    )
+                session = self._session
                 config = Config(
                     max_pool_connections=int(self.config["max_concurrency"]) + 4,
                     connect_timeout=10,
