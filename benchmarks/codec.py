@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from benchmarks.harness import median_seconds, record
-from podpac_exec import codec
+from podpac_exec.backends.aws_lambda.wire import codec
 
 NAME = "codec"
 SHAPE = (1024, 1024)

@@ -39,9 +39,9 @@ ROUNDS = 5
 def _replay_classes() -> tuple[type, type]:
     """A LambdaBackend whose invoke answers from ``responses`` (tile id -> response bytes), and
     the plugin registering it."""
-    from podpac_exec.backend import BackendSpec
-    from podpac_exec.backends.aws_lambda.backend import LambdaBackend
-    from podpac_exec.plugins import hookimpl
+    from podpac_exec.plugins.backends import BackendSpec
+    from podpac_exec.backends.aws_lambda.client.backend import LambdaBackend
+    from podpac_exec.plugins.manager import hookimpl
 
     current = threading.local()
 
@@ -85,11 +85,11 @@ def step_breakdown(
     """Median ms of each client step, run alone on the first tile (planning and assembly per tile)."""
     import dask.array as da
 
-    from podpac_exec import codec
-    from podpac_exec.backend import EvaluationOptions
-    from podpac_exec.backends.aws_lambda.protocol import OutputSpec, build_request, parse_response
-    from podpac_exec.executor import align_result, plan_request
-    from podpac_exec.stats import EvaluationStats
+    from podpac_exec.backends.aws_lambda.wire import codec
+    from podpac_exec.plugins.backends import EvaluationOptions
+    from podpac_exec.backends.aws_lambda.wire.protocol import OutputSpec, build_request, parse_response
+    from podpac_exec.engine.executor import align_result, plan_request
+    from podpac_exec.engine.stats import EvaluationStats
 
     tile = plan.tiles[0]
     tile_coords = coords[tile.eval_index]
@@ -132,12 +132,12 @@ def step_breakdown(
 
 def run() -> Iterator[dict[str, Any]]:
     import podpac_exec as pe
-    from podpac_exec import codec
-    from podpac_exec.backend import get_backend
-    from podpac_exec.backends.aws_lambda.protocol import build_response
-    from podpac_exec.executor import plan_request
+    from podpac_exec.backends.aws_lambda.wire import codec
+    from podpac_exec.plugins.backends import get_backend
+    from podpac_exec.backends.aws_lambda.wire.protocol import build_response
+    from podpac_exec.engine.executor import plan_request
     from podpac_exec.nodes import SinCoords
-    from podpac_exec.plugins import register_plugin, unregister_plugin
+    from podpac_exec.plugins.manager import register_plugin, unregister_plugin
     from podpac_exec.settings import settings
 
     ReplayBackend, ReplayPlugin = _replay_classes()

@@ -59,7 +59,7 @@ CASES = (
 
 
 def evaluate_case(case: Case) -> dict[str, Any]:
-    from podpac_exec.tiling import lower_bound_tiles, plan_tiles
+    from podpac_exec.engine.tiling import lower_bound_tiles, plan_tiles
 
     plan = plan_tiles(
         case.shape,

@@ -54,7 +54,7 @@ def two_thread_scaling(size: int = 2**23, repeats: int = 3) -> float:
 def run() -> Iterator[dict[str, Any]]:
     import podpac_exec as pe
     from podpac_exec.nodes import Arithmetic, CoordData, SinCoords
-    from podpac_exec.stats import EvaluationStats
+    from podpac_exec.engine.stats import EvaluationStats
 
     coords = pe.Coordinates([pe.clinspace(-45, 45, SIZE, "lat"), pe.clinspace(-90, 90, SIZE, "lon")])
     node = Arithmetic(A=SinCoords(), B=CoordData(coord_name="lat"), C=CoordData(coord_name="lon"), eqn=EQN)

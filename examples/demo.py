@@ -34,11 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     import podpac_exec as pe
-    from podpac_exec.backend import get_backend
-    from podpac_exec.backends.aws_lambda.build import BuildOptions
-    from podpac_exec.backends.aws_lambda.packaging import PackageSpec, build_packages
-    from podpac_exec.outputs import write_result
-    from podpac_exec.plotting import plot_result
+    from podpac_exec.plugins.backends import get_backend
+    from podpac_exec.backends.aws_lambda.resources.build import BuildOptions
+    from podpac_exec.backends.aws_lambda.packaging.core import PackageSpec, build_packages
+    from podpac_exec.cli.outputs import write_result
+    from podpac_exec.cli.plotting import plot_result
 
     node = pe.Node.from_json(args.pipeline.read_text())
     coords = pe.Coordinates.from_json(args.coordinates.read_text())

@@ -1,7 +1,7 @@
 """podpac-exec: run PODPAC-compatible pipelines locally or fanned out over AWS Lambda."""
 
 from podpac_exec import nodes
-from podpac_exec.backend import Backend, BackendLimits, BackendSpec, EvaluationOptions
+from podpac_exec.plugins.backends import Backend, BackendLimits, BackendSpec, EvaluationOptions
 from podpac_exec.coordinates import Coordinates, clinspace, crange
 from podpac_exec.errors import (
     BackendError,
@@ -17,11 +17,11 @@ from podpac_exec.errors import (
     TileEvaluationError,
     UnknownBackendError,
 )
-from podpac_exec.executor import evaluate
+from podpac_exec.engine.executor import evaluate
 from podpac_exec.nodes import Node
-from podpac_exec.plugins import hookimpl
+from podpac_exec.plugins.manager import hookimpl
 from podpac_exec.settings import settings
-from podpac_exec.stats import EvaluationStats
+from podpac_exec.engine.stats import EvaluationStats
 
 __version__ = "0.1.0"
 

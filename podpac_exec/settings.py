@@ -184,7 +184,7 @@ class Settings:
     # -- internals ------------------------------------------------------------------------------
 
     def _ensure_plugin_defaults(self) -> None:
-        from podpac_exec.plugins import get_plugin_manager
+        from podpac_exec.plugins.manager import get_plugin_manager
 
         get_plugin_manager()  # registering backends registers their settings sections
 

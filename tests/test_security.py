@@ -1,8 +1,8 @@
 """Hostile pipelines on the client, resource caps, and credential values that must never be echoed.
 
 Fuzzing of the loader, coordinates and expressions on their own lives in tests/nodes/test_loader.py,
-tests/test_coordinates.py and tests/test_expressions.py; the function side in
-tests/backends/aws_lambda/test_remote_fuzz.py; the Dataset source policy in tests/test_sources.py.
+tests/test_coordinates.py and tests/nodes/test_expressions.py; the function side in
+tests/backends/aws_lambda/test_remote_fuzz.py; the Dataset source policy in tests/nodes/test_sources.py.
 Here whole pipelines whose JSON is valid but whose values are hostile go through ``pe.evaluate``.
 """
 
@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 import podpac_exec as pe
-from podpac_exec.backends.aws_lambda import remote
-from podpac_exec.backends.aws_lambda.protocol import OutputSpec, build_request
-from podpac_exec.cli import main
-from podpac_exec.expressions import MAX_LENGTH, compile_expression
+from podpac_exec.backends.aws_lambda.function import remote
+from podpac_exec.backends.aws_lambda.wire.protocol import OutputSpec, build_request
+from podpac_exec.cli.main import main
+from podpac_exec.nodes.expressions import MAX_LENGTH, compile_expression
 from podpac_exec.settings import settings
-from podpac_exec.stats import EvaluationStats
+from podpac_exec.engine.stats import EvaluationStats
 
 GRID = pe.Coordinates([pe.clinspace(-1, 1, 4, "lat"), pe.clinspace(0, 2, 5, "lon")])
 
@@ -228,7 +228,7 @@ def test_no_credential_value_in_errors_stats_payloads_or_config(monkeypatch, cap
     texts.append(json.dumps(remote.handle_event({"Records": [record]})))
     texts.extend(body.decode() for body in s3.bodies)
 
-    assert main(["config", "show"]) == 0  # secret-like keys are masked: tests/test_cli.py
+    assert main(["config", "show"]) == 0  # secret-like keys are masked: tests/cli/test_main.py
     out, err = capsys.readouterr()
     texts += [out, err, caplog.text]
     assert len(texts) >= 10

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from podpac_exec.backend import BackendSpec
-from podpac_exec.plugins import hookimpl
+from podpac_exec.plugins.backends import BackendSpec
+from podpac_exec.plugins.manager import hookimpl
 
 if TYPE_CHECKING:
-    from podpac_exec.backend import Backend, EvaluationOptions
+    from podpac_exec.plugins.backends import Backend, EvaluationOptions
     from podpac_exec.coordinates import Coordinates
     from podpac_exec.nodes.base import Node
 
@@ -47,7 +47,7 @@ def podpac_exec_register_backends() -> list[BackendSpec]:
     return [
         BackendSpec(
             name="aws_lambda",
-            backend_class="podpac_exec.backends.aws_lambda.backend:LambdaBackend",
+            backend_class="podpac_exec.backends.aws_lambda.client.backend:LambdaBackend",
             description="evaluates on AWS Lambda (or the offline emulator), tiles in parallel",
             requires=("boto3",),
             extra="aws",
@@ -68,6 +68,6 @@ def podpac_exec_evaluate_node(
 @hookimpl
 def podpac_exec_add_commands(subparsers: Any) -> None:
     """``podpac-exec aws ...`` (package, build, status, logs, delete) and ``emulator start``."""
-    from podpac_exec.backends.aws_lambda.commands import add_commands
+    from podpac_exec.backends.aws_lambda.commands.register import add_commands
 
     add_commands(subparsers)

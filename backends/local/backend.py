@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from podpac_exec.backend import Backend, BackendLimits, EvaluationOptions
+from podpac_exec.plugins.backends import Backend, BackendLimits, EvaluationOptions
 
 if TYPE_CHECKING:
     import xarray as xr

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from podpac_exec.backend import BackendSpec
-from podpac_exec.plugins import hookimpl
+from podpac_exec.plugins.backends import BackendSpec
+from podpac_exec.plugins.manager import hookimpl
 
 if TYPE_CHECKING:
-    from podpac_exec.backend import Backend, EvaluationOptions
+    from podpac_exec.plugins.backends import Backend, EvaluationOptions
     from podpac_exec.coordinates import Coordinates
     from podpac_exec.nodes.base import Node
 

@@ -108,7 +108,7 @@ def _sha256(path: str) -> str:
 def handler(event: Any, context: Any) -> Any:
     """Lambda handler: stage dependencies, then answer the event with podpac-exec."""
     deps = ensure_dependencies()
-    from podpac_exec.backends.aws_lambda import remote
+    from podpac_exec.backends.aws_lambda.function import remote
 
     remote.RUNTIME_STATE.update(deps=deps if _state["cold"] else "warm", cold=_state["cold"])
     _state["cold"] = False

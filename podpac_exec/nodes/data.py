@@ -19,7 +19,7 @@ from podpac_exec.errors import CoordinatesError, LimitExceededError, PipelineErr
 from podpac_exec.nodes.base import Node
 from podpac_exec.nodes.interpolation import NEAREST_INTERPOLATION, interpolate_source
 from podpac_exec.nodes.traits import ArrayTrait, CoordinatesTrait
-from podpac_exec.sources import check_source_url, redact_credentials
+from podpac_exec.nodes.sources import check_source_url, redact_credentials
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -140,7 +140,7 @@ class Dataset(DataSource):
     """A variable of a netCDF file or zarr store (PODPAC's ``Dataset``), read lazily by window.
 
     ``source`` is a local path, ``file://`` URL or ``s3://`` URL that the ``[sources]`` policy
-    allows (:mod:`podpac_exec.sources`). S3 access uses the usual AWS credential chain; the
+    allows (:mod:`podpac_exec.nodes.sources`). S3 access uses the usual AWS credential chain; the
     endpoint comes from the ``AWS_ENDPOINT_URL_S3``/``AWS_ENDPOINT_URL`` environment variables;
     ``anon`` asks for unsigned requests.
     """

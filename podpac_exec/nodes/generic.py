@@ -65,7 +65,7 @@ class Arithmetic(_Algorithm):
         self._compiled = self._compile()
 
     def _compile(self) -> Any:
-        from podpac_exec.expressions import compile_expression
+        from podpac_exec.nodes.expressions import compile_expression
 
         try:
             compiled = compile_expression(self.eqn, list(self._named_inputs), params=dict(self.params))

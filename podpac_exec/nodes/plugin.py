@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podpac_exec.plugins import hookimpl
+from podpac_exec.plugins.manager import hookimpl
 
 
 @hookimpl

@@ -61,7 +61,7 @@ class NodeRegistry:
 
 @lru_cache(maxsize=1)
 def _cached_registry(manager_id: int) -> NodeRegistry:
-    from podpac_exec.plugins import get_plugin_manager
+    from podpac_exec.plugins.manager import get_plugin_manager
 
     pm = get_plugin_manager()
     records = []
@@ -73,7 +73,7 @@ def _cached_registry(manager_id: int) -> NodeRegistry:
 
 def get_node_registry() -> NodeRegistry:
     """The registry of the current plugin manager (rebuilt when plugins change)."""
-    from podpac_exec.plugins import get_plugin_manager, plugin_generation
+    from podpac_exec.plugins.manager import get_plugin_manager, plugin_generation
 
     get_plugin_manager()
     return _cached_registry(plugin_generation())

@@ -171,7 +171,7 @@ def test_mask_bad_attrs_name_the_field(kwargs, field):
 # -- Arithmetic ----------------------------------------------------------------------------------
 
 
-# PODPAC substitutes any param value with str.format; podpac_exec.expressions accepts numbers only
+# PODPAC substitutes any param value with str.format; podpac_exec.nodes.expressions accepts numbers only
 
 
 @pytest.mark.parametrize(

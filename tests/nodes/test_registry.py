@@ -9,7 +9,7 @@ import traitlets as tl
 import podpac_exec as pe
 from podpac_exec.nodes.base import Node
 from podpac_exec.nodes.registry import get_node_registry
-from podpac_exec.plugins import hookimpl, register_plugin, unregister_plugin
+from podpac_exec.plugins.manager import hookimpl, register_plugin, unregister_plugin
 
 
 class Constant(Node):

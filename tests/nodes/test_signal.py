@@ -43,7 +43,7 @@ def _needs(case):
     nodes = set(case.get("nodes", []))
     if nodes & {"Arithmetic", "CoordData", "SinCoords", "Arange"}:
         pytest.importorskip("podpac_exec.nodes.utility")
-        pytest.importorskip("podpac_exec.expressions")
+        pytest.importorskip("podpac_exec.nodes.expressions")
 
 
 @pytest.mark.parametrize("case", REFERENCE, ids=[c["name"] for c in REFERENCE])

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from podpac_exec.backends.aws_lambda import build_cli
-from podpac_exec.backends.aws_lambda.backend import LambdaBackend
-from podpac_exec.backends.aws_lambda.build import (
+from podpac_exec.backends.aws_lambda.commands import aws as build_cli
+from podpac_exec.backends.aws_lambda.client.backend import LambdaBackend
+from podpac_exec.backends.aws_lambda.resources.build import (
     BuildError,
     BuildInputError,
     BuildOptions,
@@ -23,10 +23,10 @@ from podpac_exec.backends.aws_lambda.build import (
     fetch_logs,
     status,
 )
-from podpac_exec.backends.aws_lambda.iam_policy import function_policy
-from podpac_exec.backends.aws_lambda.packaging import PackageResult
-from podpac_exec.backends.aws_lambda.resources import FUNCTION_TAG, MANAGED_TAG
-from podpac_exec.retry import RetryPolicy
+from podpac_exec.backends.aws_lambda.resources.iam_policy import function_policy
+from podpac_exec.backends.aws_lambda.packaging.core import PackageResult
+from podpac_exec.backends.aws_lambda.resources.services import FUNCTION_TAG, MANAGED_TAG
+from podpac_exec.engine.retry import RetryPolicy
 from podpac_exec.settings import settings
 
 ACCOUNT = "123456789012"
@@ -53,13 +53,13 @@ def write_zip(path: Path, files: dict[str, str]) -> Path:
 @pytest.fixture
 def zips(tmp_path: Path) -> dict[str, Path]:
     handler = HANDLER.read_text()
-    package = {f"podpac_exec/{p}__init__.py": "" for p in ("", "backends/", "backends/aws_lambda/")}
+    package = {f"podpac_exec/{p}__init__.py": "" for p in ("", "backends/", "backends/aws_lambda/", "backends/aws_lambda/function/")}
     return {
         "dist": write_zip(tmp_path / "podpac_dist.zip", {"handler.py": handler}),
         "dist2": write_zip(tmp_path / "dist2.zip", {"handler.py": handler + "\n# changed\n"}),
-        "deps": write_zip(tmp_path / "podpac_deps.zip", {**package, "podpac_exec/backends/aws_lambda/remote.py": REMOTE_STUB}),
-        "deps2": write_zip(tmp_path / "deps2.zip", {**package, "podpac_exec/backends/aws_lambda/remote.py": REMOTE_STUB + "#2\n"}),
-        "layer": write_zip(tmp_path / "podpac_layer.zip", {**package, "python/podpac_exec/backends/aws_lambda/remote.py": REMOTE_STUB}),
+        "deps": write_zip(tmp_path / "podpac_deps.zip", {**package, "podpac_exec/backends/aws_lambda/function/remote.py": REMOTE_STUB}),
+        "deps2": write_zip(tmp_path / "deps2.zip", {**package, "podpac_exec/backends/aws_lambda/function/remote.py": REMOTE_STUB + "#2\n"}),
+        "layer": write_zip(tmp_path / "podpac_layer.zip", {**package, "python/podpac_exec/backends/aws_lambda/function/remote.py": REMOTE_STUB}),
     }
 
 

@@ -15,15 +15,15 @@ import numpy as np
 import pytest
 
 import podpac_exec as pe
-from podpac_exec.backend import get_backend
-from podpac_exec.backends.aws_lambda.backend import (
+from podpac_exec.plugins.backends import get_backend
+from podpac_exec.backends.aws_lambda.client.backend import (
     RemoteEvaluationError,
     TransientInvokeError,
     TransientRemoteError,
     remote_error,
 )
-from podpac_exec.backends.aws_lambda.reports import cost_report, parse_report
-from podpac_exec.codec import encode_array
+from podpac_exec.backends.aws_lambda.client.reports import cost_report, parse_report
+from podpac_exec.backends.aws_lambda.wire.codec import encode_array
 
 FAST = {"retry": {"max_attempts": 3, "base_delay_s": 0.01, "max_delay_s": 0.02}}
 

@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 
 import podpac_exec as pe
-from podpac_exec.backend import get_backend
-from podpac_exec.backends.aws_lambda.build import BuildOptions, build, delete
-from podpac_exec.backends.aws_lambda.packaging import PackageSpec, build_packages
-from podpac_exec.backends.aws_lambda.protocol import OutputSpec, build_request, parse_response
+from podpac_exec.plugins.backends import get_backend
+from podpac_exec.backends.aws_lambda.resources.build import BuildOptions, build, delete
+from podpac_exec.backends.aws_lambda.packaging.core import PackageSpec, build_packages
+from podpac_exec.backends.aws_lambda.wire.protocol import OutputSpec, build_request, parse_response
 
 pytestmark = [pytest.mark.emulator, pytest.mark.timeout(600)]
 
@@ -109,7 +109,7 @@ def test_fanout_equals_local_and_reports_cost(deployment: Deployment) -> None:
     assert stats.tiles >= 64 and stats.failures == 0  # 64+ tiles at concurrency 8
     assert len(stats.invocations) >= stats.tiles
     assert 1 <= sum(1 for inv in stats.invocations if inv["cold_start"]) <= 8
-    from podpac_exec.backends.aws_lambda.reports import cost_report
+    from podpac_exec.backends.aws_lambda.client.reports import cost_report
 
     cost = cost_report(stats.invocations, price_per_gb_second=0.0000166667, price_per_request=0.0000002)
     assert cost["billed_gb_seconds"] > 0 and cost["estimated_cost_usd"] > 0

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import podpac_exec as pe
-from podpac_exec.backends.aws_lambda.build import BuildOptions, build
-from podpac_exec.backends.aws_lambda.packaging import PackageSpec, build_packages
+from podpac_exec.backends.aws_lambda.resources.build import BuildOptions, build
+from podpac_exec.backends.aws_lambda.packaging.core import PackageSpec, build_packages
 
 pytestmark = [pytest.mark.emulator, pytest.mark.timeout(600)]
 
@@ -34,7 +34,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, di
     package = build_packages(
         PackageSpec(
             deps_mode="layers",
-            without_packages=("scipy", "zarr", "numcodecs"),  # not needed here; the rest fits 250 MB
+            without_packages=("scipy", "zarr", "numcodecs", "rasterio", "pyproj"),  # not needed here; the rest fits 250 MB
             output_dir=REPO / "build" / "aws_lambda_layers",
             wheel_cache_dir=REPO / "build" / "aws_lambda" / "wheels",
         )

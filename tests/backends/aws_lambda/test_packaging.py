@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from podpac_exec.backends.aws_lambda import packaging as pk
-from podpac_exec.backends.aws_lambda.packaging import (
+from podpac_exec.backends.aws_lambda.packaging import core as pk
+from podpac_exec.backends.aws_lambda.packaging.core import (
     Contents,
     Entry,
     PackageLimits,
@@ -31,7 +31,7 @@ from podpac_exec.backends.aws_lambda.packaging import (
     ResolvedWheel,
     build_packages,
 )
-from podpac_exec.backends.aws_lambda.packaging_cli import add_package_parser, spec_from_args, summary_lines
+from podpac_exec.backends.aws_lambda.commands.package import add_package_parser, spec_from_args, summary_lines
 from podpac_exec.errors import PodpacExecError
 
 REPO = Path(__file__).resolve().parents[3]
@@ -205,7 +205,7 @@ def test_zips_run_a_pipeline_on_the_target_interpreter(built: PackageResult, tmp
 import importlib, importlib.metadata, json, sys
 sys.path[:0] = [{str(dist)!r}, {str(deps)!r}]
 import podpac_exec as pe
-evaluate = getattr(pe, "evaluate", None) or importlib.import_module("podpac_exec.executor").evaluate
+evaluate = getattr(pe, "evaluate", None) or importlib.import_module("podpac_exec.engine.executor").evaluate
 nodes = getattr(pe, "nodes", None) or importlib.import_module("podpac_exec.nodes")
 SinCoords = getattr(nodes, "SinCoords", None) or importlib.import_module("podpac_exec.nodes.utility").SinCoords
 from podpac_exec.coordinates import Coordinates, clinspace
@@ -220,11 +220,11 @@ print(json.dumps({{"values": out.values.tolist(), "dims": list(out.dims),
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
 
-    import podpac_exec.executor
+    import podpac_exec.engine.executor
     from podpac_exec.coordinates import Coordinates, clinspace
     from podpac_exec.nodes.utility import SinCoords
 
-    want = podpac_exec.executor.evaluate(SinCoords(), Coordinates([clinspace(0, 1, 3, "lat"), clinspace(-1, 1, 2, "lon")]))
+    want = podpac_exec.engine.executor.evaluate(SinCoords(), Coordinates([clinspace(0, 1, 3, "lat"), clinspace(-1, 1, 2, "lon")]))
     assert got["dims"] == ["lat", "lon"] and got["values"] == want.values.tolist()
     assert got["numpy"].startswith(str(deps)) and got["botocore"].startswith(str(dist))
     assert got["handler"] == str(dist / "handler.py")
@@ -244,9 +244,9 @@ def test_sdk_left_to_the_runtime_when_its_botocore_fits(built: PackageResult, sp
 
 def test_layers_mode_puts_dependencies_under_python(built: PackageResult, spec: PackageSpec, tmp_path: Path) -> None:
     (tmp_path / pk.DEPS_ZIP_NAME).write_bytes(b"stale")
-    with pytest.raises(pk.PackagingError, match="250.0 MB"):  # scipy and zarr do not fit beside the rest
+    with pytest.raises(pk.PackagingError, match="250.0 MB"):  # rasterio, scipy and zarr do not fit beside the rest
         build_packages(replace(spec, output_dir=tmp_path, deps_mode="layers"))
-    lean = ("scipy", "zarr", "numcodecs")
+    lean = ("scipy", "zarr", "numcodecs", "rasterio", "pyproj")
     result = build_packages(replace(spec, output_dir=tmp_path, deps_mode="layers", without_packages=lean))
     assert {p["name"]: p["placement"] for p in result.manifest["packages"] if p["name"] in lean} == dict.fromkeys(lean, "skipped")
     assert result.deps_zip is None and not (tmp_path / pk.DEPS_ZIP_NAME).exists()
@@ -413,7 +413,7 @@ def test_source_tree_mirrors_the_package_dir_mapping() -> None:
     project = pk.read_project(REPO)
     names = {e.arcname for e in pk.source_entries(project)}
     assert "podpac_exec/backends/__init__.py" in names and "podpac_exec/backends/local/backend.py" in names
-    assert "podpac_exec/backends/aws_lambda/packaging.py" in names and "podpac_exec/py.typed" in names
+    assert "podpac_exec/backends/aws_lambda/packaging/core.py" in names and "podpac_exec/py.typed" in names
     assert not [n for n in names if n.startswith("backends/") or "__pycache__" in n]
     with pytest.raises(PackagingError, match="handler"):
         pk.handler_entry(PackageSpec(handler_path=REPO / "no-such-handler.py"), REPO)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import podpac_exec as pe
-from podpac_exec.backends.aws_lambda import remote
-from podpac_exec.backends.aws_lambda.protocol import (
+from podpac_exec.backends.aws_lambda.function import remote
+from podpac_exec.backends.aws_lambda.wire.protocol import (
     ProtocolError,
     build_request,
     OutputSpec,

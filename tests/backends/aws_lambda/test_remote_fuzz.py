@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 import podpac_exec as pe
-from podpac_exec.backends.aws_lambda import remote
-from podpac_exec.backends.aws_lambda.protocol import MAX_NESTING, OutputSpec, build_request, parse_response
+from podpac_exec.backends.aws_lambda.function import remote
+from podpac_exec.backends.aws_lambda.wire.protocol import MAX_NESTING, OutputSpec, build_request, parse_response
 
 NODE = pe.nodes.Arithmetic(A=pe.nodes.SinCoords(), eqn="A * 2")
 COORDS = pe.Coordinates([pe.clinspace(0, 1, 3, "lat"), pe.clinspace(0, 1, 4, "lon")])

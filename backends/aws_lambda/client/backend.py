@@ -1,0 +1,247 @@
+"""The client side: invoke the function for each tile, with bounded retries, and decode results."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+from podpac_exec.plugins.backends import Backend, BackendLimits, EvaluationOptions
+from podpac_exec.backends.aws_lambda.wire.protocol import (
+    BASE64_OVERHEAD,
+    ENVELOPE_BYTES,
+    SYNC_PAYLOAD_LIMIT,
+    OutputSpec,
+    build_request,
+    parse_response,
+    split_s3_uri,
+)
+from podpac_exec.backends.aws_lambda.client.reports import parse_report
+from podpac_exec.backends.aws_lambda.wire.codec import json_loads
+from podpac_exec.errors import BackendError, RemoteEvaluationError
+from podpac_exec.engine.retry import RetryPolicy, call_with_retries
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from podpac_exec.coordinates import Coordinates
+    from podpac_exec.nodes.base import Node
+
+#: Remote errors that come from the platform, not the pipeline: worth another try.
+TRANSIENT_REMOTE_ERRORS = ("Runtime.ExitError", "Runtime.Unknown", "Sandbox.Timedout", "Runtime.OutOfMemory")
+TRANSIENT_CODES = {
+    "TooManyRequestsException",
+    "ThrottlingException",
+    "ServiceException",
+    "ResourceNotReadyException",
+    "EC2ThrottledException",
+    "ENILimitReachedException",
+    "SlowDown",
+    "InternalError",
+    "RequestTimeout",
+}
+
+
+class TransientInvokeError(BackendError):
+    """A failure worth retrying: throttling, 5xx, connection errors, crashed or timed-out runs."""
+
+
+class TransientRemoteError(RemoteEvaluationError, TransientInvokeError):
+    """The function's runtime crashed or timed out (not an error of the pipeline)."""
+
+
+class LambdaBackend(Backend):
+    """Evaluates tiles by invoking the podpac-exec function synchronously, ``max_concurrency`` at once."""
+
+    name = "aws_lambda"
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.config = settings.section("aws_lambda")
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._clients: dict[str, Any] = {}
+
+    # -- limits ---------------------------------------------------------------------------------
+
+    def limits(self) -> BackendLimits:
+        # tiles are sized for the synchronous response; s3_threshold_bytes only decides when a
+        # (whole-request or unsplittable) result is spilled to S3 instead
+        return BackendLimits(
+            max_result_bytes=SYNC_PAYLOAD_LIMIT - ENVELOPE_BYTES,
+            concurrency=max(1, int(self.config["max_concurrency"])),
+            encoding_overhead=BASE64_OVERHEAD,
+        )
+
+    # -- clients --------------------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        """One boto3 client per service per backend, pool sized to the concurrency."""
+        with self._lock:
+            if service not in self._clients:
+                import boto3
+                from botocore.config import Config
+
+                if self._session is None:  # one session: creating one loads botocore's data again
+                    self._session = boto3.Session(
+                        profile_name=self.config["profile"] or None, region_name=self.config["region"] or None
+                    )
+                session = self._session
+                config = Config(
+                    max_pool_connections=int(self.config["max_concurrency"]) + 4,
+                    connect_timeout=10,
+                    read_timeout=int(self.config["timeout_s"]) + 30,
+                    retries={"total_max_attempts": 1},  # we retry ourselves, with jitter, and count it
+                )
+                self._clients[service] = session.client(
+                    service, endpoint_url=self.config["endpoint_url"] or None, config=config
+                )
+            return self._clients[service]
+
+    def build(self, options: Any = None, **kwargs: Any) -> Any:
+        """Converge the function's AWS resources idempotently; see :func:`.build.build`."""
+        from podpac_exec.backends.aws_lambda.resources.build import build
+
+        return build(self, options, **kwargs)
+
+    def report(self, stats: Any) -> dict[str, Any]:
+        """Invocations, cold starts, billed GB-seconds and the estimated cost at the configured prices."""
+        from podpac_exec.backends.aws_lambda.client.reports import cost_report
+
+        return cost_report(
+            stats.invocations,
+            price_per_gb_second=float(self.config["price_per_gb_second"]),
+            price_per_request=float(self.config["price_per_request"]),
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+    # -- evaluation -----------------------------------------------------------------------------
+
+    def evaluate(self, node: "Node", coordinates: "Coordinates", options: EvaluationOptions) -> "xr.DataArray":
+        import numpy as np
+        import xarray as xr
+
+        request = build_request(
+            node.definition,
+            coordinates.exact_definition,  # tiles must evaluate at exactly the request's values
+            OutputSpec(self.config["compression"] or None, int(self.config["s3_threshold_bytes"])),
+            options.settings.public(),
+        )
+        payload = json.dumps(request, separators=(",", ":")).encode()
+        if len(payload) > SYNC_PAYLOAD_LIMIT:
+            raise BackendError(
+                f"the request is {len(payload)} bytes, above Lambda's {SYNC_PAYLOAD_LIMIT}-byte payload limit "
+                "(inline Array data or very long coordinate lists: use a Dataset on S3 instead)"
+            )
+        policy = RetryPolicy.from_settings(options.settings)
+        try:
+            values, dims = call_with_retries(
+                lambda: self._invoke(payload, options),
+                policy=policy,
+                retryable=lambda exc: isinstance(exc, TransientInvokeError),
+                on_retry=lambda attempt, exc, wait: options.stats.add_retry(),
+            )
+        except TransientRemoteError as exc:
+            raise RemoteEvaluationError(
+                f"function {self.config['function_name']!r} failed {policy.max_attempts} times; last: {exc}",
+                remote_type=exc.remote_type,
+                remote_message=exc.remote_message,
+                remote_traceback=exc.remote_traceback,
+            ) from exc
+        except TransientInvokeError as exc:
+            raise BackendError(
+                f"invoking {self.config['function_name']!r} failed after {policy.max_attempts} attempts: {exc}"
+            ) from exc
+        out = node.output_coordinates(coordinates)
+        return xr.DataArray(np.asarray(values).reshape(out.shape), coords=out.xcoords, dims=dims or out.dims)
+
+    def _invoke(self, payload: bytes, options: EvaluationOptions) -> tuple[Any, list[str] | None]:
+        response = self._call_lambda(payload)
+        report = parse_report(response.get("LogResult"))
+        if report:
+            report["tile"] = getattr(options.tile, "id", None)
+            options.stats.add_invocation(report)
+        body = response["Payload"].read()
+        if response.get("FunctionError"):
+            raise remote_error(body)
+        try:
+            parsed = parse_response(json_loads(body))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BackendError(f"the function answered something that is not a podpac-exec response: {exc}") from exc
+        if parsed.result_s3:
+            return self._fetch_s3_result(parsed.result_s3), None
+        return parsed.values, list(parsed.dims or [])
+
+    def _call_lambda(self, payload: bytes) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError
+
+        try:
+            return self.client("lambda").invoke(
+                FunctionName=self.config["function_name"],
+                InvocationType="RequestResponse",
+                LogType="Tail",
+                Payload=payload,
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            message = exc.response.get("Error", {}).get("Message", "") or str(exc)
+            if code in TRANSIENT_CODES or status == 429 or status >= 500:
+                raise TransientInvokeError(f"{code or status}: {message}") from exc
+            raise BackendError(f"Lambda rejected the invoke ({code}): {message}") from exc
+        except (BotoConnectionError, BotoCoreError) as exc:
+            raise TransientInvokeError(f"{type(exc).__name__}: {exc}") from exc
+
+    def _fetch_s3_result(self, uri: str) -> Any:
+        """Download (with retries) and delete a result the function spilled to S3."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from podpac_exec.backends.aws_lambda.wire.codec import decode_array
+
+        bucket, key = split_s3_uri(uri)
+        s3 = self.client("s3")
+
+        def fetch() -> bytes:
+            try:
+                return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                if status >= 500 or code in TRANSIENT_CODES:
+                    raise TransientInvokeError(f"fetching {uri}: {code}") from exc
+                raise BackendError(f"fetching the result {uri} failed: {code or exc}") from exc
+            except BotoCoreError as exc:
+                raise TransientInvokeError(f"fetching {uri}: {exc}") from exc
+
+        body = call_with_retries(
+            fetch,
+            policy=RetryPolicy.from_settings(self.settings),
+            retryable=lambda exc: isinstance(exc, TransientInvokeError),
+        )
+        try:
+            s3.delete_object(Bucket=bucket, Key=key)
+        except (ClientError, BotoCoreError):
+            pass  # a leftover result object is harmless; the bucket's results prefix can expire them
+        return decode_array(body)
+
+
+def remote_error(body: bytes) -> RemoteEvaluationError:
+    """Turn a Lambda function error payload into the right exception (transient or not)."""
+    try:
+        error = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        error = {}
+    if not isinstance(error, dict):
+        error = {}
+    etype = str(error.get("errorType", "Unknown"))
+    message = str(error.get("errorMessage", body[:500].decode("utf-8", "replace")))
+    trace = error.get("stackTrace") or []
+    trace = [str(line) for line in trace] if isinstance(trace, list) else [str(trace)]
+    cls = TransientRemoteError if etype in TRANSIENT_REMOTE_ERRORS or "Task timed out" in message else RemoteEvaluationError
+    return cls(f"remote {etype}: {message}", remote_type=etype, remote_message=message, remote_traceback=trace)
+

@@ -1,0 +1,1 @@
+"""The ``aws``, ``aws package`` and ``emulator`` CLI commands, added through the commands hook."""

@@ -1,0 +1,1 @@
+"""Deployment: the function zip and the dependencies zip, built without Docker."""

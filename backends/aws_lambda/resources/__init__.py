@@ -1,0 +1,1 @@
+"""Deployment: one module per AWS service, and the idempotent build that converges them."""

@@ -1,0 +1,1 @@
+"""The ``podpac-exec`` command line: argument parsing, outputs, plots and the timeline."""

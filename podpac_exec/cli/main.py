@@ -1,0 +1,188 @@
+"""The ``podpac-exec`` command. Exit codes: 0 ok, 2 bad input (one line naming it), 1 internal error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from podpac_exec.errors import (
+    BackendError,
+    BackendUnavailableError,
+    PodpacExecError,
+    TileEvaluationError,
+)
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class CommandInputError(PodpacExecError, ValueError):
+    """A CLI argument is unusable (missing file, bad --set...)."""
+
+
+def read_text_argument(value: str, what: str) -> str:
+    """A JSON argument given inline or as a path (``-`` reads standard input)."""
+    if value == "-":
+        return sys.stdin.read()
+    if value.lstrip().startswith(("{", "[")):
+        return value
+    path = Path(value)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandInputError(f"{what} file not found: {value}", field=what) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandInputError(f"cannot read {what} file {value}: {exc}", field=what) from None
+
+
+def parse_set_options(pairs: Sequence[str]) -> dict[str, Any]:
+    """``--set section.key=value`` pairs; values are JSON when they parse, else strings."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise CommandInputError(f"--set expects KEY=VALUE, got {pair!r}", field="--set")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import podpac_exec as pe
+    from podpac_exec.cli.timeline import draw_timeline
+
+    node = pe.Node.from_json(read_text_argument(args.pipeline, "pipeline"))
+    coords = pe.Coordinates.from_json(read_text_argument(args.coordinates, "coordinates"))
+    stats = pe.EvaluationStats()
+    options = parse_set_options(args.set)
+    result = pe.evaluate(node, coords, backend=args.backend, stats=stats, **options)
+    if args.output:
+        from podpac_exec.cli.outputs import write_result
+
+        write_result(result, args.output)
+    if args.plot:
+        from podpac_exec.cli.plotting import plot_result
+
+        plot_result(result, args.plot, title=f"{type(node).__name__} {node.hash[:10]}")
+    if args.timeline:
+        draw_timeline(stats, args.timeline)
+    summary = {
+        "dims": list(result.dims),
+        "shape": list(result.shape),
+        "node_hash": node.hash,
+        "min": _finite_or_none(result.min(skipna=True)),
+        "max": _finite_or_none(result.max(skipna=True)),
+        "nan_count": int(result.isnull().sum()),
+        "stats": stats.summary(),
+    }
+    backend_report = used_backend(args.backend, options).report(stats)
+    if backend_report:
+        summary["backend_report"] = backend_report
+    print(json.dumps(summary, indent=2))
+    return EXIT_OK
+
+
+def used_backend(name: str | None, options: dict[str, Any]) -> Any:
+    """The backend instance an ``evaluate(..., backend=name, **options)`` call used."""
+    from podpac_exec.plugins.backends import get_backend
+    from podpac_exec.engine.executor import settings_for_call
+
+    effective = settings_for_call(name, options)
+    return get_backend(effective["backend"], effective)
+
+
+def _finite_or_none(value: Any) -> float | None:
+    import math
+
+    f = float(value)
+    return None if math.isnan(f) else f
+
+
+def cmd_backends(args: argparse.Namespace) -> int:
+    from podpac_exec.plugins.backends import get_backend_specs
+
+    rows = []
+    for name, spec in sorted(get_backend_specs().items()):
+        missing = spec.missing_requirements()
+        status = "ok" if not missing else f"missing {', '.join(missing)} (pip install 'podpac-exec[{spec.extra}]')"
+        rows.append((name, spec.provider, status, spec.description))
+    _print_table(("backend", "plugin", "status", "description"), rows)
+    return EXIT_OK
+
+
+def cmd_nodes(args: argparse.Namespace) -> int:
+    from podpac_exec.nodes.registry import get_node_registry
+
+    rows = [(r.name, ", ".join(r.cls.podpac_aliases), r.provider) for r in get_node_registry().records]
+    _print_table(("node", "aliases", "plugin"), rows)
+    return EXIT_OK
+
+
+def cmd_config_show(args: argparse.Namespace) -> int:
+    from podpac_exec.settings import settings
+
+    rows = []
+    for rec in settings.snapshot().records():
+        value = "****" if rec.is_secret and rec.value else json.dumps(rec.value)
+        rows.append((rec.key, value, rec.layer + (f" ({rec.source})" if rec.source and "file" in rec.layer else "")))
+    _print_table(("setting", "value", "layer"), rows)
+    return EXIT_OK
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    for row in (header, *rows):
+        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from podpac_exec.plugins.manager import get_plugin_manager
+    from podpac_exec.cli.timeline import add_timeline_argument
+
+    parser = argparse.ArgumentParser(prog="podpac-exec", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("evaluate", help="evaluate a pipeline at coordinates")
+    p.add_argument("pipeline", help="PODPAC pipeline JSON: a file, '-' for stdin, or inline JSON")
+    p.add_argument("coordinates", help="PODPAC coordinates JSON: a file or inline JSON")
+    p.add_argument("--backend", default=None, help="backend name (default: settings 'backend')")
+    p.add_argument("-o", "--output", help="write the result: out.nc, out.zarr or out.npy")
+    p.add_argument("--plot", help="write a PNG map of the result")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting for this call")
+    add_timeline_argument(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    sub.add_parser("backends", help="list installed backends").set_defaults(func=cmd_backends)
+    sub.add_parser("nodes", help="list node types").set_defaults(func=cmd_nodes)
+    config = sub.add_parser("config", help="settings").add_subparsers(dest="config_command", required=True)
+    config.add_parser("show", help="each effective value and its layer").set_defaults(func=cmd_config_show)
+
+    get_plugin_manager().hook.podpac_exec_add_commands(subparsers=sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return int(args.func(args) or 0)
+    except (BackendError, TileEvaluationError) as exc:
+        print(f"podpac-exec: error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except BackendUnavailableError as exc:
+        print(f"podpac-exec: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PodpacExecError as exc:
+        print(f"podpac-exec: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("podpac-exec: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

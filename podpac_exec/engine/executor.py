@@ -1,0 +1,172 @@
+"""``evaluate()``: resolve the backend, check limits, plan tiles, dispatch, assemble."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from podpac_exec.plugins.backends import Backend, EvaluationOptions, get_backend
+from podpac_exec.coordinates import Coordinates
+from podpac_exec.errors import BackendError, LimitExceededError, PodpacExecError
+from podpac_exec.nodes.base import Node, output_array
+from podpac_exec.plugins.manager import get_plugin_manager
+from podpac_exec.settings import EffectiveSettings, settings
+from podpac_exec.engine.stats import EvaluationStats
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from podpac_exec.engine.tiling import TilePlan
+
+
+def evaluate(
+    node: "Node | str | Mapping[str, Any]",
+    coordinates: "Coordinates | str | Mapping[str, Any]",
+    backend: str | None = None,
+    *,
+    stats: EvaluationStats | None = None,
+    compute: bool = True,
+    **options: Any,
+) -> "xr.DataArray":
+    """Evaluate ``node`` at ``coordinates`` on a backend and return an ``xarray.DataArray``.
+
+    ``node`` and ``coordinates`` may be objects, PODPAC JSON text or parsed definitions. The
+    backend is ``backend`` > settings ``backend`` > ``"local"``. Keyword ``options`` are settings
+    for this call (``max_tile_bytes=...``, ``tiling__max_tile_bytes=...`` or
+    ``aws_lambda={...}``). Pass ``stats=EvaluationStats()`` to receive per-tile statistics.
+    The result has the request's dims (minus reduced dims) and coordinates, and attrs ``crs``
+    and ``node_hash``. A request larger than one tile is split (``tiling.py``) and its tiles run
+    in parallel as dask tasks; ``compute=False`` returns the dask-backed result unevaluated.
+    """
+    node = as_node(node)
+    coords = as_coordinates(coordinates)
+    effective = settings_for_call(backend, options)
+    check_request_limits(coords, effective)
+    backend_obj = get_backend(effective["backend"], effective)
+    stats = stats if stats is not None else EvaluationStats()
+    evaluation = EvaluationOptions(effective, stats)
+    plan = plan_request(node, coords, backend_obj, effective)
+    t0 = time.perf_counter()
+    try:
+        if len(plan) == 1 and compute:
+            return evaluate_one(node, coords, backend_obj, evaluation)
+        from podpac_exec.engine.fanout import evaluate_plan
+
+        return evaluate_plan(node, coords, backend_obj, evaluation, plan, compute=compute)
+    finally:
+        stats.wall_seconds = time.perf_counter() - t0
+
+
+def plan_request(
+    node: Node,
+    coords: Coordinates,
+    backend: Backend,
+    effective: EffectiveSettings,
+    chunks: Mapping[str, int] | None = None,
+) -> "TilePlan":
+    """Tiles for this request on this backend (one tile when it fits the backend's budget).
+
+    ``chunks`` (output dim -> chunk length) aligns tile edges to a zarr store's chunks (batch jobs).
+    """
+    from podpac_exec.engine.tiling import plan_tiles
+
+    limits = backend.limits()
+    requirements = node.graph_requirements()
+    return plan_tiles(
+        coords.shape,
+        coords.dims,
+        out_dims=node.output_coordinates(coords).dims,
+        whole_request=requirements.whole_request,
+        itemsize=8,
+        max_result_bytes=min(limits.max_result_bytes, effective["tiling.max_tile_bytes"]),
+        concurrency=max(limits.concurrency, effective["tiling.min_tiles"]),
+        reduce_dims=requirements.reduce_dims,
+        halo=requirements.halo,
+        max_eval_cells=min(limits.max_request_cells or effective["limits.max_tile_cells"], effective["limits.max_tile_cells"]),
+        overhead=limits.encoding_overhead,
+        chunks=chunks,  # added for batch.py: tiles cover whole chunks of the output store
+    )
+
+
+def settings_for_call(backend: str | None, options: Mapping[str, Any]) -> EffectiveSettings:
+    """The effective settings of one ``evaluate(..., backend=..., **options)`` call."""
+    arguments = _short_option_names(options)
+    if backend is not None:
+        arguments["backend"] = backend
+    return settings.snapshot(arguments)
+
+
+def evaluate_one(node: Node, coordinates: Coordinates, backend: Backend, options: EvaluationOptions) -> "xr.DataArray":
+    """One backend call through the ``podpac_exec_evaluate_node`` hook, result checked and aligned."""
+    result = get_plugin_manager().hook.podpac_exec_evaluate_node(
+        node=node, coordinates=coordinates, backend=backend, options=options
+    )
+    if result is None:
+        raise BackendError(f"no plugin answered for backend {backend.name!r}: is its plugin registered?")
+    return align_result(result, node, coordinates)
+
+
+def align_result(result: "xr.DataArray", node: Node, coordinates: Coordinates) -> "xr.DataArray":
+    """Put ``result`` exactly on the node's output coordinates for the request, with our attrs."""
+    expected = node.output_coordinates(coordinates)
+    if set(result.dims) != set(expected.dims):
+        raise BackendError(
+            f"backend returned dims {tuple(result.dims)}, expected {expected.dims} for node {type(node).__name__}"
+        )
+    if tuple(result.dims) != tuple(expected.dims):
+        result = result.transpose(*expected.dims)
+    values = result.values
+    if values.shape != expected.shape:
+        raise BackendError(f"backend returned shape {values.shape}, expected {expected.shape}")
+    return output_array(expected, values, {"crs": coordinates.crs, "node_hash": node.hash})
+
+
+def as_node(node: "Node | str | bytes | Mapping[str, Any]") -> Node:
+    if isinstance(node, Node):
+        return node
+    if isinstance(node, (str, bytes)):
+        return Node.from_json(node)
+    if isinstance(node, Mapping):
+        return Node.from_definition(node)
+    raise PodpacExecError(f"expected a Node, pipeline JSON or definition, got {type(node).__name__}", field="node")
+
+
+def as_coordinates(coordinates: "Coordinates | str | Mapping[str, Any]") -> Coordinates:
+    if isinstance(coordinates, Coordinates):
+        return coordinates
+    if isinstance(coordinates, (str, bytes)):
+        text = coordinates.decode() if isinstance(coordinates, bytes) else coordinates
+        return Coordinates.from_json(text)
+    if isinstance(coordinates, (Mapping, list)):
+        return Coordinates.from_definition(coordinates)
+    raise PodpacExecError(
+        f"expected Coordinates, coordinates JSON or definition, got {type(coordinates).__name__}", field="coordinates"
+    )
+
+
+def check_request_limits(coords: Coordinates, effective: EffectiveSettings) -> None:
+    limit = effective["limits.max_cells"]
+    if coords.size > limit:
+        raise LimitExceededError(
+            f"the request has {coords.size} cells ({' x '.join(map(str, coords.shape))}), "
+            f"above limits.max_cells={limit}",
+            field="coordinates",
+        )
+
+
+def _short_option_names(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Accept ``max_tile_bytes=`` for ``tiling.max_tile_bytes`` when the key is unambiguous."""
+    from podpac_exec.settings import normalize_keys
+
+    if not options:
+        return {}
+    known = settings.known_keys()
+    out: dict[str, Any] = {}
+    for key, value in normalize_keys(options).items():
+        if key in known:
+            out[key] = value
+            continue
+        matches = [k for k in known if k.split(".", 1)[-1] == key and "." in k]
+        out[matches[0] if len(matches) == 1 else key] = value
+    return out

@@ -1,0 +1,247 @@
+"""Run a tile plan as dask tasks and assemble the exact result (lazy with ``compute=False``).
+
+Remote backends run on a thread pool as wide as their concurrency; when a dask.distributed
+Client is active, or ``dask.scheduler_address`` is set, the tasks go to that cluster instead
+(each worker then rebuilds the node and backend from their JSON and settings).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import sys
+import threading
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from podpac_exec.plugins.backends import Backend, EvaluationOptions, get_backend
+from podpac_exec.coordinates import Coordinates
+from podpac_exec.errors import TileEvaluationError
+from podpac_exec.nodes.base import Node
+from podpac_exec.engine.stats import EvaluationStats
+from podpac_exec.engine.tiling import Tile, TilePlan
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+
+class TileRunner:
+    """Evaluates one tile of one request; pickles as JSON + settings for distributed workers."""
+
+    def __init__(self, node: Node, coords: Coordinates, backend: Backend, options: EvaluationOptions) -> None:
+        self.node = node
+        self.coords = coords
+        self.backend = backend
+        self.options = options
+        # settings overrides live in context variables: tiles on pool threads must see the caller's
+        self._context = contextvars.copy_context()
+
+    def __call__(self, tile: Tile) -> np.ndarray:
+        return self._context.copy().run(self._evaluate, tile)
+
+    def on_worker(self, tile: Tile) -> tuple[np.ndarray, EvaluationStats]:
+        """For a dask.distributed worker: the tile's values and its own statistics, which the
+        client merges (the caller's stats object does not travel to other processes)."""
+        stats = EvaluationStats()
+        values = self._context.copy().run(self._evaluate, tile, stats)
+        return values, stats
+
+    def _evaluate(self, tile: Tile, stats: EvaluationStats | None = None) -> np.ndarray:
+        from podpac_exec.engine.executor import evaluate_one
+
+        tile_coords = self.coords[tile.eval_index]
+        options = EvaluationOptions(self.options.settings, stats or self.options.stats, tile=tile)
+        try:
+            result = evaluate_one(self.node, tile_coords, self.backend, options)
+        except Exception as exc:  # noqa: BLE001 - every failure is reported with its tile
+            raise TileEvaluationError(
+                f"tile {tile.id} ({describe_tile(tile_coords)}) failed: {type(exc).__name__}: {exc}",
+                tile=tile,
+                cause=exc,
+            ) from exc
+        return np.asarray(result.values[tile.crop], dtype=np.float64)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "node": self.node.json,
+            "coords": json.dumps(self.coords.exact_definition),
+            "backend": self.backend.name,
+            "settings": {rec.key: rec.value for rec in self.options.settings.records() if rec.layer != "default"},
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from podpac_exec.settings import settings
+
+        effective = settings.snapshot(state["settings"])
+        self.node = Node.from_json(state["node"])
+        self.coords = Coordinates.from_json(state["coords"])
+        self.backend = get_backend(state["backend"], effective)
+        self.options = EvaluationOptions(effective, EvaluationStats())
+        self._context = contextvars.copy_context()
+
+
+def describe_tile(coords: Coordinates) -> str:
+    """``lat 10..20 (16), lon -5..5 (32)``: where a tile lies, for error messages."""
+    parts = []
+    for dim, (lo, hi) in coords.bounds.items():
+        parts.append(f"{dim} {_fmt(lo)}..{_fmt(hi)}")
+    return ", ".join(parts) + f"; shape {coords.shape}"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    return str(value)
+
+
+def evaluate_plan(
+    node: Node,
+    coords: Coordinates,
+    backend: Backend,
+    options: EvaluationOptions,
+    plan: TilePlan,
+    *,
+    compute: bool = True,
+) -> "xr.DataArray":
+    """Evaluate every tile of ``plan`` as a dask task and return the assembled DataArray."""
+    import dask.array as da
+    import xarray as xr
+
+    runner = TileRunner(node, coords, backend, options)
+    name = f"podpac-exec-tiles-{uuid.uuid4().hex[:12]}"
+    graph = {(name, *tile.block): (runner, tile) for tile in plan}
+    array = da.Array(graph, name, chunks=plan.chunks, dtype=np.float64)
+    out_coords = node.output_coordinates(coords)
+    result = xr.DataArray(
+        array, coords=out_coords.xcoords, dims=out_coords.dims, attrs={"crs": coords.crs, "node_hash": node.hash}
+    ).rename(None)  # not the dask graph's name
+    if not compute:
+        return result  # computed by whoever computes it (threads, or an active Client)
+    client = active_client(options.settings["dask.scheduler_address"])
+    if client is not None:
+        return result.copy(data=gather_on_cluster(client, runner, plan, options))
+    workers = max(1, min(backend.limits().concurrency, len(plan)))
+    with progress_reporter(options, len(plan)):
+        values = array.compute(scheduler="threads", num_workers=workers)
+    return result.copy(data=values)
+
+
+def gather_on_cluster(client: Any, runner: TileRunner, plan: TilePlan, options: EvaluationOptions) -> np.ndarray:
+    """Run every tile on a dask.distributed cluster; assemble values and merge each tile's stats."""
+    from distributed import as_completed
+
+    out = np.empty(plan.out_shape, dtype=np.float64)
+    futures = client.map(runner.on_worker, list(plan), pure=False)
+    tiles = {future.key: tile for future, tile in zip(futures, plan)}
+    bar = _make_bar(len(plan)) if progress_reporter(options, len(plan)).enabled() else None
+    try:
+        for future, (values, stats) in as_completed(futures, loop=client.loop, with_results=True):
+            out[tiles[future.key].out_index] = values
+            options.stats.merge(stats)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return out
+
+
+def active_client(address: str) -> Any:
+    """The dask.distributed Client to use: one at ``address``, else the active one, else None."""
+    if address:
+        if address not in _clients:
+            from distributed import Client
+
+            _clients[address] = Client(address, set_as_default=False)
+        return _clients[address]
+    if "distributed" not in sys.modules:
+        return None  # nobody started a Client: don't pay for importing distributed
+    from distributed import default_client
+
+    try:
+        return default_client()
+    except ValueError:
+        return None
+
+
+_clients: dict[str, Any] = {}
+
+
+class progress_reporter:
+    """Shows tiles done, rate and ETA while tiles run, when interactive or asked for."""
+
+    def __init__(self, options: EvaluationOptions, total: int) -> None:
+        self.total = total
+        self.mode = str(options.settings["tiling.progress"]).lower()
+        self.callback: Any = None
+        self._lock = threading.Lock()
+
+    def enabled(self) -> bool:
+        if self.mode in ("off", "false", "0", "no") or self.total <= 1:
+            return False
+        if self.mode in ("on", "true", "1", "yes"):
+            return True
+        return sys.stderr.isatty() or _in_notebook()
+
+    def __enter__(self) -> "progress_reporter":
+        if not self.enabled():
+            return self
+        from dask.callbacks import Callback
+
+        bar = _make_bar(self.total)
+        lock = self._lock
+
+        class _TileProgress(Callback):
+            def _posttask(self, key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
+                with lock:
+                    bar.update(1)
+
+            def _finish(self, dsk: Any, state: Any, errored: bool) -> None:
+                bar.close()
+
+        self.callback = _TileProgress()
+        self.callback.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.callback is not None:
+            self.callback.__exit__(*exc)
+
+
+def _in_notebook() -> bool:
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    ip = getattr(shell, "get_ipython", lambda: None)()
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
+def _make_bar(total: int) -> Any:
+    try:
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, unit="tile", desc="podpac-exec", file=sys.stderr)
+    except ImportError:
+        return _PlainBar(total)
+
+
+class _PlainBar:
+    """Fallback progress line on stderr when tqdm is not installed."""
+
+    def __init__(self, total: int) -> None:
+        import time
+
+        self.total, self.done, self.t0, self._time = total, 0, time.perf_counter(), time.perf_counter
+
+    def update(self, n: int) -> None:
+        self.done += n
+        elapsed = self._time() - self.t0
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate else float("inf")
+        sys.stderr.write(f"\rpodpac-exec: {self.done}/{self.total} tiles, {rate:.1f} tiles/s, ETA {eta:.0f}s")
+
+    def close(self) -> None:
+        sys.stderr.write("\n")
+
