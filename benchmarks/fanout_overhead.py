@@ -88,7 +88,8 @@ def step_breakdown(
     from podpac_exec.backends.aws_lambda.wire import codec
     from podpac_exec.plugins.backends import EvaluationOptions
     from podpac_exec.backends.aws_lambda.wire.protocol import OutputSpec, build_request, parse_response
-    from podpac_exec.engine.executor import align_result, plan_request
+    from podpac_exec.engine.dispatch import align_result
+    from podpac_exec.engine.executor import plan_request
     from podpac_exec.engine.stats import EvaluationStats
 
     tile = plan.tiles[0]

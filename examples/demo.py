@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import podpac_exec as pe
     from podpac_exec.plugins.backends import get_backend
-    from podpac_exec.backends.aws_lambda.resources.build import BuildOptions
+    from podpac_exec.backends.aws_lambda.resources.build import BuildOptions, build
     from podpac_exec.backends.aws_lambda.packaging.core import PackageSpec, build_packages
     from podpac_exec.cli.outputs import write_result
     from podpac_exec.cli.plotting import plot_result
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         backend = get_backend("aws_lambda", pe.settings.snapshot({"aws_lambda": lambda_settings}))
         t0 = time.perf_counter()
-        report = backend.build(BuildOptions(dist_zip=package.dist_zip, deps_zip=package.deps_zip))
+        report = build(backend, BuildOptions(dist_zip=package.dist_zip, deps_zip=package.deps_zip))
         step(f"built in {time.perf_counter() - t0:.1f}s ({report.mutating_calls} mutating AWS calls):")
         for resource in report.resources:
             print(f"    {resource.kind:<14} {resource.action:<10} {resource.name}")

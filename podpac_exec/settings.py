@@ -4,7 +4,8 @@ defaults < user file (``~/.config/podpac_exec/config.toml``) < project file (``.
 < environment (``PODPAC_EXEC_<SECTION>__<KEY>``) < :meth:`Settings.override` < call arguments.
 
 Keys are ``"backend"`` or ``"section.key"``. Types follow the defaults: environment strings are
-converted to the default's type. AWS credentials never live here: boto3's own chain supplies them.
+converted to the declared type and range-checked (:mod:`podpac_exec.settings_schema`) in every
+layer. Cloud credentials never live here: each backend's client library finds its own.
 """
 
 from __future__ import annotations
@@ -19,38 +20,50 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from podpac_exec.errors import SettingsError
+from podpac_exec.plugins.manager import get_plugin_manager, plugin_generation
+from podpac_exec.plugins.records import collect_backend_specs
+from podpac_exec.settings_schema import ENV_PREFIX, SettingSpec, as_spec, check_value, env_name
 
-ENV_PREFIX = "PODPAC_EXEC_"
 _NOT_SETTINGS = {"DISABLE_PLUGIN_AUTOLOAD", "TEST_REAL_AWS"}
 
-DEFAULTS: dict[str, Any] = {
-    "backend": "local",
-    "tiling.max_tile_bytes": 64 * 2**20,
-    "tiling.min_tiles": 1,
-    "tiling.progress": "auto",
-    "limits.max_cells": 2**32,
-    "limits.max_tile_cells": 2**27,
-    "limits.max_nodes": 1000,
-    "limits.max_depth": 100,
-    "limits.max_pipeline_bytes": 16 * 2**20,
-    "limits.max_kernel_cells": 2**16,
-    "limits.max_array_cells": 2**24,
-    "sources.allowed_schemes": ["file", "s3"],
-    "sources.allowed_buckets": [],
-    "sources.allow_local_paths": True,
-    "sources.local_roots": [],
-    "local.max_workers": 0,
-    "dask.scheduler_address": "",
-    "retry.max_attempts": 5,
-    "retry.base_delay_s": 0.2,
-    "retry.max_delay_s": 10.0,
+DEFAULTS: dict[str, SettingSpec] = {
+    "backend": SettingSpec("local", doc="the backend `evaluate()` uses (`podpac-exec backends` lists them)"),
+    "tiling.max_tile_bytes": SettingSpec(
+        64 * 2**20, minimum=8, doc="largest result of one tile in bytes (8: one cell); larger requests are split"
+    ),
+    "tiling.min_tiles": SettingSpec(
+        1, minimum=1, maximum=2**20, doc="split every request into at least this many tiles (for parallelism)"
+    ),
+    "tiling.progress": SettingSpec(
+        "auto",
+        choices=("auto", "on", "off"),
+        aliases={"true": "on", "yes": "on", "1": "on", "false": "off", "no": "off", "0": "off"},
+        doc="tiles-done bar on stderr: `auto` when stderr is a terminal or a notebook",
+    ),
+    "limits.max_cells": SettingSpec(2**32, minimum=1, doc="largest request, in cells"),
+    "limits.max_tile_cells": SettingSpec(2**27, minimum=1, doc="most cells one tile evaluates (halo included)"),
+    "limits.max_nodes": SettingSpec(1000, minimum=1, doc="most nodes in one pipeline"),
+    "limits.max_depth": SettingSpec(100, minimum=1, doc="deepest chain of inputs in one pipeline"),
+    "limits.max_pipeline_bytes": SettingSpec(16 * 2**20, minimum=2, doc="largest pipeline JSON, in bytes"),
+    "limits.max_kernel_cells": SettingSpec(2**16, minimum=1, doc="largest convolution kernel, in cells"),
+    "limits.max_array_cells": SettingSpec(2**24, minimum=1, doc="largest inline `Array` source, in cells"),
+    "sources.allowed_schemes": SettingSpec(["file", "s3"], doc="URL schemes data sources may read"),
+    "sources.allowed_buckets": SettingSpec([], doc="`bucket` or `bucket/prefix` sources may read; empty: any"),
+    "sources.allow_local_paths": SettingSpec(True, doc="whether sources may read local files"),
+    "sources.local_roots": SettingSpec([], doc="directories local sources must lie under; empty: any"),
+    "sources.allow_internal_addresses": SettingSpec(
+        True, doc="whether http(s) sources may name loopback or private IP addresses"
+    ),
+    "dask.scheduler_address": SettingSpec(
+        "", doc="`tcp://host:port` of a dask scheduler for batch jobs; empty: a local cluster"
+    ),
+    "retry.max_attempts": SettingSpec(5, minimum=1, maximum=100, doc="tries of one tile call, the first included"),
+    "retry.base_delay_s": SettingSpec(0.2, minimum=0, maximum=3600, doc="first backoff delay, in seconds"),
+    "retry.max_delay_s": SettingSpec(10.0, minimum=0, maximum=3600, doc="longest backoff delay, in seconds"),
 }
 
 #: Names that look like secrets are masked by ``config show`` and never written to payloads.
 SECRET_PATTERN = re.compile(r"secret|password|passwd|token|credential|private|access_key|session_key", re.I)
-
-LAYERS = ("default", "user file", "project file", "environment", "override", "argument")
-
 
 @dataclass(frozen=True)
 class SettingValue:
@@ -102,21 +115,32 @@ class Settings:
     """The process-wide settings object; see the module docstring for the layers."""
 
     def __init__(self) -> None:
-        self._defaults: dict[str, Any] = dict(DEFAULTS)
+        self._specs: dict[str, SettingSpec] = dict(DEFAULTS)
         self._default_layer: dict[str, SettingValue] | None = None
+        self._plugins_seen = -1
         self._overrides: contextvars.ContextVar[tuple[dict[str, Any], ...]] = contextvars.ContextVar(
             "podpac_exec_overrides", default=()
         )
 
     # -- registration ---------------------------------------------------------------------------
 
-    def register_defaults(self, section: str, defaults: Mapping[str, Any]) -> None:
-        """Add a section's defaults (backends declare theirs in their BackendSpec)."""
-        for key, value in defaults.items():
-            full = f"{section}.{key}"
-            if full in self._defaults and self._defaults[full] != value:
-                raise SettingsError(f"setting {full!r} is declared twice with different defaults", field=full)
-            self._defaults[full] = value
+    def register_sections(self, sections: Mapping[str, Mapping[str, Any]]) -> None:
+        """Declare sections (``name -> key -> SettingSpec or default``); all are checked first,
+        so a conflict changes nothing."""
+        new: dict[str, SettingSpec] = {}
+        for section, keys in sections.items():
+            for key, value in keys.items():
+                full, spec = f"{section}.{key}", as_spec(value)
+                known = self._specs.get(full) or new.get(full)
+                if known is not None and known != spec:
+                    raise SettingsError(f"setting {full!r} is declared twice, differently", field=full)
+                new[full] = spec
+        self._specs.update(new)
+
+    def specs(self) -> dict[str, SettingSpec]:
+        """Every declared setting and what it may hold."""
+        self._ensure_plugin_defaults()
+        return dict(self._specs)
 
     @property
     def user_file(self) -> Path:
@@ -140,16 +164,17 @@ class Settings:
         """Resolve every layer now; ``arguments`` is the per-call layer."""
         self._ensure_plugin_defaults()
         defaults = self._default_layer
-        if defaults is None or len(defaults) != len(self._defaults):  # defaults are only ever added
-            defaults = self._default_layer = {k: SettingValue(k, v, "default") for k, v in self._defaults.items()}
+        if defaults is None or len(defaults) != len(self._specs):  # specs are only ever added
+            defaults = self._default_layer = {k: SettingValue(k, v.default, "default") for k, v in self._specs.items()}
         values = dict(defaults)
         for layer, path in (("user file", self._user_path()), ("project file", self._project_path())):
             table = _read_toml(path)
             source = str(Path(path)) if table else ""
             for key, value in table.items():
-                values[key] = SettingValue(key, self._convert(key, value, source), layer, source)
+                values[key] = SettingValue(key, self._convert(key, value, f"{layer} {source}"), layer, source)
         for key, value in _read_environment().items():
-            values[key] = SettingValue(key, self._convert(key, value, "environment"), "environment", f"{ENV_PREFIX}...")
+            name = env_name(key)
+            values[key] = SettingValue(key, self._convert(key, value, f"environment {name}"), "environment", name)
         for layer_values in self._overrides.get():
             for key, value in layer_values.items():
                 values[key] = SettingValue(key, self._convert(key, value, "override"), "override")
@@ -163,7 +188,7 @@ class Settings:
     def known_keys(self) -> frozenset[str]:
         """Every declared setting key (defaults of the core and of registered backends)."""
         self._ensure_plugin_defaults()
-        return frozenset(self._defaults)
+        return frozenset(self._specs)
 
     def __getitem__(self, key: str) -> Any:
         return self.get(key)
@@ -171,7 +196,7 @@ class Settings:
     @contextlib.contextmanager
     def override(self, **values: Any) -> Iterator[None]:
         """Temporarily set values, e.g. ``override(backend="local", tiling__max_tile_bytes=2**20)``
-        or ``override(aws_lambda={"function_name": "f"})``; nests, and is per thread/task."""
+        or ``override(local={"max_workers": 2})``; nests, and is per thread/task."""
         layer = normalize_keys(values)
         for key in layer:
             self._check_known(key, "override")
@@ -184,26 +209,27 @@ class Settings:
     # -- internals ------------------------------------------------------------------------------
 
     def _ensure_plugin_defaults(self) -> None:
-        from podpac_exec.plugins.manager import get_plugin_manager
-
-        get_plugin_manager()  # registering backends registers their settings sections
+        """Declare the settings sections of the registered backends (again when plugins change)."""
+        pm = get_plugin_manager()
+        generation = plugin_generation()
+        if generation != self._plugins_seen:
+            specs = collect_backend_specs(pm)
+            self.register_sections({spec.name: spec.settings for spec in specs.values()})
+            self._plugins_seen = generation
 
     def _check_known(self, key: str, source: str) -> None:
         self._ensure_plugin_defaults()
-        if key not in self._defaults:
+        if key not in self._specs:
             section = key.split(".")[0]
-            known = sorted(k for k in self._defaults if k.startswith(section + ".")) or sorted(self._defaults)
+            known = sorted(k for k in self._specs if k.startswith(section + ".")) or sorted(self._specs)
             raise SettingsError(f"unknown setting {key!r} (from {source}); known: {', '.join(known)}", field=key)
 
     def _convert(self, key: str, value: Any, source: str) -> Any:
         self._check_known(key, source)
-        default = self._defaults[key]
         try:
-            return _coerce(value, default)
-        except (TypeError, ValueError):
-            raise SettingsError(
-                f"setting {key!r} from {source} must be {type(default).__name__}, got {value!r}", field=key
-            ) from None
+            return check_value(self._specs[key], value)
+        except ValueError as exc:
+            raise SettingsError(f"setting {key!r} from {source} {exc}", field=key) from None
 
 
 def normalize_keys(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -216,40 +242,6 @@ def normalize_keys(values: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key.replace("__", ".")] = value
     return out
-
-
-def _coerce(value: Any, default: Any) -> Any:
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-            return value.strip().lower() in ("1", "true", "yes", "on")
-        raise ValueError(value)
-    if isinstance(default, int):
-        if isinstance(value, bool):
-            raise TypeError(value)
-        if isinstance(value, float) and not value.is_integer():
-            raise ValueError(value)
-        return int(value)
-    if isinstance(default, float):
-        if isinstance(value, bool):
-            raise TypeError(value)
-        return float(value)
-    if isinstance(default, (list, tuple)):
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        if isinstance(value, (list, tuple)):
-            return list(value)
-        raise TypeError(value)
-    if isinstance(default, dict):
-        if not isinstance(value, Mapping):
-            raise TypeError(value)
-        return dict(value)
-    if default is None or isinstance(default, str):
-        if not isinstance(value, str):
-            raise TypeError(value)
-        return value
-    return value
 
 
 #: path -> (file bytes, flattened table): a file is parsed again only when its bytes change.

@@ -1,44 +1,45 @@
-"""The AWS Lambda backend's plugin: registration and the evaluate hook (no boto3 import here)."""
+"""The AWS Lambda backend's plugin: its registration record, settings and commands (no boto3 import here)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from podpac_exec.plugins.backends import BackendSpec
 from podpac_exec.plugins.manager import hookimpl
+from podpac_exec.settings_schema import SettingSpec
 
-if TYPE_CHECKING:
-    from podpac_exec.plugins.backends import Backend, EvaluationOptions
-    from podpac_exec.coordinates import Coordinates
-    from podpac_exec.nodes.base import Node
-
-#: The ``[aws_lambda]`` settings section and its defaults (DESIGN.md section 5).
-SETTINGS: dict[str, Any] = {
-    "function_name": "podpac-exec",
-    "role_name": "podpac-exec-role",
-    "role_arn": "",
-    "bucket": "",
-    "prefix": "podpac-exec",
-    "region": "us-east-1",
-    "profile": "",
-    "endpoint_url": "",
-    "memory_mb": 2048,
-    "timeout_s": 300,
-    "ephemeral_storage_mb": 2048,
-    "architecture": "x86_64",
-    "runtime": "python3.12",
-    "max_concurrency": 64,
-    "function_handler": "",
-    "function_source_bucket": "",
-    "function_source_dist_key": "",
-    "function_source_dependencies_key": "",
-    "allowed_pipeline_hashes": [],
-    # buckets (or bucket/prefix) Dataset sources may read inside the function; empty: any the role can
-    "dataset_buckets": [],
-    "s3_threshold_bytes": 5 * 2**20,
-    "compression": "",
-    "price_per_gb_second": 0.0000166667,
-    "price_per_request": 0.0000002,
+#: The ``[aws_lambda]`` settings section (DESIGN.md section 5); limits are Lambda's own.
+SETTINGS: dict[str, SettingSpec] = {
+    "function_name": SettingSpec("podpac-exec", doc="the Lambda function evaluating tiles"),
+    "role_name": SettingSpec("podpac-exec-role", doc="IAM role `aws build` creates for the function"),
+    "role_arn": SettingSpec("", doc="an existing execution role to use instead of creating one"),
+    "bucket": SettingSpec("", doc="S3 bucket for the artifacts and spilled results; empty: derived from the account"),
+    "prefix": SettingSpec("podpac-exec", doc="key prefix of everything podpac-exec writes to the bucket"),
+    "region": SettingSpec("us-east-1", doc="AWS region"),
+    "profile": SettingSpec("", doc="AWS CLI profile of the client; empty: the default chain"),
+    "endpoint_url": SettingSpec("", doc="AWS endpoint (the emulator's URL); empty: the real AWS"),
+    "memory_mb": SettingSpec(2048, minimum=128, maximum=10240, doc="function memory in MB"),
+    "timeout_s": SettingSpec(300, minimum=1, maximum=900, doc="function timeout in seconds"),
+    "ephemeral_storage_mb": SettingSpec(2048, minimum=512, maximum=10240, doc="function /tmp size in MB"),
+    "architecture": SettingSpec("x86_64", choices=("x86_64", "arm64"), doc="function architecture"),
+    "runtime": SettingSpec("python3.12", doc="function runtime (its Python decides the dependency wheels)"),
+    "max_concurrency": SettingSpec(64, minimum=1, maximum=10000, doc="most tiles in flight at once"),
+    "function_handler": SettingSpec("", doc="handler override; empty: podpac-exec's own"),
+    "function_source_bucket": SettingSpec("", doc="bucket of prebuilt artifacts to deploy instead of packaging"),
+    "function_source_dist_key": SettingSpec("", doc="key of the prebuilt function zip in that bucket"),
+    "function_source_dependencies_key": SettingSpec("", doc="key of the prebuilt dependencies zip"),
+    "allowed_pipeline_hashes": SettingSpec([], doc="pipeline hashes the function accepts; empty: any"),
+    "dataset_buckets": SettingSpec(
+        [], doc="`bucket` or `bucket/prefix` Dataset sources may read inside the function; empty: any the role can"
+    ),
+    "s3_threshold_bytes": SettingSpec(
+        5 * 2**20, minimum=0, doc="results larger than this travel through S3 instead of the response"
+    ),
+    "compression": SettingSpec(
+        "", choices=("", "zstd", "lz4"), doc="result compression on the wire; empty: none"
+    ),
+    "price_per_gb_second": SettingSpec(0.0000166667, minimum=0, doc="USD per GB-second, for cost estimates"),
+    "price_per_request": SettingSpec(0.0000002, minimum=0, doc="USD per request, for cost estimates"),
 }
 
 
@@ -54,15 +55,6 @@ def podpac_exec_register_backends() -> list[BackendSpec]:
             settings=SETTINGS,
         )
     ]
-
-
-@hookimpl
-def podpac_exec_evaluate_node(
-    node: "Node", coordinates: "Coordinates", backend: "Backend", options: "EvaluationOptions"
-) -> Any:
-    if backend.name == "aws_lambda":
-        return backend.evaluate(node, coordinates, options)
-    return None
 
 
 @hookimpl

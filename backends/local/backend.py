@@ -21,11 +21,11 @@ class LocalBackend(Backend):
 
     def limits(self) -> BackendLimits:
         limits = self.__dict__.get("_limits")
-        if limits is None:  # an instance's settings never change (instances are cached per settings)
-            workers = self.settings["local.max_workers"] or os.cpu_count() or 1
+        if limits is None:  # config is the instance's identity: it never changes
+            workers = self.config["max_workers"] or os.cpu_count() or 1
             # 0 = no budget of its own: the call's tiling.max_tile_bytes decides (the executor takes the min)
-            budget = self.settings["local.memory_budget_bytes"] or 2**62
-            limits = self._limits = BackendLimits(max_result_bytes=budget, concurrency=workers)
+            budget = self.config["memory_budget_bytes"] or 2**62
+            limits = self._limits = BackendLimits(max_result_bytes=budget, concurrency=workers, cpu_bound=True)
         return limits
 
     def evaluate(self, node: "Node", coordinates: "Coordinates", options: EvaluationOptions) -> "xr.DataArray":

@@ -1,17 +1,10 @@
-"""The local backend's plugin: registration and the evaluate hook."""
+"""The local backend's plugin: its registration record and settings."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from podpac_exec.plugins.backends import BackendSpec
 from podpac_exec.plugins.manager import hookimpl
-
-if TYPE_CHECKING:
-    from podpac_exec.plugins.backends import Backend, EvaluationOptions
-    from podpac_exec.coordinates import Coordinates
-    from podpac_exec.nodes.base import Node
-
+from podpac_exec.settings_schema import SettingSpec
 
 @hookimpl
 def podpac_exec_register_backends() -> list[BackendSpec]:
@@ -20,17 +13,11 @@ def podpac_exec_register_backends() -> list[BackendSpec]:
             name="local",
             backend_class="podpac_exec.backends.local.backend:LocalBackend",
             description="evaluates in this Python process (threads for tiles)",
-            settings={"memory_budget_bytes": 0},
+            settings={
+                "max_workers": SettingSpec(0, minimum=0, doc="threads for tiles; 0: one per CPU"),
+                "memory_budget_bytes": SettingSpec(
+                    0, minimum=0, doc="result bytes per tile; 0: tiling.max_tile_bytes decides"
+                ),
+            },
         )
     ]
-
-
-@hookimpl
-def podpac_exec_evaluate_node(
-    node: "Node", coordinates: "Coordinates", backend: "Backend", options: "EvaluationOptions"
-) -> Any:
-    from podpac_exec.backends.local.backend import LocalBackend
-
-    if isinstance(backend, LocalBackend):
-        return backend.evaluate(node, coordinates, options)
-    return None

@@ -60,12 +60,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"  retries    {summary['retries']}",
         f"  wall time  {summary['wall_seconds']:.2f} s",
     ]
-    cost = summary.get("backend_report") or {}
-    if cost.get("invocations"):
-        lines.append(
-            f"  invocations {cost['invocations']} ({cost['cold_starts']} cold starts), "
-            f"{cost['billed_gb_seconds']:.3f} billed GB-s, estimated ${cost['estimated_cost_usd']:.6f}"
-        )
+    backend_summary = (summary.get("backend_report") or {}).get("summary")
+    if backend_summary:
+        lines.append(f"  {backend_summary}")
     if summary["failed"]:
         lines.append("  rerun the same command to retry the failed tiles only")
     return "\n".join(lines)

@@ -315,7 +315,7 @@ def cluster_shape(backend: Backend, workers: int | None) -> tuple[int, int]:
     """Worker processes and threads each: one thread per process for local evaluation (CPU bound);
     remote backends wait on the network, so their threads add up to the backend's concurrency."""
     n = max(1, workers or min(4, os.cpu_count() or 1))
-    if backend.name == "local":
+    if backend.limits().cpu_bound:
         return n, 1
     return n, max(1, math.ceil(min(backend.limits().concurrency, 256) / n))
 

@@ -79,20 +79,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         "nan_count": int(result.isnull().sum()),
         "stats": stats.summary(),
     }
-    backend_report = used_backend(args.backend, options).report(stats)
-    if backend_report:
-        summary["backend_report"] = backend_report
+    if stats.backend_report:
+        summary["backend_report"] = stats.backend_report
     print(json.dumps(summary, indent=2))
     return EXIT_OK
-
-
-def used_backend(name: str | None, options: dict[str, Any]) -> Any:
-    """The backend instance an ``evaluate(..., backend=name, **options)`` call used."""
-    from podpac_exec.plugins.backends import get_backend
-    from podpac_exec.engine.executor import settings_for_call
-
-    effective = settings_for_call(name, options)
-    return get_backend(effective["backend"], effective)
 
 
 def _finite_or_none(value: Any) -> float | None:

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from podpac_exec.plugins.backends import Backend, EvaluationOptions, get_backend
 from podpac_exec.coordinates import Coordinates
-from podpac_exec.errors import BackendError, LimitExceededError, PodpacExecError
-from podpac_exec.nodes.base import Node, output_array
-from podpac_exec.plugins.manager import get_plugin_manager
+from podpac_exec.engine.dispatch import evaluate_one
+from podpac_exec.errors import LimitExceededError, PodpacExecError
+from podpac_exec.nodes.base import Node
 from podpac_exec.settings import EffectiveSettings, settings
 from podpac_exec.engine.stats import EvaluationStats
 
@@ -34,7 +34,7 @@ def evaluate(
     ``node`` and ``coordinates`` may be objects, PODPAC JSON text or parsed definitions. The
     backend is ``backend`` > settings ``backend`` > ``"local"``. Keyword ``options`` are settings
     for this call (``max_tile_bytes=...``, ``tiling__max_tile_bytes=...`` or
-    ``aws_lambda={...}``). Pass ``stats=EvaluationStats()`` to receive per-tile statistics.
+    ``local={...}`` for a backend section). Pass ``stats=EvaluationStats()`` to receive per-tile statistics.
     The result has the request's dims (minus reduced dims) and coordinates, and attrs ``crs``
     and ``node_hash``. A request larger than one tile is split (``tiling.py``) and its tiles run
     in parallel as dask tasks; ``compute=False`` returns the dask-backed result unevaluated.
@@ -56,6 +56,8 @@ def evaluate(
         return evaluate_plan(node, coords, backend_obj, evaluation, plan, compute=compute)
     finally:
         stats.wall_seconds = time.perf_counter() - t0
+        if compute:
+            stats.backend_report = backend_obj.report(stats)
 
 
 def plan_request(
@@ -95,31 +97,6 @@ def settings_for_call(backend: str | None, options: Mapping[str, Any]) -> Effect
     if backend is not None:
         arguments["backend"] = backend
     return settings.snapshot(arguments)
-
-
-def evaluate_one(node: Node, coordinates: Coordinates, backend: Backend, options: EvaluationOptions) -> "xr.DataArray":
-    """One backend call through the ``podpac_exec_evaluate_node`` hook, result checked and aligned."""
-    result = get_plugin_manager().hook.podpac_exec_evaluate_node(
-        node=node, coordinates=coordinates, backend=backend, options=options
-    )
-    if result is None:
-        raise BackendError(f"no plugin answered for backend {backend.name!r}: is its plugin registered?")
-    return align_result(result, node, coordinates)
-
-
-def align_result(result: "xr.DataArray", node: Node, coordinates: Coordinates) -> "xr.DataArray":
-    """Put ``result`` exactly on the node's output coordinates for the request, with our attrs."""
-    expected = node.output_coordinates(coordinates)
-    if set(result.dims) != set(expected.dims):
-        raise BackendError(
-            f"backend returned dims {tuple(result.dims)}, expected {expected.dims} for node {type(node).__name__}"
-        )
-    if tuple(result.dims) != tuple(expected.dims):
-        result = result.transpose(*expected.dims)
-    values = result.values
-    if values.shape != expected.shape:
-        raise BackendError(f"backend returned shape {values.shape}, expected {expected.shape}")
-    return output_array(expected, values, {"crs": coordinates.crs, "node_hash": node.hash})
 
 
 def as_node(node: "Node | str | bytes | Mapping[str, Any]") -> Node:

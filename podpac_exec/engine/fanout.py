@@ -18,6 +18,7 @@ import numpy as np
 
 from podpac_exec.plugins.backends import Backend, EvaluationOptions, get_backend
 from podpac_exec.coordinates import Coordinates
+from podpac_exec.engine.dispatch import evaluate_one
 from podpac_exec.errors import TileEvaluationError
 from podpac_exec.nodes.base import Node
 from podpac_exec.engine.stats import EvaluationStats
@@ -49,8 +50,6 @@ class TileRunner:
         return values, stats
 
     def _evaluate(self, tile: Tile, stats: EvaluationStats | None = None) -> np.ndarray:
-        from podpac_exec.engine.executor import evaluate_one
-
         tile_coords = self.coords[tile.eval_index]
         options = EvaluationOptions(self.options.settings, stats or self.options.stats, tile=tile)
         try:

@@ -38,6 +38,8 @@ class EvaluationStats:
         self.started = time.time()
         self.wall_seconds = 0.0
         self.invocations: list[dict[str, Any]] = []
+        #: the backend's own figures for the finished call (:meth:`Backend.report`)
+        self.backend_report: dict[str, Any] = {}
 
     def add(self, record: TileRecord) -> None:
         with self._lock:

@@ -1,13 +1,12 @@
 """Which ``Dataset`` sources a pipeline may open: checked here, before any I/O.
 
 The policy comes from the ``[sources]`` settings (``allowed_schemes``; ``allowed_buckets``, each
-``bucket`` or ``bucket/prefix``; ``allow_local_paths``; ``local_roots``). Inside an AWS Lambda function (``AWS_LAMBDA_FUNCTION_NAME``
-is set) local paths are further confined to the function's own code, ``LAMBDA_TASK_ROOT``,
-whatever the settings say. That rule reads the process environment, not a settings override,
-because tiles may be opened on worker threads that do not see a caller's overrides.
+``bucket`` or ``bucket/prefix``; ``allow_local_paths``; ``local_roots``; ``allow_internal_addresses``).
+A backend that runs pipelines somewhere else confines them there by a settings overlay of its own
+(the Lambda function allows only its code directory and public addresses).
 
-``redact_credentials`` removes the values of the AWS credential variables from text that may
-leave the process (error messages built from a foreign library's exception).
+``redact_credentials`` removes the values of secret-looking environment variables from text that
+may leave the process (error messages built from a foreign library's exception).
 """
 
 from __future__ import annotations
@@ -26,8 +25,6 @@ FIELD = "attrs.source"
 METADATA_HOSTS = frozenset(
     {"metadata.google.internal", "metadata", "instance-data", "instance-data.ec2.internal", "metadata.azure.com"}
 )
-#: Environment variables whose values are credentials (never echoed).
-CREDENTIAL_ENV_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 _NETWORK_SCHEMES = frozenset({"http", "https"})
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
@@ -36,11 +33,6 @@ _LEGACY_IPV4 = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$"
 
 class SourceNotAllowedError(PipelineError):
     """A ``Dataset`` source is outside the configured source policy."""
-
-
-def in_lambda_function() -> bool:
-    """True inside an AWS Lambda function (or the emulator's worker running one)."""
-    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
 def check_source_url(url: Any, settings: Mapping[str, Any] | None = None) -> str:
@@ -73,7 +65,7 @@ def check_source_url(url: Any, settings: Mapping[str, Any] | None = None) -> str
     if scheme == "s3":
         return _check_s3(url, rest, settings)
     if scheme in _NETWORK_SCHEMES:
-        _check_host(url, rest)
+        _check_host(url, rest, bool(settings["sources.allow_internal_addresses"]))
     return f"{scheme}://{rest}"
 
 
@@ -90,9 +82,6 @@ def _check_local(url: str, is_url: bool, settings: Mapping[str, Any]) -> str:
         path = slash + rest
     allow = bool(settings["sources.allow_local_paths"])
     roots = [str(r) for r in settings["sources.local_roots"] if str(r)]
-    if in_lambda_function():
-        task_root = os.environ.get("LAMBDA_TASK_ROOT", "")
-        allow, roots = allow and bool(task_root), [task_root]
     if not allow:
         raise _refuse(url, "local paths are not allowed here (sources.allow_local_paths)")
     try:
@@ -122,9 +111,9 @@ def _check_s3(url: str, rest: str, settings: Mapping[str, Any]) -> str:
     return f"s3://{location}"
 
 
-def _check_host(url: str, rest: str) -> None:
-    """Refuse metadata services and link-local addresses (and, inside a function, any
-    loopback or private address: the Lambda runtime API listens on 127.0.0.1)."""
+def _check_host(url: str, rest: str, allow_internal: bool) -> None:
+    """Refuse metadata services and link-local addresses (and, unless ``allow_internal``, any
+    loopback or private address: a function runtime's own API may listen there)."""
     from urllib.parse import urlsplit
 
     try:
@@ -142,7 +131,7 @@ def _check_host(url: str, rest: str) -> None:
         address = address.ipv4_mapped
     if address.is_link_local or address in _METADATA_ADDRESSES:
         raise _refuse(url, f"address {address} is link-local (metadata services live there)")
-    if in_lambda_function() and (
+    if not allow_internal and (
         address.is_loopback or address.is_private or address.is_unspecified or address.is_reserved
     ):
         raise _refuse(url, f"address {address} is not a public address")
@@ -165,9 +154,11 @@ def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
 
 
 def redact_credentials(text: str) -> str:
-    """``text`` with the value of every set AWS credential variable replaced by ``****``."""
-    for name in CREDENTIAL_ENV_VARS:
-        value = os.environ.get(name, "")
-        if len(value) >= 4 and value in text:
+    """``text`` with the value of every secret-looking environment variable (credentials, tokens,
+    passwords: :data:`~podpac_exec.settings.SECRET_PATTERN`) replaced by ``****``."""
+    from podpac_exec.settings import SECRET_PATTERN
+
+    for name, value in os.environ.items():
+        if len(value) >= 4 and SECRET_PATTERN.search(name) and value in text:
             text = text.replace(value, "****")
     return text

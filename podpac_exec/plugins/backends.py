@@ -1,15 +1,17 @@
-"""Backends: the typed registration record, the base class and name resolution."""
+"""Backends: the base class, the planner's limits, and resolution of a name to an instance."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import threading
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Hashable, Mapping
 
-from podpac_exec.errors import BackendUnavailableError, PluginError, UnknownBackendError
+from podpac_exec.errors import BackendUnavailableError, UnknownBackendError
+from podpac_exec.plugins.manager import get_plugin_manager
+from podpac_exec.plugins.records import BackendSpec, collect_backend_specs
+
+__all__ = ["Backend", "BackendLimits", "BackendSpec", "EvaluationOptions", "get_backend", "get_backend_specs"]
 
 if TYPE_CHECKING:
     import pluggy
@@ -22,39 +24,13 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class BackendSpec:
-    """What a plugin registers for one backend.
-
-    ``backend_class`` is a class or a ``"module:Class"`` path imported only when the backend is
-    first used, so registering a backend never imports its heavy dependencies. ``requires`` lists
-    importable module names the backend needs; ``extra`` names the pip extra that provides them.
-    ``settings`` declares the backend's settings section (key -> default).
-    """
-
-    name: str
-    backend_class: "type[Backend] | str"
-    description: str = ""
-    requires: tuple[str, ...] = ()
-    extra: str | None = None
-    settings: Mapping[str, Any] = field(default_factory=dict)
-    provider: str = ""
-
-    def missing_requirements(self) -> list[str]:
-        return [mod for mod in self.requires if importlib.util.find_spec(mod) is None]
-
-    def load_class(self) -> "type[Backend]":
-        if not isinstance(self.backend_class, str):
-            return self.backend_class
-        module_name, _, attr = self.backend_class.partition(":")
-        return getattr(importlib.import_module(module_name), attr)
-
-
-@dataclass(frozen=True)
 class BackendLimits:
-    """What the tile planner must respect for a backend."""
+    """What the tile planner and the batch scheduler must respect for a backend."""
 
     max_result_bytes: int
     concurrency: int = 1
+    #: tiles burn this process's CPU (one thread per batch worker) rather than wait on a service
+    cpu_bound: bool = False
     max_request_cells: int | None = None
     #: encoded bytes per raw result byte (base64 in a JSON response is 4/3)
     encoding_overhead: float = 1.0
@@ -70,12 +46,23 @@ class EvaluationOptions:
 
 
 class Backend(ABC):
-    """An execution backend. Instances are cached per name and settings, and thread-safe."""
+    """An execution backend. Instances are thread-safe and cached per :meth:`instance_key`.
+
+    An instance holds only ``config``, its own settings section, which is part of its identity;
+    everything else a call needs (retries, limits, tiling) comes from that call's
+    ``options.settings``, so one instance serves calls with different settings correctly.
+    """
 
     name: ClassVar[str] = ""
 
-    def __init__(self, settings: "EffectiveSettings") -> None:
-        self.settings = settings
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = dict(config)
+
+    @classmethod
+    def instance_key(cls, config: Mapping[str, Any]) -> Hashable:
+        """What decides whether a cached instance can serve a call: by default its settings
+        section; a backend whose clients depend on the environment adds that too."""
+        return repr(sorted(config.items()))
 
     @abstractmethod
     def limits(self) -> BackendLimits:
@@ -86,7 +73,10 @@ class Backend(ABC):
         """Evaluate one tile; raise :class:`~podpac_exec.errors.PodpacExecError` subclasses on failure."""
 
     def report(self, stats: "EvaluationStats") -> dict[str, Any]:
-        """Backend-specific figures for a finished evaluation (e.g. invocations and cost)."""
+        """Backend-specific figures for a finished evaluation (e.g. invocations and cost).
+
+        A ``"summary"`` entry, when present, is the one line the CLI prints for people.
+        """
         return {}
 
     def close(self) -> None:
@@ -95,36 +85,10 @@ class Backend(ABC):
 
 def get_backend_specs() -> dict[str, BackendSpec]:
     """Every registered backend by name; duplicate names raise ``PluginError`` naming both."""
-    from podpac_exec.plugins.manager import get_plugin_manager
-
-    return _collect_specs(get_plugin_manager())
+    return collect_backend_specs(get_plugin_manager())
 
 
-def _collect_specs(pm: "pluggy.PluginManager") -> dict[str, BackendSpec]:
-    specs: dict[str, BackendSpec] = {}
-    for impl in pm.hook.podpac_exec_register_backends.get_hookimpls():  # registration order
-        for spec in impl.function() or []:
-            if not isinstance(spec, BackendSpec):
-                raise PluginError(f"plugin {impl.plugin_name!r} registered {spec!r}, which is not a BackendSpec")
-            spec = BackendSpec(**{**spec.__dict__, "provider": impl.plugin_name})
-            if spec.name in specs:
-                raise PluginError(
-                    f"backend name {spec.name!r} is registered twice: by {specs[spec.name].provider!r} "
-                    f"and by {spec.provider!r}"
-                )
-            specs[spec.name] = spec
-    return specs
-
-
-def register_backend_settings(pm: "pluggy.PluginManager") -> None:
-    """Declare every backend's settings section (called when the plugin manager is built)."""
-    from podpac_exec.settings import settings
-
-    for spec in _collect_specs(pm).values():
-        settings.register_defaults(spec.name, spec.settings)
-
-
-_instances: dict[tuple[str, str], Backend] = {}
+_instances: dict[tuple[str, Hashable], Backend] = {}
 _instances_lock = threading.Lock()
 
 
@@ -143,19 +107,11 @@ def get_backend(name: str, effective: "EffectiveSettings") -> Backend:
             f"not installed{hint}",
             field="backend",
         )
-    key = (name, repr(sorted(effective.section(name).items())))
+    cls = spec.load_class()
+    config = effective.section(name)
+    key = (name, cls.instance_key(config))
     with _instances_lock:
         backend = _instances.get(key)
         if backend is None:
-            backend = spec.load_class()(effective)
-            _instances[key] = backend
+            backend = _instances[key] = cls(config)
     return backend
-
-
-def close_backends() -> None:
-    """Close and forget every cached backend instance."""
-    with _instances_lock:
-        backends = list(_instances.values())
-        _instances.clear()
-    for backend in backends:
-        backend.close()

@@ -84,7 +84,7 @@ def test_listings(capsys):
 def test_config_show_masks_secrets_and_names_layers(monkeypatch, capsys):
     from podpac_exec.settings import settings
 
-    settings.register_defaults("testsec", {"api_token": ""})
+    settings.register_sections({"testsec": {"api_token": ""}})
     monkeypatch.setenv("PODPAC_EXEC_TESTSEC__API_TOKEN", "hunter2-very-secret")
     monkeypatch.setenv("PODPAC_EXEC_BACKEND", "local")
     assert main(["config", "show"]) == 0

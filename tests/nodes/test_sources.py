@@ -25,6 +25,14 @@ def policy(**values):
     return settings.snapshot({f"sources.{k}": v for k, v in values.items()})
 
 
+def in_function(**values):
+    """The effective settings inside the Lambda function: ``values`` plus the function's overlay."""
+    from podpac_exec.backends.aws_lambda.function.remote import source_confinement
+
+    own = policy(**values)
+    return settings.snapshot({**{f"sources.{k}": v for k, v in values.items()}, **source_confinement(own)})
+
+
 def refused(url, snapshot=None, fragment=""):
     with pytest.raises(SourceNotAllowedError) as err:
         check_source_url(url, snapshot or policy())
@@ -122,9 +130,10 @@ def test_metadata_and_link_local_hosts_are_refused(url):
 
 
 def test_loopback_and_private_hosts_are_refused_inside_a_function(in_lambda):
-    web = policy(allowed_schemes=["http"])
+    web = in_function(allowed_schemes=["http"])
     for url in ("http://127.0.0.1:9001/2018-06-01/runtime/invocation/next", "http://10.0.0.5/x.nc", "http://0.0.0.0/"):
         refused(url, web, "not a public address")
+        assert check_source_url(url, policy(allowed_schemes=["http"]))  # outside a function: allowed
     assert check_source_url("http://example.com/x.nc", web) == "http://example.com/x.nc"
 
 
@@ -154,41 +163,45 @@ def test_symlinks_are_resolved_before_checking(tmp_path):
 
 
 def test_inside_a_function_only_the_task_root_is_readable(in_lambda, tmp_path, grid_file):
-    anywhere = policy(local_roots=[])  # what the settings say does not widen the function's rule
+    anywhere = in_function(local_roots=[])  # what the settings say does not widen the function's rule
     for url in ("/etc/passwd", str(grid_file), f"file://{grid_file}", f"{in_lambda}/../grid.nc", "/proc/self/environ"):
         refused(url, anywhere, "outside")
     (in_lambda / "grid.nc").write_bytes(grid_file.read_bytes())
     assert check_source_url(f"{in_lambda}/grid.nc", anywhere) == str(in_lambda.resolve() / "grid.nc")
-    refused(f"{in_lambda}/grid.nc", policy(allow_local_paths=False), "allow_local_paths")
+    refused(f"{in_lambda}/grid.nc", in_function(allow_local_paths=False), "allow_local_paths")
 
 
 def test_inside_a_function_without_a_task_root_no_local_path_is_readable(in_lambda, monkeypatch):
     monkeypatch.delenv("LAMBDA_TASK_ROOT")
-    refused(str(in_lambda / "grid.nc"), policy(), "allow_local_paths")
+    refused(str(in_lambda / "grid.nc"), in_function(), "allow_local_paths")
 
 
 # -- the Dataset node: refused before it opens anything --------------------------------------------------
 
 
 def test_dataset_checks_at_load_and_again_before_opening(in_lambda, grid_file, monkeypatch):
+    from podpac_exec.backends.aws_lambda.function.remote import source_confinement
+
+    confined = source_confinement(settings.snapshot())
     definition = {"d": {"node": "data.Dataset", "attrs": {"source": str(grid_file), "data_key": "v"}}}
-    with pytest.raises(SourceNotAllowedError) as err:
+    with settings.override(**confined), pytest.raises(SourceNotAllowedError) as err:
         pe.Node.from_definition(definition)
     assert err.value.field == "d.attrs.source"
 
-    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME")
     node = Dataset(source=str(grid_file), data_key="v")  # built where local paths are allowed...
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "podpac-exec")
     opened = []
     monkeypatch.setattr("xarray.open_dataset", lambda *a, **k: opened.append(a))
-    with pytest.raises(SourceNotAllowedError):
+    with settings.override(**confined), pytest.raises(SourceNotAllowedError):
         node.eval(GRID)  # ...is still refused where it is opened, and nothing is opened
     assert opened == []
 
 
 def test_dataset_under_the_task_root_still_works(in_lambda, grid_file):
+    from podpac_exec.backends.aws_lambda.function.remote import source_confinement
+
     (in_lambda / "grid.nc").write_bytes(grid_file.read_bytes())
-    out = pe.evaluate(Dataset(source=os.path.join(str(in_lambda), "grid.nc"), data_key="v"), GRID)
+    confined = source_confinement(settings.snapshot())
+    out = pe.evaluate(Dataset(source=os.path.join(str(in_lambda), "grid.nc"), data_key="v"), GRID, **confined)
     np.testing.assert_array_equal(out.values, [[0.0, 1.0], [2.0, 3.0]])
 
 

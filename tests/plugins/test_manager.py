@@ -35,11 +35,6 @@ def podpac_exec_register_backends():
     return [BackendSpec(name="plus1000", backend_class=ConstantBackend, description="test backend",
                         settings={"offset": 1000})]
 
-
-@hookimpl
-def podpac_exec_evaluate_node(node, coordinates, backend, options):
-    if backend.name == "plus1000":
-        return backend.evaluate(node, coordinates, options)
 '''
 
 
@@ -65,7 +60,43 @@ def test_builtins_are_registered_like_plugins(fresh_plugins):
         assert pm.get_plugin(name) is not None
     specs = get_backend_specs()
     assert {"local", "aws_lambda"} <= set(specs)
-    assert specs["local"].provider == "podpac_exec.backends.local.plugin"
+    # the bundled backends come in through their entry points, exactly once
+    assert specs["local"].provider == "local" and specs["aws_lambda"].provider == "aws_lambda"
+    assert not set(BUILTIN_PLUGINS) & {"podpac_exec.backends.local.plugin", "podpac_exec.backends.aws_lambda.plugin"}
+    modules = [plugin for plugin in pm.get_plugins()]
+    assert len(modules) == len(set(map(id, modules)))
+
+
+def test_the_core_answers_the_evaluate_hook_last(fresh_plugins):
+    impls = get_plugin_manager().hook.podpac_exec_evaluate_node.get_hookimpls()
+    answering = [impl for impl in impls if not impl.hookwrapper and not impl.wrapper]
+    assert [impl.plugin_name for impl in answering] == ["podpac_exec.engine.dispatch"]
+    assert answering[0].trylast
+
+
+def test_a_misspelled_hook_is_an_error_naming_the_plugin(tmp_path, monkeypatch, fresh_plugins):
+    typo = THIRD_PARTY + "\n\n@hookimpl\ndef podpac_exec_evalute_node(node, coordinates, backend, options):\n    return None\n"
+    install_fake_distribution(tmp_path, "podpac_exec_typo", typo, "typo")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for _ in range(2):  # no half-built manager is left behind: the second use fails the same way
+        with pytest.raises(pe.PluginError, match="typo.*podpac_exec_evalute_node"):
+            get_plugin_manager()
+    sys.modules.pop("podpac_exec_typo", None)
+
+
+def test_register_plugin_rolls_back_an_invalid_plugin(fresh_plugins):
+    from podpac_exec.plugins.backends import BackendSpec
+    from podpac_exec.plugins.manager import hookimpl, register_plugin
+
+    class Duplicate:
+        @hookimpl
+        def podpac_exec_register_backends(self):
+            return [BackendSpec(name="local", backend_class="x:Y")]
+
+    with pytest.raises(pe.PluginError, match="'local' is registered twice"):
+        register_plugin(Duplicate(), name="duplicate")
+    assert get_plugin_manager().get_plugin("duplicate") is None
+    assert get_backend_specs()["local"].provider == "local"
 
 
 def test_third_party_backend_through_entry_point(tmp_path, monkeypatch, fresh_plugins):
@@ -102,5 +133,6 @@ def test_duplicate_backend_names_are_rejected_naming_both(tmp_path, monkeypatch,
     dup = THIRD_PARTY.replace('name="plus1000"', 'name="local"')
     install_fake_distribution(tmp_path, "podpac_exec_dup", dup, "dup")
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(pe.PluginError, match="'local'.*podpac_exec.backends.local.plugin.*'dup'"):
-        get_backend_specs()
+    for _ in range(2):  # the manager is rejected whole, every time, never published half-built
+        with pytest.raises(pe.PluginError, match="'local'.*by 'local' and by 'dup'"):
+            get_backend_specs()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import threading
+from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from podpac_exec.plugins.backends import Backend, BackendLimits, EvaluationOptions
@@ -55,12 +58,19 @@ class LambdaBackend(Backend):
 
     name = "aws_lambda"
 
-    def __init__(self, settings: Any) -> None:
-        super().__init__(settings)
-        self.config = settings.section("aws_lambda")
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        super().__init__(config)
         self._lock = threading.Lock()
         self._session: Any = None
         self._clients: dict[str, Any] = {}
+
+    @classmethod
+    def instance_key(cls, config: Mapping[str, Any]) -> Hashable:
+        """The section plus a digest of the ``AWS_*`` environment (endpoint, profile, region,
+        credentials), which shapes the boto3 clients: a changed environment gets new clients."""
+        aws_env = sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))
+        digest = hashlib.sha256(repr(aws_env).encode()).hexdigest()  # no credential kept in the key
+        return (super().instance_key(config), digest)
 
     # -- limits ---------------------------------------------------------------------------------
 
@@ -97,12 +107,6 @@ class LambdaBackend(Backend):
                     service, endpoint_url=self.config["endpoint_url"] or None, config=config
                 )
             return self._clients[service]
-
-    def build(self, options: Any = None, **kwargs: Any) -> Any:
-        """Converge the function's AWS resources idempotently; see :func:`.build.build`."""
-        from podpac_exec.backends.aws_lambda.resources.build import build
-
-        return build(self, options, **kwargs)
 
     def report(self, stats: Any) -> dict[str, Any]:
         """Invocations, cold starts, billed GB-seconds and the estimated cost at the configured prices."""
@@ -174,7 +178,7 @@ class LambdaBackend(Backend):
         except (ValueError, UnicodeDecodeError) as exc:
             raise BackendError(f"the function answered something that is not a podpac-exec response: {exc}") from exc
         if parsed.result_s3:
-            return self._fetch_s3_result(parsed.result_s3), None
+            return self._fetch_s3_result(parsed.result_s3, options), None
         return parsed.values, list(parsed.dims or [])
 
     def _call_lambda(self, payload: bytes) -> dict[str, Any]:
@@ -197,7 +201,7 @@ class LambdaBackend(Backend):
         except (BotoConnectionError, BotoCoreError) as exc:
             raise TransientInvokeError(f"{type(exc).__name__}: {exc}") from exc
 
-    def _fetch_s3_result(self, uri: str) -> Any:
+    def _fetch_s3_result(self, uri: str, options: EvaluationOptions) -> Any:
         """Download (with retries) and delete a result the function spilled to S3."""
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -220,7 +224,7 @@ class LambdaBackend(Backend):
 
         body = call_with_retries(
             fetch,
-            policy=RetryPolicy.from_settings(self.settings),
+            policy=RetryPolicy.from_settings(options.settings),  # this call's retry.*, not the first one's
             retryable=lambda exc: isinstance(exc, TransientInvokeError),
         )
         try:

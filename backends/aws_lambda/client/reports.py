@@ -44,9 +44,14 @@ def cost_report(
     gb_seconds = sum(inv.get("billed_ms", 0.0) / 1000.0 * inv.get("memory_mb", 0.0) / 1024.0 for inv in items)
     durations = sorted(inv.get("duration_ms", 0.0) for inv in items)
     cost = gb_seconds * price_per_gb_second + len(items) * price_per_request
+    cold_starts = sum(1 for inv in items if inv.get("cold_start"))
     return {
+        "summary": (
+            f"invocations {len(items)} ({cold_starts} cold starts), "
+            f"{gb_seconds:.3f} billed GB-s, estimated ${cost:.6f}"
+        ),
         "invocations": len(items),
-        "cold_starts": sum(1 for inv in items if inv.get("cold_start")),
+        "cold_starts": cold_starts,
         "billed_gb_seconds": round(gb_seconds, 6),
         "duration_ms_median": durations[len(durations) // 2] if durations else 0.0,
         "duration_ms_max": durations[-1] if durations else 0.0,

@@ -87,7 +87,7 @@ def evaluate_request(request: Request) -> Any:
     from podpac_exec.settings import settings
 
     own = settings.snapshot()
-    arguments = tightened_settings(request.settings, own)
+    arguments = {**tightened_settings(request.settings, own), **source_confinement(own)}
     with settings.override(**arguments):
         effective = settings.snapshot()
         _check_pipeline_bytes(request.pipeline, effective["limits.max_pipeline_bytes"])
@@ -102,6 +102,18 @@ def evaluate_request(request: Request) -> Any:
             field="coordinates",
         )
     return pe.evaluate(node, coords, backend="local", tiling__progress="off", **arguments)
+
+
+def source_confinement(own: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings overlay that keeps a pipeline inside the function, whatever other settings
+    say: local paths only under the function's code (``LAMBDA_TASK_ROOT``; none without one),
+    and no loopback or private address (the runtime API listens on 127.0.0.1)."""
+    task_root = os.environ.get("LAMBDA_TASK_ROOT", "")
+    return {
+        "sources.allow_local_paths": bool(own["sources.allow_local_paths"]) and bool(task_root),
+        "sources.local_roots": [task_root] if task_root else [],
+        "sources.allow_internal_addresses": False,
+    }
 
 
 def tightened_settings(requested: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:

@@ -238,7 +238,7 @@ def _backend(source: Any) -> tuple[Any, bool]:
         from podpac_exec.settings import settings
 
         source = settings.snapshot()
-    return LambdaBackend(source), True
+    return LambdaBackend(source.section("aws_lambda")), True
 
 
 @contextlib.contextmanager

@@ -76,7 +76,7 @@ def aws(aws_emulator: Any) -> Any:
     def get(**values: Any) -> LambdaBackend:
         key = json.dumps(values, sort_keys=True)
         if key not in made:
-            made[key] = LambdaBackend(config(**values))
+            made[key] = LambdaBackend(config(**values).section("aws_lambda"))
         return made[key]
 
     yield get
@@ -226,7 +226,7 @@ def test_a_given_role_is_used_as_is(aws: Any, aws_emulator: Any, zips: dict[str,
 
 
 def test_role_propagation_error_is_retried_with_backoff(aws_emulator: Any, zips: dict[str, Path]) -> None:
-    backend = LambdaBackend(config())
+    backend = LambdaBackend(config().section("aws_lambda"))
     refusals = {"left": 2}
 
     def not_yet(**_: Any) -> Any:

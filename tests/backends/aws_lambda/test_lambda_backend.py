@@ -32,13 +32,21 @@ def backend_for(endpoint: str):
     return get_backend("aws_lambda", pe.settings.snapshot({"aws_lambda": {"endpoint_url": endpoint}, **FAST}))
 
 
+def call(**values):
+    """The options of one call with these settings (as the executor builds them)."""
+    from podpac_exec.engine.stats import EvaluationStats
+    from podpac_exec.plugins.backends import EvaluationOptions
+
+    return EvaluationOptions(pe.settings.snapshot({**FAST, **values}), EvaluationStats())
+
+
 def test_spilled_result_is_fetched_then_deleted(aws_emulator):
     s3 = aws_emulator.client("s3")
     s3.create_bucket(Bucket="results")
     values = np.arange(12.0).reshape(3, 4)
     s3.put_object(Bucket="results", Key="p/results/r1.bin", Body=encode_array(values))
     backend = backend_for(aws_emulator.endpoint_url)
-    np.testing.assert_array_equal(backend._fetch_s3_result("s3://results/p/results/r1.bin"), values)
+    np.testing.assert_array_equal(backend._fetch_s3_result("s3://results/p/results/r1.bin", call()), values)
     assert s3.list_objects_v2(Bucket="results").get("KeyCount", 0) == 0
 
 
@@ -48,7 +56,7 @@ def test_missing_spilled_result_is_reported_not_retried(aws_emulator):
     calls = []
     backend.client("s3").meta.events.register("before-call.s3.GetObject", lambda **kw: calls.append(1))
     with pytest.raises(pe.BackendError, match="s3://results/nope.bin.*NoSuchKey"):
-        backend._fetch_s3_result("s3://results/nope.bin")
+        backend._fetch_s3_result("s3://results/nope.bin", call())
     assert len(calls) == 1
 
 
@@ -61,8 +69,43 @@ def test_unreachable_s3_is_retried_then_reported_quickly(monkeypatch):
     backend = backend_for(f"http://127.0.0.1:{port}")
     t0 = time.monotonic()
     with pytest.raises(TransientInvokeError, match="fetching s3://b/k"):
-        backend._fetch_s3_result("s3://b/k")
+        backend._fetch_s3_result("s3://b/k", call())
     assert time.monotonic() - t0 < 20
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_s3_fetch_follows_the_calls_retry_settings_not_the_first_ones(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    backend = backend_for(f"http://127.0.0.1:{closed_port()}")  # built with retry.max_attempts=3
+    attempts = []
+    backend.client("s3").meta.events.register("before-call.s3.GetObject", lambda **kw: attempts.append(1))
+    with pytest.raises(TransientInvokeError):
+        backend._fetch_s3_result("s3://b/k", call(retry={"max_attempts": 1}))
+    assert len(attempts) == 1
+    with pytest.raises(TransientInvokeError):
+        backend._fetch_s3_result("s3://b/k", call(retry={"max_attempts": 2, "base_delay_s": 0.0}))
+    assert len(attempts) == 3
+
+
+def test_a_changed_aws_environment_gets_new_clients(aws_emulator, monkeypatch):
+    """The same settings after AWS_ENDPOINT_URL moved to a closed port: a clean BackendError,
+    not the cached clients of the earlier, working environment."""
+    coords = pe.Coordinates([pe.clinspace(0, 1, 2, "lat"), pe.clinspace(0, 1, 2, "lon")])
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws_emulator.endpoint_url)
+    first = get_backend("aws_lambda", pe.settings.snapshot(FAST))
+    assert get_backend("aws_lambda", pe.settings.snapshot(FAST)) is first
+    first.client("s3").list_buckets()  # works against the emulator
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
+    second = get_backend("aws_lambda", pe.settings.snapshot(FAST))
+    assert second is not first
+    with pytest.raises(pe.BackendError, match="failed after 3 attempts"):
+        pe.evaluate(pe.nodes.Arange(), coords, backend="aws_lambda", **FAST)
 
 
 @pytest.mark.parametrize(
