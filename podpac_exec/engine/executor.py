@@ -75,10 +75,12 @@ def plan_request(
 
     limits = backend.limits()
     requirements = node.graph_requirements()
+    out_coords = node.output_coordinates(coords)
     return plan_tiles(
         coords.shape,
         coords.dims,
-        out_dims=node.output_coordinates(coords).dims,
+        out_dims=out_coords.dims,
+        out_shape=out_coords.shape,
         whole_request=requirements.whole_request,
         itemsize=8,
         max_result_bytes=min(limits.max_result_bytes, effective["tiling.max_tile_bytes"]),

@@ -72,6 +72,7 @@ def plan_tiles(
     max_eval_cells: int | None = None,
     overhead: float = 1.0,
     out_dims: Sequence[str] | None = None,
+    out_shape: Sequence[int] | None = None,
     whole_request: bool = False,
 ) -> TilePlan:
     """Plan tiles for a request of ``shape`` over ``dims``.
@@ -83,7 +84,10 @@ def plan_tiles(
     to a zarr store's chunks. ``max_eval_cells`` caps the cells one tile evaluates (halo and
     reduced dims included), a memory bound for the worker. ``out_dims`` are the dims of the
     node's output (default: ``dims`` without the reduced ones); ``reduce_dims`` are never split,
-    even where a node above a reduction broadcasts them back. ``whole_request`` gives one tile.
+    even where a node above a reduction broadcasts them back. ``out_shape`` (along ``out_dims``,
+    default: the request's sizes) gives the output's sizes where a node resizes a dim (a time
+    grouping, a coordinate expansion): such dims are never split and each tile returns them
+    whole. ``whole_request`` gives one tile.
     """
     shape = tuple(int(n) for n in shape)
     dims = tuple(dims)
@@ -96,7 +100,13 @@ def plan_tiles(
     if unknown:
         raise ValueError(f"output dims {unknown} are not request dims {dims}")
     in_output = tuple(d in out_dims for d in dims)
-    out_shape = tuple(shape[dims.index(d)] for d in out_dims)
+    request_sizes = tuple(shape[dims.index(d)] for d in out_dims)
+    if out_shape is None:
+        out_shape = request_sizes
+    out_shape = tuple(int(n) for n in out_shape)
+    if len(out_shape) != len(out_dims):
+        raise ValueError(f"out_shape {out_shape} and out_dims {out_dims} differ in length")
+    no_split |= {d for d, n, m in zip(out_dims, out_shape, request_sizes) if n != m}
     hidden_cells = math.prod(n for n, kept in zip(shape, in_output) if not kept)
 
     cells_budget = max(1, int(max_result_bytes / (itemsize * overhead)))
@@ -121,6 +131,10 @@ def plan_tiles(
                 eval_index.append(slice(0, shape[i]))
                 continue
             region = regions[dim]
+            if dim in no_split:  # evaluated whole; its output (perhaps resized) is kept whole
+                eval_index.append(slice(0, shape[i]))
+                crop.append(region)
+                continue
             pad = _halo_for(dim, halo)
             start, stop = max(0, region.start - pad), min(shape[i], region.stop + pad)
             eval_index.append(slice(start, stop))

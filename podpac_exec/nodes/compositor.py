@@ -39,7 +39,7 @@ class OrderedCompositor(Node):
         multithreading = kwargs.pop("multithreading", False)
         if not isinstance(multithreading, bool):
             raise PipelineError(
-                f"OrderedCompositor.multithreading must be a boolean, got {multithreading!r}",
+                f"{type(self).__name__}.multithreading must be a boolean, got {multithreading!r}",
                 field="attrs.multithreading",
             )
         if isinstance(kwargs.get("dims"), str):
@@ -48,7 +48,7 @@ class OrderedCompositor(Node):
 
     def validate(self) -> None:
         if not self.sources:
-            raise PipelineError("OrderedCompositor needs at least one source node", field="inputs.sources")
+            raise PipelineError(f"{type(self).__name__} needs at least one source node", field="inputs.sources")
         sc = self.source_coordinates
         if sc is not None:
             if sc.ndim != 1:
@@ -97,12 +97,34 @@ class OrderedCompositor(Node):
         filled = np.zeros(request.shape, dtype=bool)
         for source in self.select_sources(coordinates):
             data = data_on(source.eval(request), dims)
-            finite = np.isfinite(data)
+            finite = self.present(data)
             np.copyto(result, data, where=finite & ~filled, casting="unsafe")
             filled |= finite
             if filled.all():
                 break
         return result
+
+
+    @staticmethod
+    def present(data: np.ndarray) -> np.ndarray:
+        """Cells a source fills: finite values (PODPAC's ``isfinite``; +/-inf counts as missing)."""
+        return np.isfinite(data)
+
+
+class TileCompositor(OrderedCompositor):
+    """Non-overlapping tiles merged into one result (PODPAC's ``combine_first``, source order).
+
+    On the request grid this is the first non-NaN value in source order; unlike
+    OrderedCompositor, +/-inf is a value. Sources are expected to put their data on the request
+    (e.g. through Interpolate); PODPAC's union of the tiles' own grids is not reproduced.
+    """
+
+    podpac_name = "core.compositor.tile_compositor.TileCompositor"
+    podpac_aliases = ("compositor.TileCompositor", "core.compositor.TileCompositor")
+
+    @staticmethod
+    def present(data: np.ndarray) -> np.ndarray:
+        return ~np.isnan(data)
 
 
 def _outer_select(c: "Coordinates1d", bounds: tuple[Any, Any]) -> np.ndarray:

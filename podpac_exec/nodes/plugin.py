@@ -7,7 +7,7 @@ from podpac_exec.plugins.manager import hookimpl
 
 @hookimpl
 def podpac_exec_register_nodes() -> list[type]:
-    from podpac_exec.nodes import compositor, data, generic, interpolation, signal, stats, utility
+    from podpac_exec.nodes import compositor, data, generic, interpolation, selection, signal, stats, time_stats, utility
 
     return [
         utility.SinCoords,
@@ -27,4 +27,17 @@ def podpac_exec_register_nodes() -> list[type]:
         stats.Variance,
         stats.Count,
         compositor.OrderedCompositor,
+        # issue 11: coordinate selection, more statistics, tiles
+        selection.ExpandCoordinates,
+        selection.SelectCoordinates,
+        selection.YearSubstituteCoordinates,
+        selection.TransformTimeUnits,
+        stats.Median,
+        stats.Percentile,
+        stats.Skew,
+        stats.Kurtosis,
+        time_stats.GroupReduce,
+        time_stats.DayOfYear,
+        time_stats.ResampleReduce,
+        compositor.TileCompositor,
     ]

@@ -1,4 +1,5 @@
-"""PODPAC's reductions: Mean, Min, Max, Sum, StandardDeviation, Count over ``dims``.
+"""PODPAC's reductions over ``dims``: Mean, Min, Max, Sum, Variance, StandardDeviation, Count,
+Median, Percentile, Skew, Kurtosis.
 
 Semantics follow PODPAC 4.0.5 (xarray's NaN-skipping reductions): ``dims`` None reduces every
 requested dim; listed dims absent from the request's dims are ignored (a stacked ``lat_lon`` is
@@ -172,3 +173,89 @@ def _nan_extreme(ufunc: np.ufunc, a: np.ndarray, axes: Axes) -> np.ndarray:
     if a.size == 0:
         return np.full(np.delete(a.shape, axes), np.nan)
     return ufunc.reduce(a, axis=axes)
+
+
+class Median(Reduce):
+    """NaN-skipping median (xarray's ``median``, i.e. ``numpy.nanmedian``)."""
+
+    podpac_name = "core.algorithm.stats.Median"
+    podpac_aliases = ("algorithm.Median",)
+
+    def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        if not axes:
+            return a.copy()
+        return _quiet(np.nanmedian, a, axis=axes)
+
+
+class Percentile(Reduce):
+    """NaN-skipping ``percentile`` (0..100, default 50) as ``numpy.nanpercentile`` (linear)."""
+
+    podpac_name = "core.algorithm.stats.Percentile"
+    podpac_aliases = ("algorithm.Percentile",)
+
+    percentile = tl.Float(50.0).tag(attr=True)
+
+    def validate(self) -> None:
+        super().validate()
+        if not 0.0 <= self.percentile <= 100.0:
+            raise PipelineError(
+                f"Percentile.percentile must lie within 0..100, got {self.percentile!r}", field="attrs.percentile"
+            )
+
+    def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        if not axes:
+            return a.copy()
+        return _quiet(np.nanpercentile, a, self.percentile, axis=axes)
+
+
+class Skew(Reduce):
+    """``scipy.stats.skew`` (biased, NaN omitted) over the reduced dims flattened together."""
+
+    podpac_name = "core.algorithm.stats.Skew"
+    podpac_aliases = ("algorithm.Skew",)
+
+    def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        import scipy.stats
+
+        return _per_cell(scipy.stats.skew, a, axes)
+
+
+class Kurtosis(Reduce):
+    """``scipy.stats.kurtosis`` (Fisher, biased, NaN omitted) over the reduced dims flattened together."""
+
+    podpac_name = "core.algorithm.stats.Kurtosis"
+    podpac_aliases = ("algorithm.Kurtosis",)
+
+    def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        import scipy.stats
+
+        return _per_cell(scipy.stats.kurtosis, a, axes)
+
+
+def _per_cell(statistic: Any, a: np.ndarray, axes: Axes) -> np.ndarray:
+    """A scipy statistic (NaN omitted) of each output cell's values, the reduced axes flattened.
+
+    The values of one cell are a contiguous row (reduced axes last), so each cell's result does
+    not depend on how many cells are computed together: tiled equals untiled to the bit. PODPAC
+    flattens the reduced axes in the same order (``Reduce._reshape``).
+    """
+    rest = [i for i in range(a.ndim) if i not in axes]
+    moved = np.ascontiguousarray(a.transpose(rest + list(axes)))
+    rows = moved.reshape(-1, int(np.prod([a.shape[i] for i in axes], dtype=np.int64)))
+    out = np.empty(rows.shape[0])
+    whole = ~np.isnan(rows).any(axis=1)
+    if whole.any():
+        out[whole] = _quiet(statistic, rows[whole], axis=-1)
+    for i in np.flatnonzero(~whole):  # scipy's nan_policy="omit" batches rows: one at a time instead
+        row = rows[i]
+        out[i] = _quiet(statistic, row[~np.isnan(row)])
+    return out.reshape([a.shape[i] for i in rest])
+
+
+def _quiet(function: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+    """``function(*args, **kwargs)`` as a plain array, without the all-NaN/small-sample warnings."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return np.asarray(function(*args, **kwargs), dtype=np.float64)

@@ -106,3 +106,15 @@ def test_chunk_aligned_plans_stay_within_budget_and_near_the_bound():
     assert len(plan) / lower_bound_tiles(plan.out_shape, 8, budget, 4 / 3) <= 1.25
     local = plan_tiles((20000, 20000), ("lat", "lon"), max_result_bytes=64 * 2**20, chunks={"lat": 256, "lon": 256})
     assert len(local) / lower_bound_tiles(local.out_shape, 8, 64 * 2**20) <= 1.25
+
+
+def test_resized_output_dim_is_never_split_and_kept_whole():
+    """A node that resizes a dim (time grouped into 12 months) gives the output's sizes: the dim is
+    evaluated whole in every tile and each tile returns all of it."""
+    plan = plan_tiles((4, 365), ("lat", "time"), out_dims=("lat", "time"), out_shape=(4, 12), max_result_bytes=8 * 12)
+    assert plan.out_shape == (4, 12)
+    assert len(plan) == 4
+    for tile in plan:
+        assert tile.eval_index[1] == slice(0, 365)
+        assert tile.crop[1] == slice(0, 12)
+        assert tile.out_index[1] == slice(0, 12)

@@ -246,3 +246,14 @@ def test_missing_source_is_an_error():
 @pytest.mark.parametrize("case", reference_cases("Array", *REDUCTIONS), ids=case_id)
 def test_shared_podpac_reference_cases(case):
     assert_matches_reference(load(case["pipeline"]), case)
+
+
+@pytest.mark.parametrize("percentile", [-0.5, 100.01, float("nan")])
+def test_percentile_outside_0_100_is_a_one_line_error(percentile):
+    from podpac_exec.errors import PipelineError
+    from podpac_exec.nodes.stats import Percentile
+    from podpac_exec.nodes.utility import SinCoords
+
+    with pytest.raises(PipelineError) as info:
+        Percentile(source=SinCoords(), percentile=percentile)
+    assert info.value.field == "attrs.percentile" and "0..100" in str(info.value)

@@ -1,0 +1,59 @@
+"""GroupReduce, DayOfYear, ResampleReduce: planner declarations, construction, bad input
+(values: test_podpac_reference_pipelines)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import podpac_exec as pe
+from podpac_exec.coordinates import Coordinates
+from podpac_exec.errors import CoordinatesError, PipelineError
+from podpac_exec.nodes import Array
+from podpac_exec.nodes.time_stats import DayOfYear, GroupReduce, ResampleReduce
+
+DAYS = np.arange("2019-01-01", "2021-01-01", dtype="datetime64[D]")
+COORDS = Coordinates([[0.0, 1.0, 2.0], DAYS], dims=["lat", "time"])
+SOURCE = Array(source=np.arange(COORDS.size, dtype=float).reshape(COORDS.shape), coordinates=COORDS)
+
+
+def test_output_time_is_the_group_labels_and_never_split():
+    node = DayOfYear(source=SOURCE, reduce_fn="mean")
+    assert node.requirements().reduce_dims == {"time"}
+    out = node.output_coordinates(COORDS)
+    assert out.shape == (3, 366) and out["time"].coordinates[0] == 1
+    plan_out = pe.evaluate(node, COORDS, max_tile_bytes=8 * 366, min_tiles=3)
+    np.testing.assert_array_equal(plan_out.values, node.eval(COORDS).values)
+
+
+def test_monthly_mean_equals_xarray():
+    import xarray as xr
+
+    ours = pe.evaluate(ResampleReduce(source=SOURCE, resample="MS", reduce_fn="mean"), COORDS)
+    x = xr.DataArray(SOURCE.source, coords={"time": DAYS}, dims=["lat", "time"])
+    np.testing.assert_allclose(ours.values, x.resample(time="MS").mean().values, rtol=1e-12)
+
+
+def test_dayofyear_does_not_write_groupby():
+    attrs = DayOfYear(source=SOURCE, reduce_fn="max").definition["DayOfYear"]["attrs"]
+    assert "groupby" not in attrs and attrs["reduce_fn"] == "max"
+
+
+@pytest.mark.parametrize(
+    "build, field",
+    [
+        (lambda: GroupReduce(source=SOURCE, groupby="season", reduce_fn="mean"), "attrs.groupby"),
+        (lambda: GroupReduce(source=SOURCE, groupby="month", reduce_fn="mode"), "attrs.reduce_fn"),
+        (lambda: DayOfYear(source=SOURCE, reduce_fn="custom"), "attrs.reduce_fn"),
+        (lambda: ResampleReduce(source=SOURCE, resample="fortnightly", reduce_fn="mean"), "attrs.resample"),
+    ],
+)
+def test_bad_attrs_are_one_line_errors(build, field):
+    with pytest.raises(PipelineError) as info:
+        build()
+    assert info.value.field == field and "\n" not in str(info.value)
+
+
+def test_request_without_datetime_time_is_refused():
+    with pytest.raises(CoordinatesError):
+        DayOfYear(source=SOURCE, reduce_fn="mean").eval(Coordinates([[0.0]], dims=["lat"]))
