@@ -41,7 +41,7 @@ class SettingSpec:
 
     def describe_range(self) -> str:
         if self.choices:
-            return " | ".join(self.choices)
+            return ", ".join(c or "(empty)" for c in self.choices)
         if self.minimum is not None and self.maximum is not None:
             return f"{_num(self.minimum)} .. {_num(self.maximum)}"
         if self.minimum is not None:
@@ -146,3 +146,9 @@ def markdown_table(specs: Mapping[str, SettingSpec]) -> str:
             .replace("``", "(empty)")
         )
     return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # python -m podpac_exec.settings_schema > table (docs/settings.md)
+    from podpac_exec.settings import settings
+
+    print(markdown_table(settings.specs()), end="")
