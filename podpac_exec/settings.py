@@ -198,8 +198,8 @@ class Settings:
         """Temporarily set values, e.g. ``override(backend="local", tiling__max_tile_bytes=2**20)``
         or ``override(local={"max_workers": 2})``; nests, and is per thread/task."""
         layer = normalize_keys(values)
-        for key in layer:
-            self._check_known(key, "override")
+        for key, value in layer.items():
+            self._convert(key, value, "override")  # a bad value fails here, not at some later snapshot
         token = self._overrides.set(self._overrides.get() + (layer,))
         try:
             yield

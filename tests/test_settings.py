@@ -97,3 +97,43 @@ def test_secret_like_keys_are_masked_in_public_view():
     snap = settings.snapshot()
     assert all(not rec.is_secret for rec in snap.records() if rec.key in snap.public())
     assert "aws_lambda.function_name" in snap.public()
+
+
+# -- types and ranges, in every layer (issue 12.3) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key, value, fragment",
+    [
+        ("tiling.max_tile_bytes", -1, "must be >= 8"),
+        ("tiling.max_tile_bytes", 0, "must be >= 8"),
+        ("limits.max_cells", -5, "must be >= 1"),
+        ("retry.max_attempts", 0, "must be >= 1"),
+        ("local.max_workers", -3, "must be >= 0"),
+        ("tiling.progress", "maybe", "must be one of auto, on, off"),
+        ("aws_lambda.memory_mb", 64, "must be >= 128"),
+        ("aws_lambda.architecture", "sparc", "must be one of x86_64, arm64"),
+    ],
+)
+def test_out_of_range_values_are_refused_in_every_layer(key, value, fragment, monkeypatch):
+    section, name = key.split(".")
+    checks = {
+        "argument": lambda: settings.snapshot({key: value}),
+        "override": lambda: settings.override(**{f"{section}__{name}": value}).__enter__(),
+    }
+    for layer, attempt in checks.items():
+        with pytest.raises(SettingsError, match=f"{key}.*from {layer}.*{fragment}") as err:
+            attempt()
+        assert err.value.field == key and "\n" not in str(err.value)
+    monkeypatch.setenv(f"PODPAC_EXEC_{section.upper()}__{name.upper()}", str(value))
+    with pytest.raises(SettingsError, match=f"from environment PODPAC_EXEC_{section.upper()}__{name.upper()}.*{fragment}"):
+        settings.snapshot()
+    monkeypatch.delenv(f"PODPAC_EXEC_{section.upper()}__{name.upper()}")
+    write(settings.project_file, f"[{section}]\n{name} = {value!r}\n".replace("'", '"'))
+    with pytest.raises(SettingsError, match=f"from project file .*{fragment}"):
+        settings.snapshot()
+
+
+def test_in_range_values_and_aliases_are_accepted():
+    snap = settings.snapshot({"tiling.progress": "TRUE", "tiling.max_tile_bytes": "4096", "retry.base_delay_s": 0})
+    assert snap["tiling.progress"] == "on" and snap["tiling.max_tile_bytes"] == 4096 and snap["retry.base_delay_s"] == 0.0
