@@ -115,7 +115,8 @@ class Settings:
     """The process-wide settings object; see the module docstring for the layers."""
 
     def __init__(self) -> None:
-        self._specs: dict[str, SettingSpec] = dict(DEFAULTS)
+        self._declared: dict[str, SettingSpec] = dict(DEFAULTS)  # the core's and register_sections'
+        self._specs: dict[str, SettingSpec] = dict(DEFAULTS)  # the above plus the current plugins'
         self._default_layer: dict[str, SettingValue] | None = None
         self._plugins_seen = -1
         self._overrides: contextvars.ContextVar[tuple[dict[str, Any], ...]] = contextvars.ContextVar(
@@ -127,15 +128,10 @@ class Settings:
     def register_sections(self, sections: Mapping[str, Mapping[str, Any]]) -> None:
         """Declare sections (``name -> key -> SettingSpec or default``); all are checked first,
         so a conflict changes nothing."""
-        new: dict[str, SettingSpec] = {}
-        for section, keys in sections.items():
-            for key, value in keys.items():
-                full, spec = f"{section}.{key}", as_spec(value)
-                known = self._specs.get(full) or new.get(full)
-                if known is not None and known != spec:
-                    raise SettingsError(f"setting {full!r} is declared twice, differently", field=full)
-                new[full] = spec
+        new = _merge_sections(self._specs, sections)
+        self._declared.update(new)
         self._specs.update(new)
+        self._default_layer = None
 
     def specs(self) -> dict[str, SettingSpec]:
         """Every declared setting and what it may hold."""
@@ -164,7 +160,7 @@ class Settings:
         """Resolve every layer now; ``arguments`` is the per-call layer."""
         self._ensure_plugin_defaults()
         defaults = self._default_layer
-        if defaults is None or len(defaults) != len(self._specs):  # specs are only ever added
+        if defaults is None:
             defaults = self._default_layer = {k: SettingValue(k, v.default, "default") for k, v in self._specs.items()}
         values = dict(defaults)
         for layer, path in (("user file", self._user_path()), ("project file", self._project_path())):
@@ -213,8 +209,11 @@ class Settings:
         pm = get_plugin_manager()
         generation = plugin_generation()
         if generation != self._plugins_seen:
-            specs = collect_backend_specs(pm)
-            self.register_sections({spec.name: spec.settings for spec in specs.values()})
+            # rebuilt from the declared ones, so an uninstalled plugin's settings go with it
+            backends = collect_backend_specs(pm)
+            plugin = _merge_sections(self._declared, {spec.name: spec.settings for spec in backends.values()})
+            self._specs = {**self._declared, **plugin}
+            self._default_layer = None
             self._plugins_seen = generation
 
     def _check_known(self, key: str, source: str) -> None:
@@ -230,6 +229,19 @@ class Settings:
             return check_value(self._specs[key], value)
         except ValueError as exc:
             raise SettingsError(f"setting {key!r} from {source} {exc}", field=key) from None
+
+
+def _merge_sections(known: Mapping[str, SettingSpec], sections: Mapping[str, Mapping[str, Any]]) -> dict[str, SettingSpec]:
+    """The specs ``sections`` declare, checked against ``known`` and each other."""
+    new: dict[str, SettingSpec] = {}
+    for section, keys in sections.items():
+        for key, value in keys.items():
+            full, spec = f"{section}.{key}", as_spec(value)
+            seen = known.get(full) or new.get(full)
+            if seen is not None and seen != spec:
+                raise SettingsError(f"setting {full!r} is declared twice, differently", field=full)
+            new[full] = spec
+    return new
 
 
 def normalize_keys(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -136,3 +136,14 @@ def test_duplicate_backend_names_are_rejected_naming_both(tmp_path, monkeypatch,
     for _ in range(2):  # the manager is rejected whole, every time, never published half-built
         with pytest.raises(pe.PluginError, match="'local'.*by 'local' and by 'dup'"):
             get_backend_specs()
+
+
+def test_an_uninstalled_plugins_settings_go_with_it(tmp_path, monkeypatch, fresh_plugins):
+    install_fake_distribution(tmp_path, "podpac_exec_plus1000c", THIRD_PARTY, "plus1000")
+    with monkeypatch.context() as installed:
+        installed.syspath_prepend(str(tmp_path))
+        assert "plus1000.offset" in pe.settings.specs()
+    sys.modules.pop("podpac_exec_plus1000c", None)
+    reset_plugin_manager()
+    assert "plus1000.offset" not in pe.settings.specs()
+    assert "local.max_workers" in pe.settings.specs()
