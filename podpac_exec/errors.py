@@ -85,3 +85,7 @@ class TileEvaluationError(PodpacExecError, RuntimeError):
 
 class PluginError(PodpacExecError, RuntimeError):
     """A plugin registered something invalid (e.g. a duplicate backend or node name)."""
+
+
+class ClusterUnavailableError(PodpacExecError, ConnectionError):
+    """No dask.distributed scheduler answers at the configured address."""

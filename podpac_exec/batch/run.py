@@ -26,6 +26,7 @@ from podpac_exec.batch.store import ArrayLayout, BatchStore, StoreRef, job_recor
 from podpac_exec.errors import TileEvaluationError
 from podpac_exec.engine.executor import check_request_limits, plan_request, settings_for_call
 from podpac_exec.engine.fanout import TileRunner, describe_tile
+from podpac_exec.engine.scheduler import connect_scheduler, probe_scheduler
 from podpac_exec.settings import EffectiveSettings
 from podpac_exec.engine.stats import EvaluationStats, TileRecord
 
@@ -117,6 +118,9 @@ def run_batch(
     effective = settings_for_call(spec.backend, spec.settings)
     backend = get_backend(effective["backend"], effective)
     planned = plan_job(spec, backend, effective)
+    address, named = (scheduler, "scheduler") if scheduler else (effective["dask.scheduler_address"], "dask.scheduler_address")
+    if address:  # before the store exists: a wrong address must leave nothing behind
+        probe_scheduler(address, field=named)
     ref = StoreRef(spec.output, spec.storage_options)
     store = BatchStore(ref)
     created = store.prepare(job_record([p.entry for p in planned]), [p.layout for p in planned], overwrite)
@@ -134,7 +138,7 @@ def run_batch(
     report = BatchReport(spec.output, backend.name, len(tiles), len(tiles) - len(pending), created=created)
 
     if pending:
-        with batch_client(scheduler or effective["dask.scheduler_address"], workers, memory_limit, backend) as client:
+        with batch_client(address, workers, memory_limit, backend, named=named) as client:
             with _progress(effective, len(pending)) as bar:
                 for meta in dispatch(client, pending):
                     _record(report, meta, tiles)
@@ -266,14 +270,16 @@ def _record(report: BatchReport, meta: dict[str, Any], tiles: dict[tuple[str, in
 
 
 @contextlib.contextmanager
-def batch_client(address: str, workers: int | None, memory_limit: str | int | None, backend: Backend) -> Iterator[Any]:
+def batch_client(
+    address: str, workers: int | None, memory_limit: str | int | None, backend: Backend, *, named: str = "scheduler"
+) -> Iterator[Any]:
     """A Client for ``address``, else the active one, else one on a new LocalCluster (closed after)."""
     from distributed import Client
 
     from podpac_exec.engine.fanout import active_client
 
     if address:
-        client = Client(address, set_as_default=False)
+        client = connect_scheduler(address, field=named)
         try:
             yield client
         finally:

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 from podpac_exec.errors import (
     BackendError,
     BackendUnavailableError,
+    ClusterUnavailableError,
     PodpacExecError,
     TileEvaluationError,
 )
@@ -160,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         return int(args.func(args) or 0)
-    except (BackendError, TileEvaluationError) as exc:
+    except (BackendError, TileEvaluationError, ClusterUnavailableError) as exc:
         print(f"podpac-exec: error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
     except BackendUnavailableError as exc:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from podpac_exec.plugins.backends import Backend, EvaluationOptions, get_backend
 from podpac_exec.coordinates import Coordinates
 from podpac_exec.engine.dispatch import evaluate_one
+from podpac_exec.engine.scheduler import check_scheduler_address
 from podpac_exec.errors import LimitExceededError, PodpacExecError
 from podpac_exec.nodes.base import Node
 from podpac_exec.settings import EffectiveSettings, settings
@@ -42,6 +43,8 @@ def evaluate(
     node = as_node(node)
     coords = as_coordinates(coordinates)
     effective = settings_for_call(backend, options)
+    if effective["dask.scheduler_address"]:  # malformed fails here even when one tile runs in-process
+        check_scheduler_address(effective["dask.scheduler_address"])
     check_request_limits(coords, effective)
     backend_obj = get_backend(effective["backend"], effective)
     stats = stats if stats is not None else EvaluationStats()

@@ -151,9 +151,9 @@ def active_client(address: str) -> Any:
     """The dask.distributed Client to use: one at ``address``, else the active one, else None."""
     if address:
         if address not in _clients:
-            from distributed import Client
+            from podpac_exec.engine.scheduler import connect_scheduler
 
-            _clients[address] = Client(address, set_as_default=False)
+            _clients[address] = connect_scheduler(address)
         return _clients[address]
     if "distributed" not in sys.modules:
         return None  # nobody started a Client: don't pay for importing distributed

@@ -459,3 +459,39 @@ def test_lambda_batch_reports_invocations_cold_starts_and_cost(cluster: str, aws
     assert png.read_bytes()[:4] == b"\x89PNG"
     with xr.open_zarr("s3://podpac-exec-batch/batch/wave.zarr") as ds:
         assert_same(ds["wave"], evaluate_request(spec_path))
+
+
+# -- scheduler addresses ---------------------------------------------------------------------------
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("how", ["--scheduler", "setting"])
+@pytest.mark.parametrize("address, code, fragment", [
+    ("notanaddress", 2, "expected tcp://HOST:PORT"),
+    ("unreachable", 1, "no dask scheduler reachable"),
+])
+def test_bad_scheduler_fails_fast_and_creates_nothing(tmp_path: Path, how: str, address: str, code: int, fragment: str) -> None:
+    """The address is checked before the store exists: one line, a few seconds, no zarr store."""
+    if address == "unreachable":
+        address = f"tcp://127.0.0.1:{_closed_port()}"
+    spec = dict(GOOD, settings={"dask.scheduler_address": address}) if how == "setting" else GOOD
+    spec_path = write_spec(tmp_path / "job.json", spec)
+    argv = [sys.executable, "-m", "podpac_exec.cli.main", "batch", str(spec_path)]
+    if how == "--scheduler":
+        argv += ["--scheduler", address]
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    elapsed = time.perf_counter() - t0
+    assert proc.returncode == code, proc.stderr
+    err = proc.stderr.strip()
+    assert len(err.splitlines()) == 1 and fragment in err and "Traceback" not in err
+    assert ("error: scheduler:" if how == "--scheduler" else "dask.scheduler_address") in err
+    assert not (tmp_path / "out.zarr").exists()
+    assert elapsed < 20  # the interpreter and imports included; the probe itself gives up after 3 s

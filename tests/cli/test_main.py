@@ -117,3 +117,18 @@ def test_console_script_entry_point(files):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["dims"] == ["lat", "lon"]
+
+
+@pytest.mark.parametrize("address, code, fragment", [
+    ("notanaddress", 2, "expected tcp://HOST:PORT"),
+    ("tcp://127.0.0.1:1", 1, "no dask scheduler reachable"),
+])
+def test_evaluate_with_a_bad_scheduler_is_one_line(files, address, code, fragment, capsys):
+    out = files / "out.nc"
+    tiled = ["--set", "tiling.max_tile_bytes=320"]  # several tiles: they would go to the cluster
+    argv = ["evaluate", pe.nodes.SinCoords().json, str(files / "c.json"), "-o", str(out), *tiled,
+            "--set", f"dask.scheduler_address={address}"]
+    assert main(argv) == code
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and fragment in err and "dask.scheduler_address" in err
+    assert not out.exists()
