@@ -38,7 +38,9 @@ def add_batch_command(subparsers: Any) -> None:
 def cmd_batch(args: argparse.Namespace) -> int:
     from podpac_exec.batch.run import run_batch
     from podpac_exec.cli.main import EXIT_INTERNAL, EXIT_OK
+    from podpac_exec.cli.outputs import check_output_paths
 
+    check_output_paths(timeline=args.timeline)
     report = run_batch(args.spec, scheduler=args.scheduler, workers=args.workers, overwrite=args.overwrite)
     if args.timeline:
         from podpac_exec.cli.timeline import draw_timeline

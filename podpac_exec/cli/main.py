@@ -54,8 +54,10 @@ def parse_set_options(pairs: Sequence[str]) -> dict[str, Any]:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import podpac_exec as pe
+    from podpac_exec.cli.outputs import check_output_paths
     from podpac_exec.cli.timeline import draw_timeline
 
+    check_output_paths(output=args.output, plot=args.plot, timeline=args.timeline)  # before the work
     node = pe.Node.from_json(read_text_argument(args.pipeline, "pipeline"))
     coords = pe.Coordinates.from_json(read_text_argument(args.coordinates, "coordinates"))
     stats = pe.EvaluationStats()

@@ -17,15 +17,33 @@ class OutputError(PodpacExecError, ValueError):
     """The output path cannot be written (unknown extension, existing store...)."""
 
 
+def check_output_path(path: str | Path, *, field: str = "output", suffixes: tuple[str, ...] = SUFFIXES) -> Path:
+    """``path`` if a result can be written there: a known extension, an existing parent directory
+    (never created: a typo in it should not scatter folders), and not a directory itself (a
+    ``.zarr`` store is one)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in suffixes:
+        raise OutputError(f"unsupported {field} {str(path)!r}: use one of {', '.join(suffixes)}", field=field)
+    parent = path.parent
+    if not parent.exists():
+        raise OutputError(f"{field}: directory {str(parent)!r} does not exist (create it first)", field=field)
+    if not parent.is_dir():
+        raise OutputError(f"{field}: {str(parent)!r} is not a directory", field=field)
+    if suffix == ".zarr":
+        if path.exists() and not path.is_dir():
+            raise OutputError(f"{field}: {str(path)!r} is a file, not a zarr store", field=field)
+    elif path.is_dir():
+        raise OutputError(f"{field}: {str(path)!r} is a directory; name a file", field=field)
+    return path
+
+
 def write_result(result: "xr.DataArray", path: str | Path, name: str = "result") -> Path:
     """Write ``result`` as netCDF (``.nc``), a zarr store (``.zarr``) or a numpy array (``.npy``)."""
     import numpy as np
 
-    path = Path(path)
+    path = check_output_path(path)
     suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise OutputError(f"unsupported output {str(path)!r}: use one of {', '.join(SUFFIXES)}", field="output")
-    path.parent.mkdir(parents=True, exist_ok=True)
     dataset = result.rename(name).to_dataset()
     if suffix == ".nc":
         dataset.to_netcdf(path, engine="h5netcdf")
@@ -34,3 +52,14 @@ def write_result(result: "xr.DataArray", path: str | Path, name: str = "result")
     else:
         np.save(path, result.values)
     return path
+
+
+def check_output_paths(*, output: str | None = None, plot: str | None = None, timeline: str | None = None) -> None:
+    """Check every path a command will write before it starts working (``None``: not asked for)."""
+    from podpac_exec.cli.plotting import FIGURE_SUFFIXES
+
+    if output:
+        check_output_path(output)
+    for field, path in (("plot", plot), ("timeline", timeline)):
+        if path:
+            check_output_path(path, field=field, suffixes=FIGURE_SUFFIXES)

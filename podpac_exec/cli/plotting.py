@@ -27,12 +27,20 @@ def pyplot(option: str) -> Any:
     return plt
 
 
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
 def save_figure(fig: Any, path: str | Path) -> Path:
-    """Write ``fig`` as a PNG (creating folders) and release it."""
+    """Write ``fig`` as a PNG (its directory must exist) and release it."""
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from podpac_exec.cli.outputs import check_output_path
+
+    try:
+        path = check_output_path(path, field="figure", suffixes=FIGURE_SUFFIXES)
+    except Exception:
+        plt.close(fig)
+        raise
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -132,3 +132,24 @@ def test_evaluate_with_a_bad_scheduler_is_one_line(files, address, code, fragmen
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and fragment in err and "dask.scheduler_address" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("option, make, fragment", [
+    ("-o", "dir.nc", "is a directory"),
+    ("-o", "missing/out.nc", "does not exist"),
+    ("--plot", "missing/map.png", "does not exist"),
+    ("--timeline", "missing/t.png", "does not exist"),
+])
+def test_output_paths_are_checked_before_evaluating(files, option, make, fragment, capsys):
+    """One line, exit 2, nothing created, and the pipeline never runs (the check comes first)."""
+    (files / "dir.nc").mkdir()
+    target = files / make
+    proc = subprocess.run(
+        [sys.executable, "-m", "podpac_exec.cli.main", "evaluate", str(files / "p.json"), str(files / "c.json"),
+         option, str(target), "--set", "limits.max_cells=1"],  # evaluating would fail differently
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    err = proc.stderr.strip()
+    assert len(err.splitlines()) == 1 and fragment in err and str(target.parent) in err, err
+    assert not (files / "missing").exists()

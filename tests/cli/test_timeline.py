@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 import matplotlib.image
+import pytest
 
 import podpac_exec as pe
 from podpac_exec.engine.stats import TileRecord
@@ -45,7 +46,10 @@ def test_record_flag_marks_cold_start() -> None:
 
 
 def test_draw_writes_a_png(tmp_path: Path) -> None:
-    path = draw_timeline(lambda_like_stats(), tmp_path / "sub" / "timeline.png")
+    with pytest.raises(pe.PodpacExecError, match="does not exist"):  # folders are not created
+        draw_timeline(lambda_like_stats(), tmp_path / "sub" / "timeline.png")
+    assert not (tmp_path / "sub").exists()
+    path = draw_timeline(lambda_like_stats(), tmp_path / "timeline.png")
     image = matplotlib.image.imread(path)
     assert image.shape[0] > 200 and image.shape[1] > 600
     empty = draw_timeline(pe.EvaluationStats(), tmp_path / "empty.png")
