@@ -66,12 +66,22 @@ class RemoteEvaluationError(BackendError):
         remote_type: str = "",
         remote_message: str = "",
         remote_traceback: list[str] | None = None,
+        remote_field: str | None = None,
         field: str | None = None,
     ) -> None:
         super().__init__(message, field=field)
         self.remote_type = remote_type
         self.remote_message = remote_message
         self.remote_traceback = list(remote_traceback or [])
+        self.remote_field = remote_field  # set when the function blamed a part of the input
+
+    @property
+    def is_input_error(self) -> bool:
+        """Whether the function refused the input (as a local run would, with exit code 2)."""
+        if self.remote_field:
+            return True
+        cls = _error_classes().get(self.remote_type)
+        return cls is not None and is_input_error_class(cls)
 
 
 class TileEvaluationError(PodpacExecError, RuntimeError):
@@ -89,3 +99,31 @@ class PluginError(PodpacExecError, RuntimeError):
 
 class ClusterUnavailableError(PodpacExecError, ConnectionError):
     """No dask.distributed scheduler answers at the configured address."""
+
+
+class NotFoundError(PodpacExecError, LookupError):
+    """What a command should act on does not exist (nothing to show, nothing to delete)."""
+
+
+def is_input_error_class(cls: type[BaseException]) -> bool:
+    """Bad-input errors are ``PodpacExecError`` and ``ValueError`` (never a backend failure)."""
+    return issubclass(cls, PodpacExecError) and issubclass(cls, ValueError) and not issubclass(cls, BackendError)
+
+
+def is_input_error(exc: BaseException) -> bool:
+    """A ``ValueError``-family error, or a plain ``PodpacExecError`` naming the input it blames."""
+    if is_input_error_class(type(exc)):
+        return True
+    runtime = (RuntimeError, ConnectionError, LookupError, ImportError)
+    return isinstance(exc, PodpacExecError) and bool(exc.field) and not isinstance(exc, runtime)
+
+
+def _error_classes() -> dict[str, type[PodpacExecError]]:
+    """Every loaded ``PodpacExecError`` subclass by name (remote errors arrive as names)."""
+    out: dict[str, type[PodpacExecError]] = {}
+    todo: list[type[PodpacExecError]] = [PodpacExecError]
+    while todo:
+        cls = todo.pop()
+        out.setdefault(cls.__name__, cls)
+        todo.extend(cls.__subclasses__())
+    return out

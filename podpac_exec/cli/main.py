@@ -1,4 +1,5 @@
-"""The ``podpac-exec`` command. Exit codes: 0 ok, 2 bad input (one line naming it), 1 internal error."""
+"""The ``podpac-exec`` command. Exit codes (docs/cli.md): 0 ok, 1 runtime or remote failure,
+2 bad input or usage (one line naming it), 3 nothing to do or not found."""
 
 from __future__ import annotations
 
@@ -8,15 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from podpac_exec.errors import (
-    BackendError,
-    BackendUnavailableError,
-    ClusterUnavailableError,
-    PodpacExecError,
-    TileEvaluationError,
-)
+from podpac_exec.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, exit_code_for
+from podpac_exec.errors import PodpacExecError
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERNAL = EXIT_FAILURE  # the name plugins import
 
 
 class CommandInputError(PodpacExecError, ValueError):
@@ -163,18 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         return int(args.func(args) or 0)
-    except (BackendError, TileEvaluationError, ClusterUnavailableError) as exc:
-        print(f"podpac-exec: error: {exc}", file=sys.stderr)
-        return EXIT_INTERNAL
-    except BackendUnavailableError as exc:
-        print(f"podpac-exec: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except PodpacExecError as exc:
         print(f"podpac-exec: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return exit_code_for(exc)
     except KeyboardInterrupt:
         print("podpac-exec: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -246,6 +246,8 @@ def remote_error(body: bytes) -> RemoteEvaluationError:
     message = str(error.get("errorMessage", body[:500].decode("utf-8", "replace")))
     trace = error.get("stackTrace") or []
     trace = [str(line) for line in trace] if isinstance(trace, list) else [str(trace)]
+    field = error.get("field")
     cls = TransientRemoteError if etype in TRANSIENT_REMOTE_ERRORS or "Task timed out" in message else RemoteEvaluationError
-    return cls(f"remote {etype}: {message}", remote_type=etype, remote_message=message, remote_traceback=trace)
+    return cls(f"remote {etype}: {message}", remote_type=etype, remote_message=message, remote_traceback=trace,
+               remote_field=str(field) if isinstance(field, str) and field else None)
 

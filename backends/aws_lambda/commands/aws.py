@@ -1,7 +1,8 @@
 """``podpac-exec aws build | status | logs | delete``.
 
 Errors are :class:`~podpac_exec.errors.PodpacExecError` subclasses, which the ``podpac-exec``
-entry point turns into one line and its exit code (bad input 2, AWS failures 1).
+entry point turns into one line and its exit code (docs/cli.md: AWS failures 1, bad input 2,
+nothing there 3: ``status`` and ``delete`` when no resource exists).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from podpac_exec.backends.aws_lambda.resources.build import (
     fetch_logs,
     status,
 )
+
+from podpac_exec.cli.exit_codes import EXIT_NOT_FOUND
 
 SINCE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -112,6 +115,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     rows = [(r.kind, r.name, _yes_no(r.exists), "-" if r.action == "skipped" else _yes_no(r.up_to_date if r.exists else False),
              r.detail) for r in report.resources]  # fmt: skip
     _table(("resource", "name", "exists", "up to date", "detail"), rows)
+    if not any(r.exists for r in report.resources if r.action != "skipped"):
+        print(f"nothing exists for function {report.function_name!r}: run `podpac-exec aws build`")
+        return EXIT_NOT_FOUND
     print(f"function {report.function_arn}: {'up to date' if report.up_to_date else 'run `podpac-exec aws build`'}")
     return 0
 
@@ -139,6 +145,9 @@ def cmd_logs(args: argparse.Namespace) -> int:
 def cmd_delete(args: argparse.Namespace) -> int:
     report = delete(_settings(args), yes=args.yes, role_arn=args.role_arn)
     print_actions(report)
+    if not any(r.exists for r in report.resources):
+        print(f"nothing to delete for function {report.function_name!r}")
+        return EXIT_NOT_FOUND
     if not args.yes:
-        raise BuildInputError("nothing deleted: pass --yes to delete what is listed above", field="--yes")
+        print("dry run: nothing deleted; pass --yes to delete what is listed above")
     return 0

@@ -58,6 +58,7 @@ from podpac_exec.backends.aws_lambda.resources.services import (
     stored_sha256,
 )
 from podpac_exec.engine.retry import RetryPolicy
+from podpac_exec.errors import NotFoundError
 
 __all__ = [
     "BuildError",
@@ -429,7 +430,7 @@ def fetch_logs(source: Any = None, *, since_s: float = 600.0, limit: int = 100) 
             events.extend(LogEvent(e["timestamp"], e.get("logStreamName", ""), e["message"]) for e in page.get("events", []))
     except ClientError as exc:
         if is_not_found(exc):
-            raise BuildInputError(f"no log group {group} (has the function been built and invoked?)", field="aws_lambda.function_name") from exc
+            raise NotFoundError(f"no log group {group} (has the function been built and invoked?)", field="aws_lambda.function_name") from exc
         raise BuildError(f"AWS FilterLogEvents failed: {exc}") from exc
     except BotoCoreError as exc:
         raise BuildError(f"AWS call failed: {exc}") from exc

@@ -27,6 +27,7 @@ from podpac_exec.backends.aws_lambda.resources.iam_policy import function_policy
 from podpac_exec.backends.aws_lambda.packaging.core import PackageResult
 from podpac_exec.backends.aws_lambda.resources.services import FUNCTION_TAG, MANAGED_TAG
 from podpac_exec.engine.retry import RetryPolicy
+from podpac_exec.errors import NotFoundError
 from podpac_exec.settings import settings
 
 ACCOUNT = "123456789012"
@@ -413,13 +414,27 @@ def test_cli_build_status_logs_delete(aws_emulator: Any, zips: dict[str, Path], 
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and "REPORT RequestId" in lines[-1]
 
-    with pytest.raises(BuildInputError, match="--yes"):
-        run_cli(["delete", *common])
-    assert "would delete" in capsys.readouterr().out
+    assert run_cli(["delete", *common]) == 0  # a dry run that lists what would go is a success
+    out = capsys.readouterr().out
+    assert "would delete" in out and "dry run: nothing deleted; pass --yes" in out
     assert run_cli(["delete", "--yes", *common]) == 0
     assert "deleted" in capsys.readouterr().out
-    with pytest.raises(BuildInputError, match="no log group"):
+    with pytest.raises(NotFoundError, match="no log group"):
         run_cli(["logs", *common])
+
+
+def test_cli_exit_codes_when_nothing_exists(aws_emulator: Any, zips: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/cli.md: 3 when there is nothing to show or delete, through the real entry point."""
+    from podpac_exec.cli.main import main
+
+    common = ["--set", "aws_lambda.function_name=never-built"]
+    assert main(["aws", "status", "--dist-zip", str(zips["dist"]), "--deps-zip", str(zips["deps"]), *common]) == 3
+    assert "nothing exists for function 'never-built': run `podpac-exec aws build`" in capsys.readouterr().out
+    assert main(["aws", "delete", *common]) == 3
+    assert "nothing to delete" in capsys.readouterr().out
+    assert main(["aws", "logs", *common]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no log group /aws/lambda/never-built" in err
 
 
 def test_parse_since() -> None:

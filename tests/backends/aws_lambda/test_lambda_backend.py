@@ -134,3 +134,26 @@ def test_report_lines_and_cost():
     assert cost["billed_gb_seconds"] == pytest.approx(2 * 0.013 * 2)
     assert cost["estimated_cost_usd"] == pytest.approx(2 * 0.013 * 2 + 1.0)
     assert parse_report(None) == {} and parse_report("!!notbase64") == {}
+
+
+REFUSES = '''
+class LimitExceededError(Exception):
+    pass
+
+def handler(event, context):
+    raise LimitExceededError("coordinates: the request has 117 cells, above limits.max_cells=5")
+'''
+
+
+def test_the_same_bad_input_exits_2_locally_and_from_lambda(aws_emulator, deploy, capsys):
+    """docs/cli.md: a bad-input error the function raises exits as it would locally (2), first try."""
+    from podpac_exec.cli.main import main
+
+    deploy(REFUSES, name="refuses")
+    node, coords = pe.nodes.SinCoords().json, pe.Coordinates([pe.clinspace(0, 1, 9, "lat"), pe.clinspace(0, 1, 13, "lon")]).json
+    assert main(["evaluate", node, coords, "--set", "limits.max_cells=5"]) == 2
+    local = capsys.readouterr().err
+    assert main(["evaluate", node, coords, "--backend", "aws_lambda", "--set", "aws_lambda.function_name=refuses"]) == 2
+    remote = capsys.readouterr().err
+    assert "limits.max_cells=5" in local and "remote LimitExceededError" in remote and "limits.max_cells=5" in remote
+    assert len(remote.strip().splitlines()) == 1
