@@ -217,6 +217,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cache-dir", default="")
     p.add_argument("--log-file", default="", help="where the server's own output goes after the ready line")
     p.add_argument("--parent-pid", type=int, default=0, help="stop when this process is no longer our parent")
+    p.add_argument("--remove-state-dir", action="store_true", help="remove --state-dir at exit (a temporary one)")
     return p.parse_args(argv)
 
 
@@ -264,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(fd, 2)
         os.close(fd)
     try:
-        return serve(server, app, settings, remove_state_dir=not args.state_dir, parent_pid=args.parent_pid)
+        remove = args.remove_state_dir or not args.state_dir
+        return serve(server, app, settings, remove_state_dir=remove, parent_pid=args.parent_pid)
     finally:
         if args.parent_pid and os.getpgid(0) == os.getpid():
             # Started by ``Emulator`` as a group leader: anything a handler left behind goes too.

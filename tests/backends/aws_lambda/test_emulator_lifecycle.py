@@ -105,7 +105,7 @@ def test_start_failure_is_reported(tmp_path):
 
 
 def test_cli_start_command_prints_exports_and_stops_on_interrupt(tmp_path):
-    code = "from podpac_exec.backends.aws_lambda.emulator import start_command; raise SystemExit(start_command())"
+    code = "from podpac_exec.backends.aws_lambda.emulator import start_command; raise SystemExit(start_command(0))"
     env = dict(os.environ, PODPAC_EXEC_EMULATOR_CACHE=os.environ.get("PODPAC_EXEC_EMULATOR_CACHE", ""))
     env = {k: v for k, v in env.items() if v}
     proc = subprocess.Popen(
