@@ -209,7 +209,15 @@ class Dataset(DataSource):
         return opened
 
     def _open_variable(self) -> tuple["xr.DataArray", "Coordinates"]:
-        dataset = _open_dataset(self.source, anon=self.anon)
+        try:
+            dataset = _open_dataset(self.source, anon=self.anon)
+        except PipelineError as exc:  # one line naming the node; xarray adds advice and URLs
+            reason = exc.message.splitlines()[0]
+            if "did not find a match in any of xarray's currently installed IO backends" in reason:
+                reason = f"cannot open {self.source!r}: not a netCDF or zarr dataset"
+            exc.message = f"{type(self).__name__} node {self.hash[:10]}: attrs.source: {reason}"
+            exc.args = (exc.message,)  # same class (a refused source stays SourceNotAllowedError)
+            raise exc from None
         var = dataset[self._data_key(dataset)]
         selection = self.selection or {}
         unknown = [d for d in selection if d not in var.dims]

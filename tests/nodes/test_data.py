@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import podpac_exec as pe
 from podpac_exec.coordinates import Coordinates, clinspace
 from podpac_exec.errors import PipelineError
 from podpac_exec.nodes.base import Node
@@ -379,4 +380,17 @@ def test_dataset_on_s3(s3_files, kind):
 def test_dataset_missing_on_s3(s3_files):
     with pytest.raises(PipelineError) as info:
         Dataset(source="s3://podpac-data/none.nc", data_key="t2m").eval(REQUESTS[0])
+    assert info.value.field == "attrs.source"
+
+
+def test_a_file_that_is_not_a_dataset_is_one_line_naming_the_node(tmp_path):
+    """Not xarray's three lines of advice and URLs: the node, attrs.source and what is wrong."""
+    path = tmp_path / "notes.txt"
+    path.write_text("not a netCDF file\n")
+    node = pe.nodes.Dataset(source=str(path))
+    coords = pe.Coordinates([pe.clinspace(0, 1, 3, "lat"), pe.clinspace(0, 1, 3, "lon")])
+    with pytest.raises(pe.PipelineError) as info:
+        pe.evaluate(node, coords)
+    message = str(info.value)
+    assert message == f"Dataset node {node.hash[:10]}: attrs.source: cannot open {str(path)!r}: not a netCDF or zarr dataset"
     assert info.value.field == "attrs.source"

@@ -30,8 +30,11 @@ if TYPE_CHECKING:
     from podpac_exec.coordinates import Coordinates
     from podpac_exec.nodes.base import Node
 
-#: Remote errors that come from the platform, not the pipeline: worth another try.
-TRANSIENT_REMOTE_ERRORS = ("Runtime.ExitError", "Runtime.Unknown", "Sandbox.Timedout", "Runtime.OutOfMemory")
+#: Remote errors that come from the platform, not the pipeline: worth another try. Running out of
+#: memory is not among them: the same tile at the same memory size runs out again.
+TRANSIENT_REMOTE_ERRORS = ("Runtime.ExitError", "Runtime.Unknown", "Sandbox.Timedout")
+#: Where to look when the function is missing, as Lambda's error message does not say.
+BUILD_HINT = "run `podpac-exec aws build` (and check aws_lambda.function_name / aws_lambda.region)"
 TRANSIENT_CODES = {
     "TooManyRequestsException",
     "ThrottlingException",
@@ -172,7 +175,10 @@ class LambdaBackend(Backend):
             options.stats.add_invocation(report)
         body = response["Payload"].read()
         if response.get("FunctionError"):
-            raise remote_error(body)
+            error = remote_error(body)
+            if "Runtime.OutOfMemory" in (report.get("error_type"), error.remote_type):
+                raise self._out_of_memory(error, report)
+            raise error
         try:
             parsed = parse_response(json_loads(body))
         except (ValueError, UnicodeDecodeError) as exc:
@@ -181,8 +187,26 @@ class LambdaBackend(Backend):
             return self._fetch_s3_result(parsed.result_s3, options), None
         return parsed.values, list(parsed.dims or [])
 
+    def _out_of_memory(self, crashed: RemoteEvaluationError, report: Mapping[str, Any]) -> RemoteEvaluationError:
+        """Say ``Runtime.OutOfMemory`` (the REPORT's; the error itself may only say ``signal: killed``)."""
+        size = report.get("memory_mb") or self.config["memory_mb"]
+        return RemoteEvaluationError(
+            f"remote Runtime.OutOfMemory: the function ran out of its {size:.0f} MB "
+            f"(max memory used {report.get('max_memory_mb', size):.0f} MB); raise aws_lambda.memory_mb "
+            "(then `podpac-exec aws build`) or make tiles smaller (tiling.max_tile_bytes)",
+            remote_type="Runtime.OutOfMemory",
+            remote_message=crashed.remote_message,
+            remote_traceback=crashed.remote_traceback,
+        )
+
     def _call_lambda(self, payload: bytes) -> dict[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            ConnectionError as BotoConnectionError,
+            NoCredentialsError,
+            PartialCredentialsError,
+        )
 
         try:
             return self.client("lambda").invoke(
@@ -197,7 +221,13 @@ class LambdaBackend(Backend):
             message = exc.response.get("Error", {}).get("Message", "") or str(exc)
             if code in TRANSIENT_CODES or status == 429 or status >= 500:
                 raise TransientInvokeError(f"{code or status}: {message}") from exc
-            raise BackendError(f"Lambda rejected the invoke ({code}): {message}") from exc
+            hint = f"; {BUILD_HINT}" if code == "ResourceNotFoundException" else ""
+            raise BackendError(f"Lambda rejected the invoke ({code}): {message}{hint}") from exc
+        except (NoCredentialsError, PartialCredentialsError) as exc:  # another try finds none either
+            raise BackendError(
+                f"no usable AWS credentials ({exc}): configure them as for the AWS CLI "
+                "(environment, ~/.aws/credentials, aws_lambda.profile), or source the emulator's exports"
+            ) from exc
         except (BotoConnectionError, BotoCoreError) as exc:
             raise TransientInvokeError(f"{type(exc).__name__}: {exc}") from exc
 

@@ -32,6 +32,9 @@ def parse_report(log_result: str | None) -> dict[str, Any]:
         match = re.search(pattern, line)
         if match:
             report[name] = float(match.group(1))
+    error = re.search(r"Error Type: (\S+)", line)
+    if error:
+        report["error_type"] = error.group(1)  # Runtime.OutOfMemory: the exit error does not say so
     report["cold_start"] = "init_ms" in report
     return report
 

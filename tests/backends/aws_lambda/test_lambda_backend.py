@@ -157,3 +157,42 @@ def test_the_same_bad_input_exits_2_locally_and_from_lambda(aws_emulator, deploy
     remote = capsys.readouterr().err
     assert "limits.max_cells=5" in local and "remote LimitExceededError" in remote and "limits.max_cells=5" in remote
     assert len(remote.strip().splitlines()) == 1
+
+
+GRID = pe.Coordinates([pe.clinspace(0, 1, 3, "lat"), pe.clinspace(0, 1, 4, "lon")])
+
+
+def test_out_of_memory_says_so_and_is_not_retried(aws_emulator, deploy):
+    """The REPORT's Runtime.OutOfMemory, not 'signal: killed' five times; the setting to raise."""
+    deploy("def handler(e, c):\n    block = b'\\x01' * (300 << 20)\n    return len(block)\n",
+           name="hungry", MemorySize=128, Timeout=30)
+    stats = pe.EvaluationStats()
+    with pytest.raises(RemoteEvaluationError) as info:
+        pe.evaluate(pe.nodes.SinCoords(), GRID, backend="aws_lambda", stats=stats,
+                    aws_lambda={"function_name": "hungry"}, **FAST)
+    message = str(info.value)
+    assert "Runtime.OutOfMemory" in message and "128 MB" in message and "aws_lambda.memory_mb" in message
+    assert info.value.remote_type == "Runtime.OutOfMemory" and stats.retries == 0
+    assert [inv.get("error_type") for inv in stats.invocations] == ["Runtime.OutOfMemory"]
+
+
+def test_missing_function_suggests_aws_build(aws_emulator):
+    with pytest.raises(pe.BackendError) as info:
+        pe.evaluate(pe.nodes.SinCoords(), GRID, backend="aws_lambda", aws_lambda={"function_name": "never-built"}, **FAST)
+    assert "ResourceNotFoundException" in str(info.value) and "podpac-exec aws build" in str(info.value)
+
+
+def test_missing_credentials_are_not_retried(aws_emulator, monkeypatch, tmp_path, capsys):
+    from podpac_exec.cli.main import main
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    t0 = time.monotonic()
+    assert main(["evaluate", pe.nodes.SinCoords().json, GRID.json, "--backend", "aws_lambda",
+                 "--set", "retry.base_delay_s=1"]) == 1  # five tries would take seconds
+    err = capsys.readouterr().err.strip()
+    assert time.monotonic() - t0 < 5
+    assert len(err.splitlines()) == 1 and "no usable AWS credentials" in err and "after" not in err
