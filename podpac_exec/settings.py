@@ -38,7 +38,8 @@ DEFAULTS: dict[str, SettingSpec] = {
         "auto",
         choices=("auto", "on", "off"),
         aliases={"true": "on", "yes": "on", "1": "on", "false": "off", "no": "off", "0": "off"},
-        doc="tiles-done bar on stderr: `auto` when stderr is a terminal or a notebook",
+        doc="tiles done on stderr: `auto` a bar on a terminal or notebook, else a plain line every 5 s "
+        "(runs shorter than that print nothing); `on` also a last line for short runs; `off` nothing",
     ),
     "limits.max_cells": SettingSpec(2**32, minimum=1, doc="largest request, in cells"),
     "limits.max_tile_cells": SettingSpec(2**27, minimum=1, doc="most cells one tile evaluates (halo included)"),

@@ -328,19 +328,11 @@ def cluster_shape(backend: Backend, workers: int | None) -> tuple[int, int]:
 
 @contextlib.contextmanager
 def _progress(effective: EffectiveSettings, total: int) -> Iterator[Any]:
-    """A tiles-done bar on stderr when interactive (setting ``tiling.progress``), else a no-op."""
-    from podpac_exec.engine.fanout import _make_bar, progress_reporter
+    """Tiles done on stderr (setting ``tiling.progress``: a bar on a terminal, else a line every few seconds)."""
+    from podpac_exec.engine.progress import make_progress
 
-    if not progress_reporter(EvaluationOptions(effective, EvaluationStats()), total).enabled():
-        yield _NoBar()
-        return
-    bar = _make_bar(total)
+    bar = make_progress(effective["tiling.progress"], total)
     try:
         yield bar
     finally:
         bar.close()
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass

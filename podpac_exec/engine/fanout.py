@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextvars
 import json
 import sys
-import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ import numpy as np
 from podpac_exec.plugins.backends import Backend, EvaluationOptions, get_backend
 from podpac_exec.coordinates import Coordinates
 from podpac_exec.engine.dispatch import evaluate_one
+from podpac_exec.engine.progress import make_progress
 from podpac_exec.errors import TileEvaluationError
 from podpac_exec.nodes.base import Node
 from podpac_exec.engine.stats import EvaluationStats
@@ -122,7 +122,7 @@ def evaluate_plan(
     if client is not None:
         return result.copy(data=gather_on_cluster(client, runner, plan, options))
     workers = max(1, min(backend.limits().concurrency, len(plan)))
-    with progress_reporter(options, len(plan)):
+    with progress_reporter(options, len(plan), name):
         values = array.compute(scheduler="threads", num_workers=workers)
     return result.copy(data=values)
 
@@ -134,16 +134,14 @@ def gather_on_cluster(client: Any, runner: TileRunner, plan: TilePlan, options: 
     out = np.empty(plan.out_shape, dtype=np.float64)
     futures = client.map(runner.on_worker, list(plan), pure=False)
     tiles = {future.key: tile for future, tile in zip(futures, plan)}
-    bar = _make_bar(len(plan)) if progress_reporter(options, len(plan)).enabled() else None
+    bar = make_progress(options.settings["tiling.progress"], len(plan))
     try:
         for future, (values, stats) in as_completed(futures, loop=client.loop, with_results=True):
             out[tiles[future.key].out_index] = values
             options.stats.merge(stats)
-            if bar is not None:
-                bar.update(1)
+            bar.update(1)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return out
 
 
@@ -169,36 +167,28 @@ _clients: dict[str, Any] = {}
 
 
 class progress_reporter:
-    """Shows tiles done, rate and ETA while tiles run, when interactive or asked for."""
+    """Counts the tiles of one dask graph (keys named ``name``) on a :mod:`progress` display."""
 
-    def __init__(self, options: EvaluationOptions, total: int) -> None:
-        self.total = total
-        self.mode = str(options.settings["tiling.progress"]).lower()
+    def __init__(self, options: EvaluationOptions, total: int, name: str = "") -> None:
+        from podpac_exec.engine.progress import make_progress
+
+        self.bar = make_progress(options.settings["tiling.progress"], total)
+        self.name = name
         self.callback: Any = None
-        self._lock = threading.Lock()
-
-    def enabled(self) -> bool:
-        if self.mode in ("off", "false", "0", "no") or self.total <= 1:
-            return False
-        if self.mode in ("on", "true", "1", "yes"):
-            return True
-        return sys.stderr.isatty() or _in_notebook()
 
     def __enter__(self) -> "progress_reporter":
-        if not self.enabled():
-            return self
         from dask.callbacks import Callback
 
-        bar = _make_bar(self.total)
-        lock = self._lock
+        from podpac_exec.engine.progress import NoProgress
+
+        if isinstance(self.bar, NoProgress):
+            return self
+        bar, name = self.bar, self.name
 
         class _TileProgress(Callback):
             def _posttask(self, key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
-                with lock:
+                if not name or (isinstance(key, tuple) and key and key[0] == name):  # tiles, not assembly
                     bar.update(1)
-
-            def _finish(self, dsk: Any, state: Any, errored: bool) -> None:
-                bar.close()
 
         self.callback = _TileProgress()
         self.callback.__enter__()
@@ -207,40 +197,4 @@ class progress_reporter:
     def __exit__(self, *exc: Any) -> None:
         if self.callback is not None:
             self.callback.__exit__(*exc)
-
-
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython")
-    if shell is None:
-        return False
-    ip = getattr(shell, "get_ipython", lambda: None)()
-    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
-
-
-def _make_bar(total: int) -> Any:
-    try:
-        from tqdm.auto import tqdm
-
-        return tqdm(total=total, unit="tile", desc="podpac-exec", file=sys.stderr)
-    except ImportError:
-        return _PlainBar(total)
-
-
-class _PlainBar:
-    """Fallback progress line on stderr when tqdm is not installed."""
-
-    def __init__(self, total: int) -> None:
-        import time
-
-        self.total, self.done, self.t0, self._time = total, 0, time.perf_counter(), time.perf_counter
-
-    def update(self, n: int) -> None:
-        self.done += n
-        elapsed = self._time() - self.t0
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - self.done) / rate if rate else float("inf")
-        sys.stderr.write(f"\rpodpac-exec: {self.done}/{self.total} tiles, {rate:.1f} tiles/s, ETA {eta:.0f}s")
-
-    def close(self) -> None:
-        sys.stderr.write("\n")
-
+        self.bar.close()
