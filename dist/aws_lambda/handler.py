@@ -45,7 +45,9 @@ def ensure_dependencies() -> str:
     root = os.path.join(tempfile.gettempdir(), "podpac_exec_deps", sha256 or "unversioned")
     if os.path.exists(os.path.join(root, MARKER)):
         how = "reused"
+        log(f"dependencies reused from {root}")
     else:
+        log(f"downloading dependencies s3://{bucket}/{key} (sha256 {sha256[:12] or 'not given'})")
         _download_and_unpack(bucket, key, sha256, root)
         how = "downloaded"
     sys.path.insert(0, root)
@@ -60,6 +62,7 @@ def _download_and_unpack(bucket: str, key: str, sha256: str, root: str) -> None:
     partial = f"{root}.partial-{os.getpid()}"
     archive = f"{partial}.zip"
     os.makedirs(os.path.dirname(root), exist_ok=True)
+    t0 = time.monotonic()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             s3.download_file(bucket, key, archive)
@@ -71,6 +74,7 @@ def _download_and_unpack(bucket: str, key: str, sha256: str, root: str) -> None:
                     f"attempt{'s' if attempt > 1 else ''}: {exc}"
                 ) from exc
             time.sleep(random.uniform(0, min(4.0, 0.2 * 2**attempt)))  # full jitter
+    size_mb, t1 = os.path.getsize(archive) / 2**20, time.monotonic()
     digest = _sha256(archive)
     if sha256 and digest != sha256:
         os.remove(archive)
@@ -85,6 +89,13 @@ def _download_and_unpack(bucket: str, key: str, sha256: str, root: str) -> None:
         os.replace(partial, root)
     except OSError:  # another process finished first: use its copy
         shutil.rmtree(partial, ignore_errors=True)
+    log(f"dependencies: {size_mb:.1f} MB downloaded in {t1 - t0:.1f} s, checked and unpacked in "
+        f"{time.monotonic() - t1:.1f} s to {root}")
+
+
+def log(message: str) -> None:
+    """One line in the function's log (CloudWatch): what the cold start spends its time on."""
+    print(f"podpac-exec: {message}", flush=True)
 
 
 def _transient(exc: Exception) -> bool:

@@ -166,21 +166,18 @@ class Invoker:
 
     def _run_in(self, container: Container, fn: FunctionSnapshot, call: Call) -> Result:
         request_id = call.request_id
-        log = ""
+        log = logs.TimedLog()
         init_ms: float | None = None
         if container.proc is None:  # a new container: cold start
+            log.add(logs.init_start_line(container.launch.interpreter.note, fn.region, container.launch.interpreter.version))
             outcome, init_log = container.start({"AWS_LAMBDA_LOG_STREAM_NAME": container.log_stream})
             init_ms = container.init_duration_ms
-            log = (
-                logs.init_start_line(container.launch.interpreter.note, fn.region, container.launch.interpreter.version)
-                + init_log
-            )
+            log.add(init_log)
             if outcome.status != "ok":  # init did not finish: report it on this invocation
-                return self._finish(
-                    fn, container, request_id, outcome, log + logs.start_line(request_id, fn.version), 0.0, init_ms
-                )
+                log.add(logs.start_line(request_id, fn.version))
+                return self._finish(fn, container, request_id, outcome, log, 0.0, init_ms)
         started = time.perf_counter()
-        log += logs.start_line(request_id, fn.version)
+        log.add(logs.start_line(request_id, fn.version))
         if call.fault in ("crash", "timeout"):
             container.kill()
             outcome, out = (
@@ -197,7 +194,8 @@ class Invoker:
             }
             outcome, out = container.invoke(header, call.payload, fn.timeout_s)
         duration_ms = fn.timeout_s * 1000.0 if outcome.status == "timeout" else (time.perf_counter() - started) * 1000
-        return self._finish(fn, container, request_id, outcome, log + out, duration_ms, init_ms)
+        log.add(out)
+        return self._finish(fn, container, request_id, outcome, log, duration_ms, init_ms)
 
     def _finish(
         self,
@@ -205,7 +203,7 @@ class Invoker:
         container: Container,
         request_id: str,
         outcome: Outcome,
-        log: str,
+        log: logs.TimedLog,
         duration_ms: float,
         init_ms: float | None,
     ) -> Result:
@@ -228,7 +226,7 @@ class Invoker:
             payload = _error_payload(
                 "Sandbox.Timedout", f"RequestId: {request_id} Error: Task timed out after {fn.timeout_s:.2f} seconds"
             )
-            log += logs.timeout_line(request_id, fn.timeout_s)
+            log.add(logs.timeout_line(request_id, fn.timeout_s))
             report.status = "timeout"
         else:  # oom or exited
             container.kill()
@@ -237,16 +235,16 @@ class Invoker:
             payload = _error_payload(
                 "Runtime.ExitError", f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
             )
-            log += logs.exit_lines(request_id, reason)
+            log.add(logs.exit_lines(request_id, reason))
             report.status = "error"
             report.error_type = "Runtime.OutOfMemory" if outcome.status == "oom" else "Runtime.ExitError"
             if outcome.status == "oom":
                 report.max_memory_mb = fn.memory_mb
-        log += logs.end_line(request_id) + report.line()
+        log.add(logs.end_line(request_id) + report.line())
         cold = init_ms is not None
         self.pool.checkin(container)
-        moto_bridge.put_logs(fn.account, fn.region, f"/aws/lambda/{fn.name}", container.log_stream, logs.events(log))
-        return Result(request_id, payload, error, log, cold)
+        moto_bridge.put_logs(fn.account, fn.region, f"/aws/lambda/{fn.name}", container.log_stream, log.events())
+        return Result(request_id, payload, error, log.text(), cold)
 
     def _launch_spec(self, fn: FunctionSnapshot) -> LaunchSpec:
         version = python_version(fn.runtime)

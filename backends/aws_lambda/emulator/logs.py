@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import calendar
 import math
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TAIL_BYTES = 4096
 
@@ -65,7 +67,47 @@ def tail(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")[-TAIL_BYTES:]).decode()
 
 
-def events(text: str) -> list[dict[str, object]]:
-    """CloudWatch events, one per line, stamped now."""
-    now = int(time.time() * 1000)
-    return [{"timestamp": now, "message": line} for line in text.splitlines() if line]
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+#: A line the runtime's logging formatter wrote (``[INFO]\t2026-12-03T06:00:00.123Z\t...``) or a
+#: timeout line: it says when it was written.
+_STAMP = re.compile(r"^(?:\[[A-Z]+\]\t)?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z")
+
+
+@dataclass
+class TimedLog:
+    """An invocation's log as chunks stamped when they were added, so START, END and REPORT
+    (and the function's output) keep their own times in CloudWatch, as in Lambda."""
+
+    chunks: list[tuple[int, str]] = field(default_factory=list)
+
+    def add(self, text: str, at_ms: int | None = None) -> None:
+        if text:
+            self.chunks.append((now_ms() if at_ms is None else at_ms, text))
+
+    def text(self) -> str:
+        return "".join(text for _, text in self.chunks)
+
+    def events(self) -> list[dict[str, object]]:
+        """CloudWatch events, one per line, in order (a line's own stamp wins over its chunk's)."""
+        out: list[dict[str, object]] = []
+        last = 0
+        for at_ms, text in self.chunks:
+            for line in text.splitlines():
+                if not line:
+                    continue
+                stamp = _line_stamp(line)
+                last = max(last, stamp if stamp is not None and stamp <= at_ms else at_ms)
+                out.append({"timestamp": last, "message": line})
+        return out
+
+
+def _line_stamp(line: str) -> int | None:
+    match = _STAMP.match(line)
+    if not match:
+        return None
+    seconds = calendar.timegm(time.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S"))
+    return seconds * 1000 + int(match.group(2))
+

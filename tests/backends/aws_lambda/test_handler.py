@@ -50,15 +50,19 @@ def configure(monkeypatch, sha: str, key: str = "p/podpac_deps.zip") -> None:
     monkeypatch.setenv("PODPAC_LAMBDA_DEPS_SHA256", sha)
 
 
-def test_downloads_checks_unpacks_then_reuses(handler, staged, monkeypatch, tmp_path):
+def test_downloads_checks_unpacks_then_reuses(handler, staged, monkeypatch, tmp_path, capsys):
     configure(monkeypatch, staged)
     assert handler.ensure_dependencies() == "downloaded"
+    logged = capsys.readouterr().out.splitlines()  # the cold start says where its time goes
+    assert logged[0] == f"podpac-exec: downloading dependencies s3://deps/p/podpac_deps.zip (sha256 {staged[:12]})"
+    assert logged[1].startswith("podpac-exec: dependencies: 0.0 MB downloaded in ") and "unpacked in" in logged[1]
     root = tmp_path / "podpac_exec_deps" / staged
     assert (root / handler.MARKER).read_text() == staged
     assert (root / "podpac_exec_fake_dep" / "__init__.py").exists() and str(root) in sys.path
     assert handler.ensure_dependencies() == "downloaded"  # warm: module state, no second look
     handler._state["deps"] = None  # a new container finding /tmp intact: the marker, not a guess
     assert handler.ensure_dependencies() == "reused"
+    assert capsys.readouterr().out == f"podpac-exec: dependencies reused from {root}\n"
 
 
 def test_checksum_mismatch_is_reported(handler, staged, monkeypatch, tmp_path):
