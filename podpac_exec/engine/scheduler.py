@@ -55,7 +55,7 @@ def connect_scheduler(address: str, *, field: str = "dask.scheduler_address", ti
     outcome: dict[str, Any] = {}
     thread = threading.Thread(target=_new_client, args=(address, timeout, outcome), daemon=True)
     thread.start()
-    thread.join(timeout + 5)
+    thread.join(timeout + 3)
     if "client" in outcome:
         return outcome["client"]
     reason = type(outcome["error"]).__name__ if "error" in outcome else "timed out"

@@ -77,6 +77,8 @@ COMPRESSIONS = ("zstd", "lz4")
 #: Largest decoded array accepted by default (a guard against absurd headers and bombs).
 DEFAULT_MAX_BYTES = 2**31
 MAX_HEADER_BYTES = 65_536
+#: A header is an object holding a list (``shape``): anything deeper is refused before parsing.
+MAX_HEADER_DEPTH = 4
 MAX_NDIM = 32
 DEFAULT_LEVELS = {"zstd": 3, "lz4": 0}
 _PREFIX = struct.Struct("<4sBI")  # magic, version, header length
@@ -268,9 +270,35 @@ def decode_array(data: bytes | bytearray | memoryview, *, max_bytes: int = DEFAU
     return _to_array(data if isinstance(data, (bytes, bytearray)) else view, offset, dtype, shape)
 
 
+def _nesting_depth(text: bytes) -> int:
+    """The deepest ``[``/``{`` nesting outside JSON strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
 def _parse_header(raw: memoryview) -> dict[str, Any]:
+    text = bytes(raw)
+    if _nesting_depth(text) > MAX_HEADER_DEPTH:
+        # checked here: whether json.loads recurses out on deep input differs between Python versions
+        raise CodecError(f"the header nests deeper than {MAX_HEADER_DEPTH} levels", field="header")
     try:
-        header = json.loads(bytes(raw))
+        header = json.loads(text)
     except (ValueError, RecursionError):
         raise CodecError("the header is not valid JSON", field="header") from None
     if not isinstance(header, dict):

@@ -226,7 +226,9 @@ PAYLOAD = np.zeros(2, dtype="<f4").tobytes()
         (struct.pack("<4sBI", b"\x93PXA", 1, 10**6) + b"{}" * 10, "header", "header length"),
         (binary(b"{not json"), "header", "not valid JSON"),
         (binary(b"\xff\xfe"), "header", "not valid JSON"),
-        (binary(b"[" * 5000 + b"]" * 5000), "header", "not valid JSON"),
+        (binary(b"[" * 5000 + b"]" * 5000), "header", "nests deeper than 4 levels"),  # on every Python
+        (binary(b'{"dtype": "<f4", "shape": [[[[[1]]]]], "compression": null}'), "header", "nests deeper"),
+        (binary({**GOOD, "dtype": "[[[[[[{{{{"}, PAYLOAD), "header.dtype", "little-endian numpy dtype"),  # in a string
         (binary(b"[1, 2]"), "header", "JSON object"),
         (binary({"dtype": "<f4", "shape": [2]}), "header", "missing ['compression']"),
         (binary({**GOOD, "extra": 1}, PAYLOAD), "header", "unknown ['extra']"),
