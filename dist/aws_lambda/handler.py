@@ -12,6 +12,7 @@ everything else comes from the dependencies.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
@@ -24,6 +25,10 @@ from typing import Any
 
 MARKER = ".podpac_exec_complete"
 MAX_ATTEMPTS = 5
+#: Set by the offline emulator only: a host directory all its containers share, so the
+#: dependencies are downloaded and unpacked once per host instead of once per container (on
+#: Lambda each container has its own /tmp, and this variable is absent).
+SHARED_DIR_ENV = "PODPAC_EXEC_EMULATOR_SHARED_DIR"
 
 _state: dict[str, Any] = {"deps": None, "cold": True}
 
@@ -42,20 +47,36 @@ def ensure_dependencies() -> str:
     if not bucket:
         _state["deps"] = "bundled"
         return "bundled"
-    root = os.path.join(tempfile.gettempdir(), "podpac_exec_deps", sha256 or "unversioned")
-    if os.path.exists(os.path.join(root, MARKER)):
-        how = "reused"
-        log(f"dependencies reused from {root}")
-    else:
-        log(f"downloading dependencies s3://{bucket}/{key} (sha256 {sha256[:12] or 'not given'})")
-        _download_and_unpack(bucket, key, sha256, root)
-        how = "downloaded"
+    base = os.environ.get(SHARED_DIR_ENV) or tempfile.gettempdir()
+    root = os.path.join(base, "podpac_exec_deps", sha256 or "unversioned")
+    with _exclusive(root):  # containers sharing ``base`` wait for the first one's unpack
+        if os.path.exists(os.path.join(root, MARKER)):
+            how = "reused"
+            log(f"dependencies reused from {root}")
+        else:
+            log(f"downloading dependencies s3://{bucket}/{key} (sha256 {sha256[:12] or 'not given'})")
+            _download_and_unpack(bucket, key, sha256, root, read_only=base != tempfile.gettempdir())
+            how = "downloaded"
     sys.path.insert(0, root)
     _state["deps"] = how
     return how
 
 
-def _download_and_unpack(bucket: str, key: str, sha256: str, root: str) -> None:
+@contextlib.contextmanager
+def _exclusive(root: str) -> Any:
+    """An exclusive lock on ``root`` + ``.lock`` (flock: released if the holder dies)."""
+    import fcntl
+
+    os.makedirs(os.path.dirname(root), exist_ok=True)
+    with open(f"{root}.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _download_and_unpack(bucket: str, key: str, sha256: str, root: str, *, read_only: bool = False) -> None:
     import boto3
 
     s3 = boto3.client("s3")
@@ -85,6 +106,8 @@ def _download_and_unpack(bucket: str, key: str, sha256: str, root: str) -> None:
     os.remove(archive)
     with open(os.path.join(partial, MARKER), "w") as fh:
         fh.write(digest)
+    if read_only:  # shared between containers: none may change what the others import
+        _make_read_only(partial)
     try:
         os.replace(partial, root)
     except OSError:  # another process finished first: use its copy
@@ -96,6 +119,14 @@ def _download_and_unpack(bucket: str, key: str, sha256: str, root: str) -> None:
 def log(message: str) -> None:
     """One line in the function's log (CloudWatch): what the cold start spends its time on."""
     print(f"podpac-exec: {message}", flush=True)
+
+
+def _make_read_only(top: str) -> None:
+    """Files read-only (folders stay writable, so Python can cache bytecode and cleanup works)."""
+    for folder, _, files in os.walk(top):
+        for name in files:
+            path = os.path.join(folder, name)
+            os.chmod(path, os.stat(path).st_mode & ~0o222)
 
 
 def _transient(exc: Exception) -> bool:

@@ -119,7 +119,15 @@ class LambdaBackend(Backend):
             stats.invocations,
             price_per_gb_second=float(self.config["price_per_gb_second"]),
             price_per_request=float(self.config["price_per_request"]),
+            emulated=self.emulated() if stats.invocations else False,
         )
+
+    def emulated(self) -> bool:
+        """Whether Lambda is served from this machine (the offline emulator): a loopback endpoint."""
+        from urllib.parse import urlsplit
+
+        host = urlsplit(self.client("lambda").meta.endpoint_url).hostname or ""
+        return host in ("localhost", "::1") or host.startswith("127.")
 
     def close(self) -> None:
         with self._lock:

@@ -40,19 +40,28 @@ def parse_report(log_result: str | None) -> dict[str, Any]:
 
 
 def cost_report(
-    invocations: Iterable[Mapping[str, Any]], *, price_per_gb_second: float, price_per_request: float
+    invocations: Iterable[Mapping[str, Any]],
+    *,
+    price_per_gb_second: float,
+    price_per_request: float,
+    emulated: bool = False,
 ) -> dict[str, Any]:
-    """Invocations, cold starts, billed GB-seconds and the estimated cost at the given prices."""
+    """Invocations, cold starts, billed GB-seconds and the estimated cost at the given prices.
+
+    ``emulated``: the figures come from the offline emulator, whose durations (cold starts above
+    all) are this machine's, not Lambda's; the summary says so, and nobody is billed."""
     items = list(invocations)
     gb_seconds = sum(inv.get("billed_ms", 0.0) / 1000.0 * inv.get("memory_mb", 0.0) / 1024.0 for inv in items)
     durations = sorted(inv.get("duration_ms", 0.0) for inv in items)
     cost = gb_seconds * price_per_gb_second + len(items) * price_per_request
     cold_starts = sum(1 for inv in items if inv.get("cold_start"))
+    note = " (emulator: durations from this machine, not a bill)" if emulated else ""
     return {
         "summary": (
             f"invocations {len(items)} ({cold_starts} cold starts), "
-            f"{gb_seconds:.3f} billed GB-s, estimated ${cost:.6f}"
+            f"{gb_seconds:.3f} billed GB-s, estimated ${cost:.6f}{note}"
         ),
+        "emulated": emulated,
         "invocations": len(items),
         "cold_starts": cold_starts,
         "billed_gb_seconds": round(gb_seconds, 6),

@@ -225,12 +225,18 @@ class Emulator:
         )
 
     def configure(
-        self, *, idle_timeout_s: float | None = None, account_concurrency: int | None = None
+        self,
+        *,
+        idle_timeout_s: float | None = None,
+        account_concurrency: int | None = None,
+        cold_start_concurrency: int | None = None,
     ) -> dict[str, Any]:
         """Change run-time settings (restored by ``reset``); returns the settings now in force."""
-        return self._call(
-            "POST", "settings", {"idle_timeout_s": idle_timeout_s, "account_concurrency": account_concurrency}
-        )
+        return self._call("POST", "settings", {
+            "idle_timeout_s": idle_timeout_s,
+            "account_concurrency": account_concurrency,
+            "cold_start_concurrency": cold_start_concurrency,
+        })
 
     def settings(self) -> dict[str, Any]:
         return self._call("GET", "settings")

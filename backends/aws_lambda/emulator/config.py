@@ -25,16 +25,23 @@ def default_cache_dir() -> Path:
     return Path(base) / "podpac-exec" / "emulator"
 
 
+def default_cold_start_concurrency() -> int:
+    """Cold starts at once: one per CPU. A cold start (interpreter, imports, unpacking) is CPU
+    bound, so more at once only make every one of them slower (and time out)."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Emulator settings; the first two can be changed at run time over HTTP."""
+    """Emulator settings; the ``RUNTIME_KEYS`` can be changed at run time over HTTP."""
 
     idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S
     account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
     state_dir: str = ""
     cache_dir: str = field(default_factory=lambda: str(default_cache_dir()))
+    cold_start_concurrency: int = field(default_factory=default_cold_start_concurrency)
 
-    RUNTIME_KEYS: ClassVar[tuple[str, ...]] = ("idle_timeout_s", "account_concurrency")
+    RUNTIME_KEYS: ClassVar[tuple[str, ...]] = ("idle_timeout_s", "account_concurrency", "cold_start_concurrency")
 
     def updated(self, changes: dict[str, Any]) -> Settings:
         """A copy with the run-time settable keys in ``changes`` applied (unknown keys: ``ValueError``)."""
@@ -49,6 +56,8 @@ class Settings:
                 typed[f.name] = type(getattr(self, f.name))(changes[f.name])
         if typed.get("idle_timeout_s", 1.0) <= 0 or typed.get("account_concurrency", 1) < 1:
             raise ValueError("idle_timeout_s must be > 0 and account_concurrency >= 1")
+        if typed.get("cold_start_concurrency", 1) < 1:
+            raise ValueError("cold_start_concurrency must be >= 1")
         return replace(self, **typed)
 
     def as_dict(self) -> dict[str, Any]:

@@ -61,6 +61,10 @@ def _error_payload(error_type: str, message: str) -> bytes:
     return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
 
 
+#: Names the host directory shared by every container (``Invoker.shared_dir``).
+SHARED_DIR_ENV = "PODPAC_EXEC_EMULATOR_SHARED_DIR"
+
+
 class Invoker:
     """Runs invocations against the pool of containers, with faults, limits and logs."""
 
@@ -73,6 +77,12 @@ class Invoker:
         self._packages: Path | None = None
         self._packages_lock = threading.Lock()
         self.background = BackgroundInvocations(self.run)
+
+    def shared_dir(self) -> Path:
+        """Where containers of this emulator may share what they unpack (once per host, not per container)."""
+        path = self.state_dir / "shared"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
     def runtime_packages(self) -> Path:
         """The runtime-provided packages directory (built on first use)."""
@@ -147,22 +157,28 @@ class Invoker:
 
     def _run(self, fn: FunctionSnapshot, call: Call) -> Result:
         fingerprint = fn.fingerprint()
-        container = self.pool.checkout(fingerprint)
-        if container is None:
-            self.pool.retire(fn.key, fingerprint)
-            container = Container(self._launch_spec(fn), self.state_dir / "containers", fingerprint, fn.key, fn.version)
-            self.pool.adopt(container)
+        container = self.pool.checkout_or_cold_slot(fingerprint)
+        cold_slot = container is None
         try:
+            if container is None:
+                self.pool.retire(fn.key, fingerprint)
+                container = Container(self._launch_spec(fn), self.state_dir / "containers", fingerprint, fn.key, fn.version)
+                self.pool.adopt(container)
+            # the slot covers init and the first invocation, where a handler does its cold-start work
             return self._run_in(container, fn, call)
         except BaseException as e:
-            container.kill()
+            if container is not None:
+                container.kill()
             if isinstance(e, OSError):
                 raise AwsError(
                     500, "ServiceException", f"the emulated container failed: {e}", message_key="Message"
                 ) from e
             raise
         finally:
-            self.pool.checkin(container)  # no-op when _finish already returned it
+            if container is not None:
+                self.pool.checkin(container)  # no-op when _finish already returned it
+            if cold_slot:
+                self.pool.cold_start_done()
 
     def _run_in(self, container: Container, fn: FunctionSnapshot, call: Call) -> Result:
         request_id = call.request_id
@@ -288,6 +304,8 @@ class Invoker:
                 "LAMBDA_TASK_ROOT": str(task_root),
                 "LAMBDA_RUNTIME_DIR": str(packages),
                 "AWS_ENDPOINT_URL": self.endpoint_url,
+                # one host directory every container may share (Lambda: none; see docs/emulator.md)
+                SHARED_DIR_ENV: str(self.shared_dir()),
                 **DUMMY_CREDENTIALS,
                 # keep the host's ~/.aws (profiles, regions) away from the function, as on Lambda
                 "AWS_CONFIG_FILE": str(self.state_dir / "no-aws-config"),

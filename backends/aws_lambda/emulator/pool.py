@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -17,10 +18,20 @@ FunctionKey = tuple[str, str, str]  # account, region, function name
 class Pool:
     """Idle containers keyed by configuration fingerprint, plus in-flight invocation counts."""
 
-    def __init__(self, idle_timeout_s: Callable[[], float], account_concurrency: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        idle_timeout_s: Callable[[], float],
+        account_concurrency: Callable[[], int],
+        cold_start_concurrency: Callable[[], int] = lambda: 1 << 30,
+    ) -> None:
         self._idle_timeout_s = idle_timeout_s
         self._account_concurrency = account_concurrency
+        self._cold_start_concurrency = cold_start_concurrency
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # a container went idle or a cold start ended
+        self._cold_starting = 0
+        self.cold_start_waits = 0  # invocations that waited for a warm container or a start slot
+        self._last_cap_log = 0.0
         self._idle: dict[str, list[Container]] = defaultdict(list)
         self._busy: set[Container] = set()
         self._inflight: dict[FunctionKey, int] = defaultdict(int)
@@ -47,24 +58,60 @@ class Pool:
             if reserved is None:
                 self._unreserved_inflight -= 1
 
-    def checkout(self, fingerprint: str) -> Container | None:
-        """The most recently used idle container of this configuration (containers past their idle time excluded)."""
+    def checkout_or_cold_slot(self, fingerprint: str) -> Container | None:
+        """An idle container, else ``None`` with a cold-start slot held (give it back with
+        :meth:`cold_start_done`). While ``cold_start_concurrency`` cold starts run, wait for
+        whichever comes first: a container going idle or a slot.
+
+        Lambda would start every container at once; on one host, dozens of interpreters importing
+        the same packages at once take minutes each and time out, where a few starts at a time
+        plus the warm containers they leave serve the same requests in seconds."""
         expired: list[Container] = []
-        found: Container | None = None
-        now = time.monotonic()
+        try:
+            with self._lock:
+                waited = False
+                while True:
+                    found = self._pop_idle(fingerprint, expired)
+                    if found is not None or self._closing.is_set():
+                        return found
+                    if self._cold_starting < self._cold_start_concurrency():
+                        self._cold_starting += 1
+                        return None
+                    if not waited:
+                        waited = True
+                        self.cold_start_waits += 1
+                        self._log_cap()
+                    self._changed.wait(timeout=0.5)
+        finally:
+            for c in expired:
+                c.close()
+
+    def cold_start_done(self) -> None:
         with self._lock:
-            stack = self._idle.get(fingerprint, [])
-            while stack:
-                c = stack.pop()
-                if now - c.last_used >= self._idle_timeout_s() or not c.alive:
-                    expired.append(c)
-                    continue
-                found = c
-                self._busy.add(c)
-                break
-        for c in expired:
-            c.close()
-        return found
+            self._cold_starting -= 1
+            self._changed.notify_all()
+
+    def _pop_idle(self, fingerprint: str, expired: list[Container]) -> Container | None:
+        now = time.monotonic()
+        stack = self._idle.get(fingerprint, [])
+        while stack:
+            c = stack.pop()
+            if now - c.last_used >= self._idle_timeout_s() or not c.alive:
+                expired.append(c)
+                continue
+            self._busy.add(c)
+            return c
+        return None
+
+    def _log_cap(self) -> None:
+        now = time.monotonic()
+        if now - self._last_cap_log >= 10.0:  # once per burst, not once per invocation
+            self._last_cap_log = now
+            sys.stderr.write(
+                f"emulator: cold starts capped at {self._cold_start_concurrency()} at once on this host "
+                "(cold_start_concurrency); further invocations wait for a warm container or a start slot\n"
+            )
+            sys.stderr.flush()
 
     def adopt(self, container: Container) -> None:
         """Track a container being started (so ``stop_all`` reaches it)."""
@@ -80,6 +127,7 @@ class Pool:
             keep = container.alive and not self._closing.is_set()
             if keep:
                 self._idle[container.fingerprint].append(container)
+                self._changed.notify_all()
         if not keep:
             container.close()
 

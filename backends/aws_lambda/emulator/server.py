@@ -70,7 +70,11 @@ class EmulatorApp:
         self.settings = settings
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.faults = FaultInjector()
-        self.pool = Pool(lambda: self.settings.idle_timeout_s, lambda: self.settings.account_concurrency)
+        self.pool = Pool(
+            lambda: self.settings.idle_timeout_s,
+            lambda: self.settings.account_concurrency,
+            lambda: self.settings.cold_start_concurrency,
+        )
         self.invoker = Invoker(self.pool, self.faults, Path(settings.state_dir), Path(settings.cache_dir), endpoint_url)
         self.notifier = S3Notifier(self.invoker.background)
         moto_bridge.install_s3_hook()
@@ -99,6 +103,7 @@ class EmulatorApp:
             "settings": self.settings.as_dict(),
             "faults": self.faults.faults.as_dict(),
             "containers": len(self.pool.snapshot()),
+            "cold_start_waits": self.pool.cold_start_waits,
         }
 
     def close(self) -> None:
@@ -213,6 +218,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--idle-timeout-s", type=float, default=Settings.idle_timeout_s)
     p.add_argument("--account-concurrency", type=int, default=Settings.account_concurrency)
+    p.add_argument("--cold-start-concurrency", type=int, default=0, help="cold starts at once (default: one per CPU)")
     p.add_argument("--state-dir", default="")
     p.add_argument("--cache-dir", default="")
     p.add_argument("--log-file", default="", help="where the server's own output goes after the ready line")
@@ -231,6 +237,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     }
     if args.cache_dir:
         kwargs["cache_dir"] = args.cache_dir
+    if args.cold_start_concurrency > 0:
+        kwargs["cold_start_concurrency"] = args.cold_start_concurrency
     return Settings(**kwargs)
 
 

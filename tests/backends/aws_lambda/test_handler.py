@@ -94,3 +94,45 @@ def test_connection_errors_are_retried_then_reported(handler, staged, monkeypatc
 def test_bundled_when_no_bucket(handler, monkeypatch):
     monkeypatch.delenv("PODPAC_LAMBDA_DEPS_BUCKET", raising=False)
     assert handler.ensure_dependencies() == "bundled"
+
+
+SHOWS_DEPS = """
+import os, tempfile, handler as podpac_handler
+
+def handler(event, context):
+    how = podpac_handler.ensure_dependencies()
+    import podpac_exec_fake_dep
+    own = os.path.join(tempfile.gettempdir(), "podpac_exec_deps")
+    return {"how": how, "pid": os.getpid(), "value": podpac_exec_fake_dep.VALUE, "file": podpac_exec_fake_dep.__file__,
+            "own_tmp_copy": os.path.exists(own)}
+"""
+
+
+def test_emulated_containers_unpack_once_per_host_and_share_it_read_only(aws_emulator, deploy, staged):
+    """Eight containers cold-starting at once: one download and unpack, seven reuse it, read-only."""
+    from concurrent.futures import ThreadPoolExecutor
+    import json as _json
+    import os
+    import stat
+
+    aws_emulator.configure(cold_start_concurrency=8)  # all at once: the lock, not the cap, serialises
+    env = {"PODPAC_LAMBDA_DEPS_BUCKET": "deps", "PODPAC_LAMBDA_DEPS_KEY": "p/podpac_deps.zip",
+           "PODPAC_LAMBDA_DEPS_SHA256": staged}
+    deploy(files={"h.py": SHOWS_DEPS, "handler.py": HANDLER.read_text()}, Timeout=30,
+           Environment={"Variables": env})
+    client = aws_emulator.client("lambda")
+
+    def invoke(_: int):
+        return _json.loads(client.invoke(FunctionName="fn", Payload=b"{}")["Payload"].read())
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(invoke, range(8)))
+    # one container downloaded (a warm container keeps answering how it got them); none twice
+    assert len({a["pid"] for a in answers if a["how"] == "downloaded"}) == 1, answers
+    assert {a["how"] for a in answers} == {"downloaded", "reused"}
+    assert {a["value"] for a in answers} == {42} and not any(a["own_tmp_copy"] for a in answers)
+    shared = Path(aws_emulator.state_dir) / "shared" / "podpac_exec_deps" / staged
+    assert {a["file"] for a in answers} == {str(shared / "podpac_exec_fake_dep" / "__init__.py")}
+    module = shared / "podpac_exec_fake_dep" / "__init__.py"
+    assert not os.stat(module).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    assert sorted(p.name for p in shared.parent.iterdir()) == sorted([staged, f"{staged}.lock"])  # no partials

@@ -196,3 +196,15 @@ def test_missing_credentials_are_not_retried(aws_emulator, monkeypatch, tmp_path
     err = capsys.readouterr().err.strip()
     assert time.monotonic() - t0 < 5
     assert len(err.splitlines()) == 1 and "no usable AWS credentials" in err and "after" not in err
+
+
+def test_the_estimate_says_when_it_comes_from_the_emulator(aws_emulator, deploy):
+    deploy("def handler(e, c):\n    raise ValueError('no')\n", name="answers")
+    stats = pe.EvaluationStats()
+    with pytest.raises(RemoteEvaluationError):  # a failed call is estimated too
+        pe.evaluate(pe.nodes.SinCoords(), GRID, backend="aws_lambda", stats=stats, aws_lambda={"function_name": "answers"}, **FAST)
+    report = stats.backend_report
+    assert report["invocations"] == 1 and report["emulated"] is True
+    assert report["summary"].endswith("(emulator: durations from this machine, not a bill)")
+    real = cost_report([{"billed_ms": 100.0, "memory_mb": 1024.0}], price_per_gb_second=1.0, price_per_request=0.0)
+    assert real["emulated"] is False and "emulator" not in real["summary"]

@@ -1,0 +1,62 @@
+"""Cold starts at once are capped to what the host can run; the rest wait for a warm container."""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.emulator, pytest.mark.timeout(120)]
+
+#: Init takes 0.4 s and records when it ran (in the host directory every container shares).
+SLOW_INIT = """
+import json, os, time
+START = time.time()
+time.sleep(0.4)
+with open(os.path.join(os.environ["PODPAC_EXEC_EMULATOR_SHARED_DIR"], "inits.jsonl"), "a") as fh:
+    fh.write(json.dumps([os.getpid(), START, time.time()]) + "\\n")
+
+def handler(event, context):
+    time.sleep(0.05)
+    return os.getpid()
+"""
+
+
+def _most_at_once(spans: list[tuple[float, float]]) -> int:
+    edges = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans], key=lambda e: (e[0], e[1]))
+    now = most = 0
+    for _, step in edges:
+        now += step
+        most = max(most, now)
+    return most
+
+
+def test_cold_starts_are_capped_and_the_rest_reuse_warm_containers(aws_emulator, deploy, lambda_client):
+    aws_emulator.configure(cold_start_concurrency=2)
+    deploy(SLOW_INIT, Timeout=10)
+
+    def invoke(_: int) -> dict[str, Any]:
+        resp = lambda_client.invoke(FunctionName="fn", Payload=b"{}")
+        return {"error": resp.get("FunctionError"), "pid": json.loads(resp["Payload"].read())}
+
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(invoke, range(32)))
+    assert [r["error"] for r in results] == [None] * 32
+    shared = Path(aws_emulator.state_dir) / "shared"
+    inits = [json.loads(line) for line in (shared / "inits.jsonl").read_text().splitlines()]
+    assert _most_at_once([(a, b) for _, a, b in inits]) <= 2
+    assert len({r["pid"] for r in results}) == len(inits) < 32  # warm containers served the rest
+    assert aws_emulator.status()["cold_start_waits"] > 0
+    log = (Path(aws_emulator.state_dir) / "server.log").read_text()
+    assert "cold starts capped at 2 at once on this host" in log
+
+
+def test_the_default_cap_is_one_per_cpu(aws_emulator):
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert aws_emulator.settings()["cold_start_concurrency"] == expected
+    with pytest.raises(Exception, match="HTTP 400"):
+        aws_emulator.configure(cold_start_concurrency=0)
