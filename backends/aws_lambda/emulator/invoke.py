@@ -61,8 +61,9 @@ def _error_payload(error_type: str, message: str) -> bytes:
     return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
 
 
-#: Names the host directory shared by every container (``Invoker.shared_dir``).
-SHARED_DIR_ENV = "PODPAC_EXEC_EMULATOR_SHARED_DIR"
+#: Names the host directory shared by every container (``Invoker.shared_dir``); not PODPAC_EXEC_*,
+#: which settings would read as a setting.
+SHARED_DIR_ENV = "PODPAC_LAMBDA_EMULATOR_SHARED_DIR"
 
 
 class Invoker:

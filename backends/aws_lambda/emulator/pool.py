@@ -13,6 +13,8 @@ from .containers import Container
 from .errors import throttled
 
 FunctionKey = tuple[str, str, str]  # account, region, function name
+#: How long an invocation waits for a busy container of its function before a cold start.
+WARM_PREFERENCE_S = 1.0
 
 
 class Pool:
@@ -67,6 +69,7 @@ class Pool:
         the same packages at once take minutes each and time out, where a few starts at a time
         plus the warm containers they leave serve the same requests in seconds."""
         expired: list[Container] = []
+        since = time.monotonic()
         try:
             with self._lock:
                 waited = False
@@ -74,14 +77,20 @@ class Pool:
                     found = self._pop_idle(fingerprint, expired)
                     if found is not None or self._closing.is_set():
                         return found
-                    if self._cold_starting < self._cold_start_concurrency():
+                    # a busy container of this function will likely be free before a new one has
+                    # started: prefer it for a moment (new starts would take CPU from it)
+                    warm_soon = any(c.fingerprint == fingerprint for c in self._busy)
+                    patient = warm_soon and time.monotonic() - since < WARM_PREFERENCE_S
+                    capped = self._cold_starting >= self._cold_start_concurrency()
+                    if not patient and not capped:
                         self._cold_starting += 1
                         return None
                     if not waited:
                         waited = True
                         self.cold_start_waits += 1
+                    if capped:
                         self._log_cap()
-                    self._changed.wait(timeout=0.5)
+                    self._changed.wait(timeout=0.1 if patient else 0.5)
         finally:
             for c in expired:
                 c.close()

@@ -17,7 +17,7 @@ SLOW_INIT = """
 import json, os, time
 START = time.time()
 time.sleep(0.4)
-with open(os.path.join(os.environ["PODPAC_EXEC_EMULATOR_SHARED_DIR"], "inits.jsonl"), "a") as fh:
+with open(os.path.join(os.environ["PODPAC_LAMBDA_EMULATOR_SHARED_DIR"], "inits.jsonl"), "a") as fh:
     fh.write(json.dumps([os.getpid(), START, time.time()]) + "\\n")
 
 def handler(event, context):

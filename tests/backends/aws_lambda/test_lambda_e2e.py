@@ -131,7 +131,9 @@ def test_dependencies_fetched_at_cold_start_only(deployment: Deployment) -> None
     request = build_request(NODE.definition, grid(3, 4).full_definition, OutputSpec(), {})
     first = invoke(deployment, request)
     second = invoke(deployment, request)
-    assert first["meta"]["deps"] == "downloaded" and first["meta"]["cold"] is True
+    # the emulator's containers share one unpack per host (docs/emulator.md): a new one reuses it
+    expected = "reused" if deployment.emulator is not None else "downloaded"
+    assert first["meta"]["deps"] == expected and first["meta"]["cold"] is True
     assert second["meta"]["deps"] == "warm" and second["meta"]["cold"] is False
 
 
