@@ -54,6 +54,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from podpac_exec.cli.timeline import draw_timeline
 
     check_output_paths(output=args.output, plot=args.plot, timeline=args.timeline)  # before the work
+    if args.pipeline == "-" and args.coordinates == "-":
+        raise CommandInputError("only one of pipeline and coordinates can be '-' (stdin)", field="coordinates")
     node = pe.Node.from_json(read_text_argument(args.pipeline, "pipeline"))
     coords = pe.Coordinates.from_json(read_text_argument(args.coordinates, "coordinates"))
     stats = pe.EvaluationStats()
@@ -132,16 +134,25 @@ def build_parser() -> argparse.ArgumentParser:
     from podpac_exec.plugins.manager import get_plugin_manager
     from podpac_exec.cli.timeline import add_timeline_argument
 
+    from podpac_exec import __version__
+
     parser = argparse.ArgumentParser(prog="podpac-exec", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"podpac-exec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("evaluate", help="evaluate a pipeline at coordinates")
+    p = sub.add_parser(
+        "evaluate", help="evaluate a pipeline at coordinates",
+        epilog="--set takes any setting: `podpac-exec config show` lists every key with its value and layer, "
+        "docs/settings.md explains them (e.g. --set tiling.max_tile_bytes=1048576 to split into tiles of "
+        "at most 1 MB, --set tiling.min_tiles=8 for at least 8 tiles). Exit codes: docs/cli.md.",
+    )
     p.add_argument("pipeline", help="PODPAC pipeline JSON: a file, '-' for stdin, or inline JSON")
-    p.add_argument("coordinates", help="PODPAC coordinates JSON: a file or inline JSON")
+    p.add_argument("coordinates", help="PODPAC coordinates JSON: a file, '-' for stdin (if the pipeline is not), or inline JSON")
     p.add_argument("--backend", default=None, help="backend name (default: settings 'backend')")
     p.add_argument("-o", "--output", help="write the result: out.nc, out.zarr or out.npy")
     p.add_argument("--plot", help="write a PNG map of the result")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting for this call")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a setting for this call, repeatable (keys: `podpac-exec config show`)")
     add_timeline_argument(p)
     p.set_defaults(func=cmd_evaluate)
 

@@ -48,7 +48,13 @@ def write_result(result: "xr.DataArray", path: str | Path, name: str = "result")
     if suffix == ".nc":
         dataset.to_netcdf(path, engine="h5netcdf")
     elif suffix == ".zarr":
-        dataset.to_zarr(path, mode="w")
+        import warnings
+
+        with warnings.catch_warnings():
+            # zarr 3 warns on every consolidated write that consolidated metadata is not yet in
+            # the v3 spec; xarray writes and reads it, and open_zarr wants it: nothing to act on
+            warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part")
+            dataset.to_zarr(path, mode="w")
     else:
         np.save(path, result.values)
     return path

@@ -43,8 +43,13 @@ def test_evaluate_writes_outputs_and_plot(files, capsys):
 
 
 def test_evaluate_zarr(files):
+    import warnings
+
     store = files / "out.zarr"
-    assert main(["evaluate", str(files / "p.json"), str(files / "c.json"), "-o", str(store)]) == 0
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert main(["evaluate", str(files / "p.json"), str(files / "c.json"), "-o", str(store)]) == 0
+    assert not [w for w in seen if "onsolidated" in str(w.message)]  # zarr 3's notice, every time
     with xr.open_zarr(store) as ds:
         np.testing.assert_array_equal(ds["result"].values, pe.evaluate(PIPELINE, COORDS).values)
 
@@ -153,3 +158,22 @@ def test_output_paths_are_checked_before_evaluating(files, option, make, fragmen
     err = proc.stderr.strip()
     assert len(err.splitlines()) == 1 and fragment in err and str(target.parent) in err, err
     assert not (files / "missing").exists()
+
+
+def test_version_and_help_point_at_settings(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"podpac-exec {pe.__version__}"
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "podpac-exec config show" in text and "tiling.min_tiles" in text and "'-' for stdin" in text
+
+
+def test_pipeline_or_coordinates_from_stdin(files):
+    for args, stdin in (([ "-", str(files / "c.json")], PIPELINE), ([str(files / "p.json"), "-"], COORDS)):
+        proc = subprocess.run([sys.executable, "-m", "podpac_exec.cli.main", "evaluate", *args],
+                              input=stdin, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["shape"] == [9, 13]
+    assert main(["evaluate", "-", "-"]) == 2
