@@ -9,6 +9,7 @@ import select
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -82,6 +83,7 @@ class Container:
         self.init_duration_ms = 0.0
         self.init_error: dict[str, Any] | None = None
         self.alive = False
+        self._serving = threading.Lock()
 
     @property
     def pid(self) -> int | None:
@@ -137,6 +139,15 @@ class Container:
 
     def invoke(self, header: dict[str, Any], payload: bytes, timeout_s: float) -> tuple[Outcome, str]:
         """Send one event; wait for the answer, the deadline or a memory overrun. Returns outcome and log."""
+        if not self._serving.acquire(blocking=False):
+            # two readers of one response pipe would take each other's answers
+            raise RuntimeError(f"container {self.id} is already serving an invocation")
+        try:
+            return self._invoke(header, payload, timeout_s)
+        finally:
+            self._serving.release()
+
+    def _invoke(self, header: dict[str, Any], payload: bytes, timeout_s: float) -> tuple[Outcome, str]:
         self.invocations += 1
         deadline = time.monotonic() + timeout_s
         try:

@@ -166,18 +166,19 @@ class Invoker:
                 container = Container(self._launch_spec(fn), self.state_dir / "containers", fingerprint, fn.key, fn.version)
                 self.pool.adopt(container)
             # the slot covers init and the first invocation, where a handler does its cold-start work
-            return self._run_in(container, fn, call)
+            return self._run_in(container, fn, call)  # _finish checks the container in, last
         except BaseException as e:
             if container is not None:
+                # Only here, never after _finish: a container checked in is another invocation's
+                # as soon as a waiter wakes, and a second check-in would hand it to a third.
                 container.kill()
+                self.pool.checkin(container)
             if isinstance(e, OSError):
                 raise AwsError(
                     500, "ServiceException", f"the emulated container failed: {e}", message_key="Message"
                 ) from e
             raise
         finally:
-            if container is not None:
-                self.pool.checkin(container)  # no-op when _finish already returned it
             if cold_slot:
                 self.pool.cold_start_done()
 
@@ -258,10 +259,10 @@ class Invoker:
             if outcome.status == "oom":
                 report.max_memory_mb = fn.memory_mb
         log.add(logs.end_line(request_id) + report.line())
-        cold = init_ms is not None
-        self.pool.checkin(container)
+        result = Result(request_id, payload, error, log.text(), init_ms is not None)
         moto_bridge.put_logs(fn.account, fn.region, f"/aws/lambda/{fn.name}", container.log_stream, log.events())
-        return Result(request_id, payload, error, log.text(), cold)
+        self.pool.checkin(container)  # the last step: from here on another invocation may use it
+        return result
 
     def _launch_spec(self, fn: FunctionSnapshot) -> LaunchSpec:
         version = python_version(fn.runtime)

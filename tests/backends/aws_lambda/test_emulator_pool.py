@@ -60,3 +60,36 @@ def test_the_default_cap_is_one_per_cpu(aws_emulator):
     assert aws_emulator.settings()["cold_start_concurrency"] == expected
     with pytest.raises(Exception, match="HTTP 400"):
         aws_emulator.configure(cold_start_concurrency=0)
+
+
+RECORDS = """
+import json, os, time
+
+def handler(event, context):
+    start = time.time()
+    with open(os.path.join(os.environ["PODPAC_LAMBDA_EMULATOR_SHARED_DIR"], "calls.jsonl"), "a") as fh:
+        fh.write(json.dumps([os.getpid(), start, time.time(), event["n"]]) + "\\n")
+    return event["n"]
+"""
+
+
+@pytest.mark.parametrize("cap", [1, 2])
+def test_a_container_serves_one_invocation_at_a_time(aws_emulator, deploy, lambda_client, cap):
+    """Waiters woken by a check-in must never share a container (responses would cross)."""
+    aws_emulator.configure(cold_start_concurrency=cap)
+    deploy(RECORDS, Timeout=10)
+
+    def invoke(n: int) -> int:
+        resp = lambda_client.invoke(FunctionName="fn", Payload=json.dumps({"n": n}).encode())
+        return json.loads(resp["Payload"].read())
+
+    with ThreadPoolExecutor(32) as pool:
+        answers = list(pool.map(invoke, range(400)))
+    assert answers == list(range(400))  # every caller got its own answer
+    calls = [json.loads(l) for l in (Path(aws_emulator.state_dir) / "shared" / "calls.jsonl").read_text().splitlines()]
+    by_pid: dict[int, list[tuple[float, float]]] = {}
+    for pid, start, end, _ in calls:
+        by_pid.setdefault(pid, []).append((start, end))
+    for spans in by_pid.values():
+        spans.sort()
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
