@@ -28,7 +28,7 @@ MAX_ATTEMPTS = 5
 #: Set by the offline emulator only: a host directory all its containers share, so the
 #: dependencies are downloaded and unpacked once per host instead of once per container (on
 #: Lambda each container has its own /tmp, and this variable is absent).
-SHARED_DIR_ENV = "PODPAC_LAMBDA_EMULATOR_SHARED_DIR"
+SHARED_DIR_ENV = "PODPAC_EMULATOR_SHARED_DIR"
 
 _state: dict[str, Any] = {"deps": None, "cold": True}
 

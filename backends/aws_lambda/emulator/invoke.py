@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import shutil
 import threading
 import time
 import uuid
@@ -61,9 +62,9 @@ def _error_payload(error_type: str, message: str) -> bytes:
     return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
 
 
-#: Names the host directory shared by every container (``Invoker.shared_dir``); not PODPAC_EXEC_*,
-#: which settings would read as a setting.
-SHARED_DIR_ENV = "PODPAC_LAMBDA_EMULATOR_SHARED_DIR"
+#: Names the host directory shared by every container (``Invoker.shared_dir``); neither PODPAC_EXEC_*
+#: (settings would read it as one) nor PODPAC_LAMBDA_* (the function's own configuration).
+SHARED_DIR_ENV = "PODPAC_EMULATOR_SHARED_DIR"
 
 
 class Invoker:
@@ -84,6 +85,9 @@ class Invoker:
         path = self.state_dir / "shared"
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def clear_shared_dir(self) -> None:
+        shutil.rmtree(self.state_dir / "shared", ignore_errors=True)
 
     def runtime_packages(self) -> Path:
         """The runtime-provided packages directory (built on first use)."""

@@ -90,6 +90,7 @@ class EmulatorApp:
     def reset(self) -> None:
         """Back to the state after start: no resources, containers, faults or pending events; initial settings."""
         self.pool.stop_all()
+        self.invoker.clear_shared_dir()  # what containers unpacked goes with them
         self.invoker.background.reset()
         self.faults.set(Faults())
         self.settings = self.initial

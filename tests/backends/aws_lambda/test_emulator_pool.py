@@ -17,7 +17,7 @@ SLOW_INIT = """
 import json, os, time
 START = time.time()
 time.sleep(0.4)
-with open(os.path.join(os.environ["PODPAC_LAMBDA_EMULATOR_SHARED_DIR"], "inits.jsonl"), "a") as fh:
+with open(os.path.join(os.environ["PODPAC_EMULATOR_SHARED_DIR"], "inits.jsonl"), "a") as fh:
     fh.write(json.dumps([os.getpid(), START, time.time()]) + "\\n")
 
 def handler(event, context):
@@ -67,7 +67,7 @@ import json, os, time
 
 def handler(event, context):
     start = time.time()
-    with open(os.path.join(os.environ["PODPAC_LAMBDA_EMULATOR_SHARED_DIR"], "calls.jsonl"), "a") as fh:
+    with open(os.path.join(os.environ["PODPAC_EMULATOR_SHARED_DIR"], "calls.jsonl"), "a") as fh:
         fh.write(json.dumps([os.getpid(), start, time.time(), event["n"]]) + "\\n")
     return event["n"]
 """
