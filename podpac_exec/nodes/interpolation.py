@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Protocol, Sequence
 import numpy as np
 import traitlets as tl
 
+from podpac_exec.crs import same_crs
 from podpac_exec.errors import CoordinatesError, PipelineError
 from podpac_exec.nodes.base import Node
 from podpac_exec.nodes.traits import NodeTrait
@@ -316,7 +317,8 @@ def interpolate_source(
     """Interpolate a :class:`NativeSource` onto ``request``, reading only the selected window."""
     interpolation = method if isinstance(method, Interpolation) else Interpolation.parse(method, field="interpolation")
     native = source.native_coordinates()
-    _check_crs(native.crs, request.crs)
+    if not same_crs(native.crs, request.crs):
+        return _interpolate_across_crs(source, native, request, interpolation)
     src = [_SourceDim.build(name, member) for name, member in native.items()]
     req = _Request.build(request, src)
     plans = [_plan_dim(dim, req, interpolation) for dim in src]
@@ -334,17 +336,46 @@ def interpolate_source(
     return _interpolate_subset(data, plans, req, out_shape)
 
 
-_WGS84 = {"epsg:4326", "+proj=longlat +datum=wgs84 +no_defs", "+proj=longlat +datum=wgs84 +no_defs +vunits=m"}
+def _interpolate_across_crs(
+    source: NativeSource, native: "Coordinates", request: "Coordinates", interpolation: Interpolation
+) -> np.ndarray:
+    """PODPAC 4.0.5's order: select in the source's CRS at the request's points transformed into
+    it, transform the selected pixel centres into the request's CRS and interpolate there.
+    Where those centres no longer form a grid, linear methods interpolate in the source's CRS
+    instead (PODPAC raises; docs/podpac-compatibility.md)."""
+    transformed = _transformed_request(request, native.crs)
+    src = [_SourceDim.build(name, member) for name, member in native.items()]
+    req_t = _Request.build(transformed, src)
+    plans = [_plan_dim(dim, req_t, interpolation) for dim in src]
+    if any(plan.selected.size == 0 for plan in plans):
+        return np.full(request.shape, np.nan)
+    selected = tuple(_index_with_type(plan, source.native_index_type) for plan in plans)
+    data = source.read_native(compact_index(np.ix_(*selected)))
+    subset = native[selected].transform(request.crs)
+    if subset.ndim == native.ndim or all(plan.method == NEAREST for plan in plans):
+        if subset.ndim < native.ndim:  # lat and lon became one stacked dim of their points
+            first = min(native.dims.index("lat"), native.dims.index("lon"))
+            data = data.reshape(data.shape[:first] + (-1,) + data.shape[first + 2 :])
+        sub = [_SourceDim.build(name, member) for name, member in subset.items()]
+        req = _Request.build(request, sub)
+        stage2 = [_plan_dim(dim, req, interpolation, select=False) for dim in sub]
+        bounds = native.bounds_in(request.crs)  # nearest respects the whole source's bounds
+        for plan in stage2:
+            for u in plan.full:
+                if u in bounds:
+                    plan.full[u] = plan.frames[u].num(np.array(bounds[u]))
+        return _interpolate_subset(data, stage2, req, request.shape)
+    for plan, sel in zip(plans, selected):
+        plan.set_subset(sel)
+    return _interpolate_subset(data, plans, req_t, transformed.shape).reshape(request.shape)
 
 
-def _check_crs(source_crs: str, request_crs: str) -> None:
-    a, b = (" ".join(c.lower().split()) for c in (source_crs, request_crs))
-    if a != b and not (a in _WGS84 and b in _WGS84):
-        raise CoordinatesError(
-            f"the request's crs {request_crs!r} differs from the source's {source_crs!r}; "
-            "reprojection is not supported",
-            field="coordinates.crs",
-        )
+def _transformed_request(request: "Coordinates", source_crs: str) -> "Coordinates":
+    try:
+        return request.transform(source_crs)
+    except CoordinatesError as e:
+        raise CoordinatesError(f"cannot transform the request into the source's CRS {source_crs!r}: {e.message}",
+                               field="coordinates.crs") from None
 
 
 # -- coordinates as numbers ----------------------------------------------------------------------
@@ -468,7 +499,9 @@ class _DimPlan:
         self.subset = {u: v[index] for u, v in self.full.items()}
 
 
-def _plan_dim(dim: _SourceDim, req: _Request, interpolation: Interpolation) -> _DimPlan:
+def _plan_dim(dim: _SourceDim, req: _Request, interpolation: Interpolation, select: bool = True) -> _DimPlan:
+    """The plan of one source dim; ``select=False`` keeps every source index (interpolating on
+    a subset selected earlier)."""
     udims = tuple(u for u in req.udims if u in dim.udims)
     rules = {interpolation.rule_for(u) for u in udims}
     if len(rules) > 1:
@@ -477,7 +510,7 @@ def _plan_dim(dim: _SourceDim, req: _Request, interpolation: Interpolation) -> _
             field="attrs.interpolation",
         )
     (rule,) = rules
-    if rule.method == LINEAR and dim.stacked:
+    if rule.method == LINEAR and dim.stacked and select:
         raise PipelineError(
             f"{rule.method} interpolation of a stacked (point) source dim {dim.name!r} is not supported "
             "(PODPAC raises InterpolationException); use 'nearest'",
@@ -493,7 +526,9 @@ def _plan_dim(dim: _SourceDim, req: _Request, interpolation: Interpolation) -> _
         full[u] = frames[u].num(c.coordinates)
         rvals[u] = frames[u].num(rc.coordinates)
     plan = _DimPlan(dim, rule.method, rule.options, interpolation.rules.index(rule), udims, frames, full, rvals)
-    if isinstance(rule.options, NearestOptions) and not rule.options.use_selector:
+    if not select:
+        plan.set_subset(np.arange(dim.size, dtype=np.intp))
+    elif isinstance(rule.options, NearestOptions) and not rule.options.use_selector:
         plan.selected = np.arange(dim.size, dtype=np.intp)
     elif dim.stacked:
         plan.selected = _select_stacked(plan, req)

@@ -164,11 +164,19 @@ def test_time_against_numbers_is_an_error():
         interpolate(np.array([1.0, 2.0]), source, Coordinates([[1.0]], dims=["time"]))
 
 
-def test_crs_mismatch_is_an_error():
-    request = Coordinates([[1.0], [0.0]], dims=["lat", "lon"], crs="EPSG:3857")
-    with pytest.raises(CoordinatesError, match="reprojection"):
-        interpolate(VALUES, GRID, request)
-    interpolate(VALUES, GRID, Coordinates([[1.0], [0.0]], dims=["lat", "lon"], crs="EPSG:4326"))
+def test_a_request_in_another_crs_is_transformed_into_the_sources():
+    from podpac_exec.crs import transformer
+
+    x, y = transformer("EPSG:4326", "EPSG:3857").transform(np.array([0.0]), np.array([1.0]))
+    request = Coordinates([[float(y[0])], [float(x[0])]], dims=["lat", "lon"], crs="EPSG:3857")
+    same = Coordinates([[1.0], [0.0]], dims=["lat", "lon"], crs="WGS84")
+    np.testing.assert_array_equal(interpolate(VALUES, GRID, request), interpolate(VALUES, GRID, same))
+
+
+def test_a_request_that_cannot_be_transformed_names_the_crs():
+    request = Coordinates([[1.0]], dims=["lat"], crs="EPSG:3857")
+    with pytest.raises(CoordinatesError, match="coordinates.crs: cannot transform.*lat and lon"):
+        interpolate(VALUES[:, 0], Coordinates([GRID["lat"]]), request)
 
 
 def test_shape_mismatch_is_an_error():
