@@ -1587,7 +1587,7 @@ class Coordinates:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Coordinates):
             return NotImplemented
-        if self.dims != other.dims or self.shape != other.shape or not _crs_mod.same_crs(self._crs, other._crs):
+        if self.dims != other.dims or self.shape != other.shape or not _crs_mod.equal_crs(self._crs, other._crs):
             return False
         return all(a == b for a, b in zip(self._coords, other._coords))
 

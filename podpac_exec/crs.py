@@ -17,7 +17,7 @@ from podpac_exec.errors import CoordinatesError
 if TYPE_CHECKING:
     import pyproj
 
-__all__ = ["parse_crs", "same_crs", "transformer", "has_vertical_units"]
+__all__ = ["parse_crs", "equal_crs", "same_crs", "transformer", "has_vertical_units"]
 
 
 @functools.lru_cache(maxsize=256)
@@ -33,8 +33,16 @@ def parse_crs(crs: str) -> "pyproj.CRS":
 
 
 @functools.lru_cache(maxsize=1024)
+def equal_crs(a: str, b: str) -> bool:
+    """pyproj's equality of the parsed CRSs, as PODPAC's ``Coordinates.__eq__`` compares them
+    (``WGS84`` equals ``EPSG:4326``; the 3-D default with ``+vunits`` does not)."""
+    return a == b or parse_crs(a) == parse_crs(b)
+
+
+@functools.lru_cache(maxsize=1024)
 def same_crs(a: str, b: str) -> bool:
-    """Whether two CRS strings mean the same horizontal CRS (axis order aside, as in PODPAC)."""
+    """Whether two CRS strings mean the same horizontal CRS, axis order aside: no transform is needed
+    between them."""
     if a == b:
         return True
     ca, cb = parse_crs(a), parse_crs(b)
