@@ -1650,7 +1650,7 @@ def _separable_transform(coords: Coordinates, transformer: Any, members: list[Me
     transformed along a diagonal. ``None`` when the grid does not stay a grid."""
     lat, lon = coords["lat"], coords["lon"]
     sample_lat, sample_lon = np.meshgrid(np.linspace(*lat.bounds, 5), np.linspace(*lon.bounds, 5), indexing="ij")
-    tlon, tlat = transformer.transform(sample_lon, sample_lat)
+    tlon, tlat = _crs_mod.transform_points(transformer, sample_lon, sample_lat)
     if not (all(np.allclose(col, tlat[:, 0]) for col in tlat.T) and all(np.allclose(row, tlon[0]) for row in tlon)):
         return None
     sampled = {"lat": tlat[:, 0], "lon": tlon[0]}
@@ -1672,7 +1672,7 @@ def _separable_transform(coords: Coordinates, transformer: Any, members: list[Me
         else:
             along = np.zeros(this.size) + np.mean(that.coordinates)
         xy = (along, this.coordinates) if name == "lat" else (this.coordinates, along)
-        tx, ty = transformer.transform(*xy)
+        tx, ty = _crs_mod.transform_points(transformer, *xy)
         out[index] = ArrayCoordinates1d(np.asarray(ty if name == "lat" else tx, dtype=float), name=name).simplify()
     return out
 
@@ -1688,9 +1688,9 @@ def _transform_member(c: Member, transformer: Any) -> Member:
         lat = c["lat"].coordinates if spatial else zeros
         new: dict[str, Any] = {}
         if "alt" in udims:
-            tlon, tlat, new["alt"] = transformer.transform(lon, lat, c["alt"].coordinates)
+            tlon, tlat, new["alt"] = _crs_mod.transform_points(transformer, lon, lat, c["alt"].coordinates)
         else:
-            tlon, tlat = transformer.transform(lon, lat)
+            tlon, tlat = _crs_mod.transform_points(transformer, lon, lat)
         if spatial:
             new.update(lat=tlat, lon=tlon)
         return StackedCoordinates(
@@ -1698,7 +1698,7 @@ def _transform_member(c: Member, transformer: Any) -> Member:
         )
     if c.name != "alt":
         return c
-    _, _, talt = transformer.transform(np.zeros(c.size), np.zeros(c.size), c.coordinates)
+    _, _, talt = _crs_mod.transform_points(transformer, np.zeros(c.size), np.zeros(c.size), c.coordinates)
     return ArrayCoordinates1d(np.asarray(talt, dtype=float), name="alt").simplify()
 
 

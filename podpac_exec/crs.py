@@ -17,7 +17,7 @@ from podpac_exec.errors import CoordinatesError
 if TYPE_CHECKING:
     import pyproj
 
-__all__ = ["parse_crs", "equal_crs", "same_crs", "transformer", "has_vertical_units"]
+__all__ = ["parse_crs", "equal_crs", "same_crs", "transformer", "transform_points", "has_vertical_units"]
 
 
 @functools.lru_cache(maxsize=256)
@@ -71,3 +71,17 @@ def has_vertical_units(crs: str) -> bool:
     """Whether a CRS carries vertical units (needed to transform ``alt``), as PODPAC checks."""
     parsed = parse_crs(crs)
     return parsed.is_vertical or parsed.is_compound or "+vunits" in crs or "+vto_meter" in crs
+
+
+def transform_points(transformer: "pyproj.Transformer", *arrays: "np.ndarray") -> tuple["np.ndarray", ...]:
+    """``transformer.transform`` on arrays of any shape (x first); one-point arrays go through as
+    scalars, which pyproj would otherwise warn about."""
+    import numpy as np
+
+    arrays_ = [np.asarray(a, dtype=float) for a in arrays]
+    shape = arrays_[0].shape
+    if arrays_[0].size == 1:
+        out = transformer.transform(*(float(a.reshape(-1)[0]) for a in arrays_))
+        return tuple(np.full(shape, v, dtype=float) for v in out)
+    out = transformer.transform(*arrays_)
+    return tuple(np.asarray(v, dtype=float).reshape(shape) for v in out)

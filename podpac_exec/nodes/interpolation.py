@@ -359,8 +359,12 @@ def _interpolate_across_crs(
         sub = [_SourceDim.build(name, member) for name, member in subset.items()]
         req = _Request.build(request, sub)
         stage2 = [_plan_dim(dim, req, interpolation, select=False) for dim in sub]
-        bounds = native.bounds_in(request.crs)  # nearest respects the whole source's bounds
+        # Nearest: the closest pixel centre, NaN outside the source's footprint in the request's
+        # CRS. PODPAC rounds on a uniform subset and bounds by the outer pixel centres, so its
+        # edge cells depend on the rest of the request (docs/podpac-compatibility.md).
+        bounds = _footprint(native).bounds_in(request.crs)
         for plan in stage2:
+            plan.closest = True
             for u in plan.full:
                 if u in bounds:
                     plan.full[u] = plan.frames[u].num(np.array(bounds[u]))
@@ -368,6 +372,20 @@ def _interpolate_across_crs(
     for plan, sel in zip(plans, selected):
         plan.set_subset(sel)
     return _interpolate_subset(data, plans, req_t, transformed.shape).reshape(request.shape)
+
+
+def _footprint(native: "Coordinates") -> "Coordinates":
+    """``native`` with each lat/lon axis extended by half a step at both ends: the pixel edges."""
+    from podpac_exec.coordinates import ArrayCoordinates1d, Coordinates
+
+    members = []
+    for name, member in native.items():
+        if name in ("lat", "lon") and member.size > 1:
+            v = member.coordinates.astype(float)
+            v = np.concatenate([[v[0] - (v[1] - v[0]) / 2], v, [v[-1] + (v[-1] - v[-2]) / 2]])
+            member = ArrayCoordinates1d(v, name=name)
+        members.append(member)
+    return Coordinates(members, crs=native.crs)
 
 
 def _transformed_request(request: "Coordinates", source_crs: str) -> "Coordinates":
@@ -493,6 +511,7 @@ class _DimPlan:
     selected: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     subset: dict[str, np.ndarray] = field(default_factory=dict)
     subset_grid: tuple[float, float] | None = None  # (start, step) when the subset is a uniform slice
+    closest: bool = False  # nearest takes the closest subset point, never PODPAC's uniform rounding
 
     def set_subset(self, index: np.ndarray) -> None:
         self.selected = index
@@ -693,6 +712,8 @@ def _scale(udim: str, options: NearestOptions, frame: _Frame) -> float:
 
 def _subset_grid(plan: _DimPlan, v: np.ndarray) -> tuple[float, float] | None:
     """(start, step) when PODPAC reads the subset as uniform coordinates."""
+    if plan.closest:
+        return None
     if plan.subset_grid is not None:
         return plan.subset_grid
     if v.size < 2:

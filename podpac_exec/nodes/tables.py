@@ -35,6 +35,11 @@ class CSV(DataSource):
     time_key = tl.Union([tl.Unicode(), tl.Int()], default_value="time").tag(attr=True)
     alt_key = tl.Union([tl.Unicode(), tl.Int()], default_value="alt").tag(attr=True)
     crs = tl.Unicode(default_value=None, allow_none=True).tag(attr=True)
+    cf_time = tl.Bool(False).tag(attr=True)
+    cf_units = tl.Unicode(default_value=None, allow_none=True).tag(attr=True)
+    cf_calendar = tl.Unicode(default_value=None, allow_none=True).tag(attr=True)
+    coordinate_index_type = tl.Enum(["numpy"], default_value="numpy").tag(attr=True)
+    skip_validation = tl.Bool(False).tag(attr=True)
     anon = tl.Bool(False).tag(attr=True)
 
     native_index_type: ClassVar[str] = "numpy"
@@ -44,6 +49,8 @@ class CSV(DataSource):
         locate("CSV", self.source)
         if self.header is not None and (isinstance(self.header, bool) or not isinstance(self.header, int)):
             raise PipelineError(f"CSV header must be a row number or null, got {self.header!r}", field="attrs.header")
+        if self.cf_time and not self.cf_units:
+            raise PipelineError("cf_time needs cf_units (e.g. 'days since 2000-01-01')", field="attrs.cf_units")
 
     def _base_definition(self) -> Any:
         d = super()._base_definition()
@@ -107,7 +114,11 @@ class CSV(DataSource):
                 continue
             dim = dim_of[col]
             values = frame[col].to_numpy()
-            if dim == "time":
+            if dim == "time" and self.cf_time:
+                import xarray as xr
+
+                values = np.asarray(xr.coding.times.decode_cf_datetime(values, self.cf_units, self.cf_calendar))
+            elif dim == "time":
                 values = pd.to_datetime(frame[col]).to_numpy()
             try:
                 members.append(ArrayCoordinates1d(values, name=dim))
