@@ -1562,6 +1562,28 @@ class Coordinates:
             return self
         return Coordinates._new(_transform_members(self, to_crs), to_crs)
 
+    def stays_a_grid_in(self, crs: str) -> bool:
+        """Whether :meth:`transform` keeps the lat/lon grid a grid in ``crs`` (PODPAC's sample
+        test over the bounds); True without separate lat and lon dims."""
+        if "lat" not in self.dims or "lon" not in self.dims or _crs_mod.same_crs(self._crs, _check_crs(crs)):
+            return True
+        return _sample_transform(self, _crs_mod.transformer(self._crs, crs)) is not None
+
+    def as_points(self) -> Coordinates:
+        """These coordinates with separate lat and lon dims stacked into ``lat_lon`` points
+        (row-major, as :meth:`transform` stacks a grid that does not stay a grid)."""
+        if "lat" not in self.dims or "lon" not in self.dims:
+            return self
+        dims = self.dims
+        first = min(dims.index("lat"), dims.index("lon"))
+        if abs(dims.index("lat") - dims.index("lon")) != 1:
+            raise _err("lat and lon must be adjacent to stack them; transpose first", "coordinates")
+        members = list(self._coords)
+        a, b = members[first], members[first + 1]
+        grid = np.meshgrid(a.coordinates, b.coordinates, indexing="ij")
+        members[first : first + 2] = [StackedCoordinates([ArrayCoordinates1d(g.ravel(), name=c.name) for g, c in zip(grid, (a, b))])]
+        return Coordinates._new(tuple(members), self._crs)
+
     def bounds_in(self, crs: str) -> dict[str, tuple[float, float]]:
         """The bounds of every lat/lon/alt udim once transformed into ``crs`` (PODPAC's
         ``get_bounds(crs)``). A grid that does not stay a grid is bounded by its transformed
@@ -1636,24 +1658,30 @@ def _transform_members(coords: Coordinates, to_crs: str) -> tuple[Member, ...]:
         if separable is not None:
             members = separable
         else:  # not a grid in the target CRS: every point, as stacked lat_lon in row-major order
-            first = min(dims.index("lat"), dims.index("lon"))
-            a, b = members[first], members[first + 1]
-            grid = np.meshgrid(a.coordinates, b.coordinates, indexing="ij")
-            stacked = StackedCoordinates([ArrayCoordinates1d(g.ravel(), name=c.name) for g, c in zip(grid, (a, b))])
-            members[first : first + 2] = [stacked]
+            members = list(coords.as_points().values())
     return tuple(_transform_member(c, transformer) for c in members)
 
 
-def _separable_transform(coords: Coordinates, transformer: Any, members: list[Member]) -> list[Member] | None:
-    """PODPAC's shortcut: a 5x5 sample of the bounds tells whether the grid stays a grid; then
-    a uniform axis that maps uniformly is rebuilt from its transformed ends and any other axis is
-    transformed along a diagonal. ``None`` when the grid does not stay a grid."""
+def _sample_transform(coords: Coordinates, transformer: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """PODPAC's test: a 5x5 sample of the lat/lon bounds, transformed; ``None`` when the sample
+    is not a grid in the target CRS, else its transformed lat column and lon row."""
     lat, lon = coords["lat"], coords["lon"]
     sample_lat, sample_lon = np.meshgrid(np.linspace(*lat.bounds, 5), np.linspace(*lon.bounds, 5), indexing="ij")
     tlon, tlat = _crs_mod.transform_points(transformer, sample_lon, sample_lat)
     if not (all(np.allclose(col, tlat[:, 0]) for col in tlat.T) and all(np.allclose(row, tlon[0]) for row in tlon)):
         return None
-    sampled = {"lat": tlat[:, 0], "lon": tlon[0]}
+    return tlat[:, 0], tlon[0]
+
+
+def _separable_transform(coords: Coordinates, transformer: Any, members: list[Member]) -> list[Member] | None:
+    """PODPAC's shortcut: where the sample stays a grid, a uniform axis that maps uniformly is
+    rebuilt from its transformed ends and any other axis is transformed along a diagonal.
+    ``None`` when the grid does not stay a grid."""
+    sample = _sample_transform(coords, transformer)
+    if sample is None:
+        return None
+    tlat, tlon = sample
+    sampled = {"lat": tlat, "lon": tlon}
     out = list(members)
     for position, (name, other) in enumerate((("lat", "lon"), ("lon", "lat"))):
         this, that = coords[name], coords[other]

@@ -343,6 +343,8 @@ def _interpolate_across_crs(
     it, transform the selected pixel centres into the request's CRS and interpolate there.
     Where those centres no longer form a grid, linear methods interpolate in the source's CRS
     instead (PODPAC raises; docs/podpac-compatibility.md)."""
+    from podpac_exec.coordinates import StackedCoordinates
+
     transformed = _transformed_request(request, native.crs)
     src = [_SourceDim.build(name, member) for name, member in native.items()]
     req_t = _Request.build(transformed, src)
@@ -351,11 +353,15 @@ def _interpolate_across_crs(
         return np.full(request.shape, np.nan)
     selected = tuple(_index_with_type(plan, source.native_index_type) for plan in plans)
     data = source.read_native(compact_index(np.ix_(*selected)))
-    subset = native[selected].transform(request.crs)
-    if subset.ndim == native.ndim or all(plan.method == NEAREST for plan in plans):
-        if subset.ndim < native.ndim:  # lat and lon became one stacked dim of their points
+    # the whole source decides, so that every tile of a request takes the same path
+    grid = native.stays_a_grid_in(request.crs)
+    if grid or all(plan.method == NEAREST for plan in plans):
+        subset = native[selected]
+        if not grid:  # lat and lon become one stacked dim of their points
+            subset = subset.as_points()
             first = min(native.dims.index("lat"), native.dims.index("lon"))
             data = data.reshape(data.shape[:first] + (-1,) + data.shape[first + 2 :])
+        subset = subset.transform(request.crs)
         sub = [_SourceDim.build(name, member) for name, member in subset.items()]
         req = _Request.build(request, sub)
         stage2 = [_plan_dim(dim, req, interpolation, select=False) for dim in sub]
@@ -371,7 +377,19 @@ def _interpolate_across_crs(
         return _interpolate_subset(data, stage2, req, request.shape)
     for plan, sel in zip(plans, selected):
         plan.set_subset(sel)
-    return _interpolate_subset(data, plans, req_t, transformed.shape).reshape(request.shape)
+    values = _interpolate_subset(data, plans, req_t, transformed.shape)
+    # interpn extrapolates across a stacked request: outside the pixel centres is NaN here
+    outside = np.zeros(transformed.shape, dtype=bool)
+    for name, member in transformed.items():
+        for c in member if isinstance(member, StackedCoordinates) else (member,):
+            if c.name in ("lat", "lon"):
+                lo, hi = (float(b) for b in native[c.name].bounds)
+                axis = transformed.dims.index(name)
+                shape = [1] * transformed.ndim
+                shape[axis] = -1
+                v = c.coordinates.reshape(shape)
+                outside = outside | (v < lo) | (v > hi)
+    return np.where(outside, np.nan, values).reshape(request.shape)
 
 
 def _footprint(native: "Coordinates") -> "Coordinates":
@@ -978,7 +996,7 @@ def _linear_nd(work: _Work, chunk: list[_DimPlan], fill: float) -> None:
     rest = y.shape[k:]
     result = interpn(
         grids,
-        y.reshape(y.shape[:k] + (-1,)),
+        np.ascontiguousarray(y.reshape(y.shape[:k] + (-1,))),  # one code path in scipy, whatever the tile
         np.stack(columns, axis=-1),
         method="linear",
         bounds_error=False,
