@@ -1008,7 +1008,7 @@ def _linear_nd(work: _Work, chunk: list[_DimPlan], fill: float) -> None:
 # -- the node --------------------------------------------------------------------------------------
 
 
-class _InterpolationTrait(tl.Union):
+class InterpolationTrait(tl.Union):
     """PODPAC's interpolation definition: a method name, a dict or a list of dicts."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -1033,7 +1033,7 @@ class Interpolate(Node):
 
     source = NodeTrait(allow_none=True).tag(attr=True)
     source_id = tl.Unicode(default_value="", allow_none=True).tag(attr=True)
-    interpolation = _InterpolationTrait().tag(attr=True)
+    interpolation = InterpolationTrait().tag(attr=True)
 
     def validate(self) -> None:
         if self.source is None:
