@@ -1552,15 +1552,17 @@ class Coordinates:
         return None
 
     # -- CRS --------------------------------------------------------------------------------------
-    def transform(self, crs: str) -> Coordinates:
+    def transform(self, crs: str, *, pointwise: bool = False) -> Coordinates:
         """These coordinates in another CRS, as PODPAC 4 transforms them: uniform axes stay
         uniform where the transform is separable, a grid that does not stay a grid becomes
         stacked ``lat_lon`` points (row-major; PODPAC keeps them as a 2-D stacked dim), ``alt``
-        is transformed when the CRS has vertical units. The same CRS by meaning returns self."""
+        is transformed when the CRS has vertical units. The same CRS by meaning returns self.
+        ``pointwise`` transforms every value of a separable axis instead of rebuilding a uniform
+        axis from its transformed ends, so a slice transforms to the same values as the whole."""
         to_crs = _check_crs(crs)
         if _crs_mod.same_crs(self._crs, to_crs):
             return self
-        return Coordinates._new(_transform_members(self, to_crs), to_crs)
+        return Coordinates._new(_transform_members(self, to_crs, pointwise), to_crs)
 
     def stays_a_grid_in(self, crs: str) -> bool:
         """Whether :meth:`transform` keeps the lat/lon grid a grid in ``crs`` (PODPAC's sample
@@ -1643,7 +1645,7 @@ def _check_crs(crs: Any) -> str:
 # -- CRS transforms (PODPAC 4.0.5's Coordinates.transform) -----------------------------------------
 
 
-def _transform_members(coords: Coordinates, to_crs: str) -> tuple[Member, ...]:
+def _transform_members(coords: Coordinates, to_crs: str, pointwise: bool = False) -> tuple[Member, ...]:
     if "alt" in coords.udims and not _crs_mod.has_vertical_units(to_crs):
         raise _err("altitude is defined, but the target CRS has no vertical units", "crs")
     if ("lat" in coords.udims) != ("lon" in coords.udims):
@@ -1654,7 +1656,7 @@ def _transform_members(coords: Coordinates, to_crs: str) -> tuple[Member, ...]:
     transformer = _crs_mod.transformer(coords.crs, to_crs)
     members: list[Member] = list(coords.values())
     if "lat" in dims and "lon" in dims:
-        separable = _separable_transform(coords, transformer, members)
+        separable = _separable_transform(coords, transformer, members, pointwise)
         if separable is not None:
             members = separable
         else:  # not a grid in the target CRS: every point, as stacked lat_lon in row-major order
@@ -1673,7 +1675,9 @@ def _sample_transform(coords: Coordinates, transformer: Any) -> tuple[np.ndarray
     return tlat[:, 0], tlon[0]
 
 
-def _separable_transform(coords: Coordinates, transformer: Any, members: list[Member]) -> list[Member] | None:
+def _separable_transform(
+    coords: Coordinates, transformer: Any, members: list[Member], pointwise: bool = False
+) -> list[Member] | None:
     """PODPAC's shortcut: where the sample stays a grid, a uniform axis that maps uniformly is
     rebuilt from its transformed ends and any other axis is transformed along a diagonal.
     ``None`` when the grid does not stay a grid."""
@@ -1687,7 +1691,8 @@ def _separable_transform(coords: Coordinates, transformer: Any, members: list[Me
         this, that = coords[name], coords[other]
         index = coords.dims.index(name)
         # PODPAC tests the member at the sample's position (0 for lat, 1 for lon), not by name
-        if _monotonic_properties(sampled[name])[2] and isinstance(members[position], UniformCoordinates1d):
+        uniform = isinstance(members[position], UniformCoordinates1d)
+        if not pointwise and uniform and _monotonic_properties(sampled[name])[2]:
             start, stop = sampled[name][0], sampled[name][-1]
             if this.is_descending:
                 start, stop = stop, start

@@ -8,7 +8,8 @@ from podpac_exec.plugins.manager import hookimpl
 @hookimpl
 def podpac_exec_register_nodes() -> list[type]:
     from podpac_exec.nodes import (
-        compositor, data, generic, interpolation, keyed_files, raster, selection, signal, stats, tables, time_stats, utility,
+        compositor, data, generic, interpolation, keyed_files, raster, reprojection, selection, signal, stats, tables,
+        time_stats, utility,
     )
 
     return [
@@ -47,4 +48,5 @@ def podpac_exec_register_nodes() -> list[type]:
         keyed_files.Zarr,
         keyed_files.H5PY,
         tables.CSV,
+        reprojection.Reproject,
     ]

@@ -47,6 +47,8 @@ from podpac.core.data.csv_source import CSV  # noqa: E402
 from podpac.core.data.h5py_source import H5PY  # noqa: E402
 from podpac.core.data.rasterio_source import Rasterio  # noqa: E402
 from podpac.core.data.zarr_source import Zarr  # noqa: E402
+from podpac.core.algorithm.reprojection import Reproject  # noqa: E402
+from podpac.core.algorithm.utility import SinCoords  # noqa: E402
 from podpac.core.interpolation.interpolation import Interpolate  # noqa: E402
 from rasterio.transform import from_origin  # noqa: E402
 
@@ -250,6 +252,20 @@ def file_cases(lat, lon):
              interp(CSV(source=csv, data_key="temperature"), "nearest"))
 
 
+def reproject_cases():
+    coarse = Coordinates([clinspace(45.0, 30.0, 6, "lat"), clinspace(-10.0, 0.0, 5, "lon")])
+    fine = Coordinates([clinspace(44.0, 31.0, 14, "lat"), clinspace(-9.5, -0.5, 10, "lon")])
+    geo = Array(source=field(GEO.shape, 4), coordinates=GEO)
+    for method in ("nearest", "bilinear"):
+        add_case(f"reproject_coarse_{method}", f"Reproject an Array onto a coarse grid, then {method} onto a fine one", fine,
+                 Reproject(source=interp(geo, "nearest"), coordinates=coarse.json, interpolation=method))
+    add_case("reproject_sincoords_bilinear", "Reproject SinCoords (an algorithm) onto a coarse grid, bilinear", fine,
+             Reproject(source=SinCoords(), coordinates=coarse.json, interpolation="bilinear"))
+    in_merc = Coordinates([clinspace(5.0e6, 4.0e6, 6, "lat"), clinspace(-1.0e6, -1.0e5, 7, "lon")], crs="EPSG:3857")
+    add_case("reproject_onto_3857_grid", "Reproject SinCoords onto an EPSG:3857 grid, bilinear onto WGS84", IN_MERC,
+             Reproject(source=SinCoords(), coordinates=in_merc.json, interpolation="bilinear"))
+
+
 def _write(path, document):
     with open(path, "w") as f:
         f.write("{\n")
@@ -266,6 +282,7 @@ def _write(path, document):
 
 def main():
     crs_cases()
+    reproject_cases()
     lat, lon = write_files()
     file_cases(lat, lon)
     _write(os.path.join(HERE, "realdata_cases.json"),
