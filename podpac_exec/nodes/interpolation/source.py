@@ -1,0 +1,109 @@
+"""Sources read by index (:class:`NativeSource`) and the entry points :func:`interpolate` and
+:func:`interpolate_source`."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from podpac_exec.errors import CoordinatesError, PipelineError
+from podpac_exec.nodes.interpolation.definition import NEAREST, Interpolation
+from podpac_exec.nodes.interpolation.frames import Request, SourceDim, compact_index
+from podpac_exec.nodes.interpolation.linear import interpolate_subset
+from podpac_exec.nodes.interpolation.nearest import nearest_orthogonal
+from podpac_exec.nodes.interpolation.selection import index_with_type, plan_dim
+
+if TYPE_CHECKING:
+    from podpac_exec.coordinates import Coordinates
+
+
+class NativeSource(Protocol):
+    """A source with its own coordinates, read by index (data sources implement this)."""
+
+    def native_coordinates(self) -> "Coordinates":
+        """The source's own coordinates."""
+
+    def read_native(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
+        """A new float64 array ``data[index]``: one integer array per native dim, broadcast against
+        each other as numpy advanced indexing does (``np.ix_`` arrays give an outer product), or
+        step-1 slices (see :func:`compact_index`)."""
+
+    @property
+    def native_index_type(self) -> str:
+        """PODPAC's ``coordinate_index_type`` ("numpy", "xarray" or "slice")."""
+
+
+class _InMemory:
+    """A :class:`NativeSource` over an array in memory."""
+
+    native_index_type = "numpy"
+
+    def __init__(self, values: np.ndarray, coordinates: "Coordinates") -> None:
+        self._values = values
+        self._coordinates = coordinates
+
+    def native_coordinates(self) -> "Coordinates":
+        return self._coordinates
+
+    def read_native(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
+        return np.array(self._values[index], dtype=np.float64)
+
+
+
+def interpolate(
+    source_values: Any,
+    source_coords: "Coordinates",
+    request: "Coordinates",
+    method: str | Interpolation = "nearest",
+) -> np.ndarray:
+    """``source_values`` (laid out on ``source_coords``) interpolated onto ``request``.
+
+    ``method`` is a method name ("nearest", "bilinear", "linear") or a parsed
+    :class:`Interpolation`. Returns a float64 array of ``request.shape``; request dims the source
+    lacks are broadcast.
+    """
+    values = np.asarray(source_values)
+    if values.shape != source_coords.shape:
+        raise PipelineError(
+            f"source values have shape {values.shape}, the source coordinates {source_coords.shape}"
+        )
+    return interpolate_source(_InMemory(values, source_coords), request, method)
+
+
+def interpolate_source(
+    source: NativeSource, request: "Coordinates", method: str | Interpolation = "nearest"
+) -> np.ndarray:
+    """Interpolate a :class:`NativeSource` onto ``request``, reading only the selected window."""
+    interpolation = method if isinstance(method, Interpolation) else Interpolation.parse(method, field="interpolation")
+    native = source.native_coordinates()
+    _check_crs(native.crs, request.crs)
+    src = [SourceDim.build(name, member) for name, member in native.items()]
+    req = Request.build(request, src)
+    plans = [plan_dim(dim, req, interpolation) for dim in src]
+    out_shape = request.shape
+    if any(plan.selected.size == 0 for plan in plans):
+        return np.full(out_shape, np.nan)
+    selected = tuple(index_with_type(plan, source.native_index_type) for plan in plans)
+    if math.prod(s.size for s in selected) == 1 and math.prod(req.sizes_used(src)) == 1:
+        return np.full(out_shape, source.read_native(selected).item())  # PODPAC's one-point shortcut
+    for plan, sel in zip(plans, selected):
+        plan.set_subset(sel)
+    if all(plan.method == NEAREST and not plan.dim.stacked for plan in plans):
+        return nearest_orthogonal(source, plans, req, out_shape)
+    data = source.read_native(compact_index(np.ix_(*selected)))
+    return interpolate_subset(data, plans, req, out_shape)
+
+
+_WGS84 = {"epsg:4326", "+proj=longlat +datum=wgs84 +no_defs", "+proj=longlat +datum=wgs84 +no_defs +vunits=m"}
+
+
+def _check_crs(source_crs: str, request_crs: str) -> None:
+    a, b = (" ".join(c.lower().split()) for c in (source_crs, request_crs))
+    if a != b and not (a in _WGS84 and b in _WGS84):
+        raise CoordinatesError(
+            f"the request's crs {request_crs!r} differs from the source's {source_crs!r}; "
+            "reprojection is not supported",
+            field="coordinates.crs",
+        )
