@@ -14,17 +14,44 @@ from podpac_exec.errors import CoordinatesError, PipelineError
 NEAREST = "nearest"
 LINEAR = "linear"
 
-#: Method names accepted in ``interpolation`` and the method each one means here.
-METHODS = {"nearest": NEAREST, "bilinear": LINEAR, "linear": LINEAR}
+#: PODPAC 4.0.5's interpolators and the methods each one supports (``methods_supported``).
+INTERPOLATOR_METHODS: dict[str, tuple[str, ...]] = {
+    "NoneInterpolator": ("none",),
+    "NearestNeighbor": ("nearest",),
+    "XarrayInterpolator": ("nearest", "linear", "bilinear", "cubic"),
+    "RasterioInterpolator": (
+        "nearest", "bilinear", "cubic", "cubic_spline", "lanczos", "average", "mode", "gauss", "max", "min", "med",
+        "q1", "q3",
+    ),
+    "ScipyPoint": ("nearest",),
+    "ScipyGrid": ("nearest", "bilinear", "cubic_spline", "spline_2", "spline_3", "spline_4"),
+    "NearestPreview": ("nearest_preview",),
+}  # fmt: skip
 
-#: PODPAC 4.0.5's other method names: valid there, not implemented here.
-UNSUPPORTED_METHODS = (
-    "none", "nearest_preview", "quadratic", "cubic", "cubic_spline", "lanczos", "average", "mode", "gauss",
-    "max", "min", "med", "q1", "q3", "slinear", "splinef2d", "spline_2", "spline_3", "spline_4", "zero", "next",
-    "previous",
+#: PODPAC's interpolator order (``INTERPOLATORS``): a method's default interpolators, in this order.
+_INTERPOLATOR_ORDER = (
+    "NoneInterpolator", "NearestNeighbor", "XarrayInterpolator", "RasterioInterpolator", "ScipyPoint", "ScipyGrid",
+    "NearestPreview",
 )  # fmt: skip
 
-_INTERPOLATORS = {NEAREST: "NearestNeighbor", LINEAR: "XarrayInterpolator"}
+#: Method name -> its default interpolators (PODPAC's ``INTERPOLATION_METHODS_DICT``).
+DEFAULT_INTERPOLATORS: dict[str, tuple[str, ...]] = {
+    m: tuple(i for i in _INTERPOLATOR_ORDER if m in INTERPOLATOR_METHODS[i])
+    for m in dict.fromkeys(m for i in _INTERPOLATOR_ORDER for m in INTERPOLATOR_METHODS[i])
+}
+
+#: Method names accepted in ``interpolation`` and the method each one means here ("bilinear" is
+#: "linear" for the nearest/linear path; the rule keeps the name it was given in ``DimRule.name``).
+METHODS = {m: (LINEAR if m == "bilinear" else m) for m in DEFAULT_INTERPOLATORS}
+
+#: PODPAC 4.0.5's other method names (XarrayInterpolator's scipy kinds): valid there, not here.
+UNSUPPORTED_METHODS = ("quadratic", "slinear", "splinef2d", "zero", "next", "previous")
+
+#: Methods whose options are XarrayInterpolator's (``fill_value``) rather than NearestNeighbor's.
+_XARRAY_OPTIONS = ("linear", "bilinear", "cubic")
+#: Params the other interpolators declare and ignore (PODPAC: "TODO: implement these parameters").
+_IGNORED_PARAMS = ("spatial_tolerance", "time_tolerance")
+
 
 @dataclass(frozen=True)
 class NearestOptions:
@@ -56,7 +83,17 @@ class DimRule:
 
     method: str
     udims: tuple[str, ...] | None
-    options: NearestOptions | LinearOptions
+    options: NearestOptions | LinearOptions | None
+    #: The method name as written (``method`` maps "bilinear" to "linear"); defaults to ``method``.
+    name: str = ""
+    #: The interpolators to try, in order; defaults to the method's (PODPAC's order).
+    interpolators: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.method)
+        if not self.interpolators:
+            object.__setattr__(self, "interpolators", DEFAULT_INTERPOLATORS[self.name])
 
 
 @dataclass(frozen=True)
@@ -76,7 +113,8 @@ class Interpolation:
         """Parse PODPAC's forms: a method name, a dict, or a list of dicts (``method``, ``dims``,
         ``params``, ``interpolators``). Raises :class:`PipelineError` naming ``field``."""
         if isinstance(definition, str):
-            return cls((DimRule(_parse_method(definition, field), None, _default_options(METHODS.get(definition))),))
+            method = _parse_method(definition, field)
+            return cls((DimRule(method, None, _default_options(definition), definition),))
         if isinstance(definition, Mapping):
             definition = [definition]
         if not isinstance(definition, (list, tuple)) or not definition:
@@ -106,15 +144,36 @@ def _parse_method(name: Any, field: str) -> str:
         raise PipelineError(f"interpolation method must be a string, got {name!r}", field=field)
     if name in METHODS:
         return METHODS[name]
+    supported = ", ".join(METHODS)
     if name in UNSUPPORTED_METHODS:
+        raise PipelineError(f"interpolation method {name!r} is not supported; supported: {supported}", field=field)
+    raise PipelineError(f"unknown interpolation method {name!r}; supported: {supported}", field=field)
+
+
+def _default_options(name: str) -> NearestOptions | LinearOptions | None:
+    if name in _XARRAY_OPTIONS:
+        return LinearOptions()
+    return NearestOptions() if name in (NEAREST, "nearest_preview") else None
+
+
+def _parse_interpolators(item: Mapping[str, Any], name: str, field: str) -> tuple[str, ...]:
+    if "interpolators" not in item:
+        return DEFAULT_INTERPOLATORS[name]
+    given = item["interpolators"]
+    if not isinstance(given, list) or not given or not all(isinstance(i, str) for i in given):
+        raise PipelineError(f"'interpolators' must be a non-empty list of names, got {given!r}", field=field)
+    for i, interpolator in enumerate(given):
+        if interpolator not in INTERPOLATOR_METHODS:
+            raise PipelineError(
+                f"unknown interpolator {interpolator!r}; interpolators: {', '.join(INTERPOLATOR_METHODS)}",
+                field=f"{field}[{i}]",
+            )
+    if not any(name in INTERPOLATOR_METHODS[i] for i in given):
+        able = [i for i in _INTERPOLATOR_ORDER if name in INTERPOLATOR_METHODS[i]]
         raise PipelineError(
-            f"interpolation method {name!r} is not supported; supported: {', '.join(METHODS)}", field=field
+            f"method {name!r} is not supported by interpolators {given}; it is by {able}", field=field
         )
-    raise PipelineError(f"unknown interpolation method {name!r}; supported: {', '.join(METHODS)}", field=field)
-
-
-def _default_options(method: str | None) -> NearestOptions | LinearOptions:
-    return LinearOptions() if method == LINEAR else NearestOptions()
+    return tuple(given)
 
 
 def _parse_rule(item: Any, field: str) -> DimRule:
@@ -129,34 +188,33 @@ def _parse_rule(item: Any, field: str) -> DimRule:
     if "method" not in item:
         raise PipelineError("an interpolation definition needs a 'method'", field=f"{field}.method")
     method = _parse_method(item["method"], f"{field}.method")
+    name = item["method"]
     udims = None
     if "dims" in item:
         dims = item["dims"]
         if not isinstance(dims, list) or not all(isinstance(d, str) for d in dims):
             raise PipelineError(f"'dims' must be a list of dim names, got {dims!r}", field=f"{field}.dims")
         udims = tuple(sorted(dims))
-    interpolators = item.get("interpolators", [_INTERPOLATORS[method]])
-    if not isinstance(interpolators, list) or interpolators != [_INTERPOLATORS[method]]:
-        raise PipelineError(
-            f"interpolators {interpolators!r} are not supported for {item['method']!r}; "
-            f"only [{_INTERPOLATORS[method]!r}]",
-            field=f"{field}.interpolators",
-        )
+    interpolators = _parse_interpolators(item, name, f"{field}.interpolators")
     params = item.get("params", {})
     if not isinstance(params, Mapping):
         raise PipelineError(f"'params' must be a dict, got {params!r}", field=f"{field}.params")
-    options = _parse_params(method, params, f"{field}.params")
-    if isinstance(options, NearestOptions) and not options.use_selector and "interpolators" not in item:
-        # PODPAC then selects with the next interpolator for the method (XarrayInterpolator)
+    options = _parse_params(name, params, f"{field}.params")
+    if isinstance(options, NearestOptions) and not options.use_selector and len(interpolators) > 1:
+        # PODPAC then selects with the next interpolator for the method (XarrayInterpolator's Selector)
         options = dataclasses.replace(options, use_selector=True)
-    return DimRule(method, udims, options)
+    return DimRule(method, udims, options, name, interpolators)
 
 
-def _parse_params(method: str, params: Mapping[str, Any], field: str) -> NearestOptions | LinearOptions:
+def _parse_params(method: str, params: Mapping[str, Any], field: str) -> NearestOptions | LinearOptions | None:
     values: dict[str, Any] = {}
+    kind = _default_options(method)
     for name, value in params.items():
         where = f"{field}.{name}"
-        if method == LINEAR:
+        if kind is None:
+            if name not in _IGNORED_PARAMS:
+                raise PipelineError(f"{method} interpolation param {name}={value!r} is not supported", field=where)
+        elif isinstance(kind, LinearOptions):
             if name == "fill_value":
                 values[name] = math.nan if value is None else _number(value, where)
             elif name == "fill_nan" and value is False:
@@ -164,7 +222,7 @@ def _parse_params(method: str, params: Mapping[str, Any], field: str) -> Nearest
             elif name == "kwargs" and value == {"bounds_error": False}:
                 pass
             else:
-                raise PipelineError(f"linear interpolation param {name}={value!r} is not supported", field=where)
+                raise PipelineError(f"{method} interpolation param {name}={value!r} is not supported", field=where)
         elif name in ("spatial_tolerance", "alt_tolerance", "other_dim_tolerance"):
             values[name] = math.inf if value is None else _number(value, where)
         elif name in ("spatial_scale", "alt_scale", "other_dim_scale"):
@@ -185,7 +243,9 @@ def _parse_params(method: str, params: Mapping[str, Any], field: str) -> Nearest
             pass
         else:
             raise PipelineError(f"nearest interpolation param {name}={value!r} is not supported", field=where)
-    return LinearOptions(**values) if method == LINEAR else NearestOptions(**values)
+    if kind is None:
+        return None
+    return LinearOptions(**values) if isinstance(kind, LinearOptions) else NearestOptions(**values)
 
 
 def _number(value: Any, field: str) -> float:

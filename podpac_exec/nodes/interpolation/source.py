@@ -12,7 +12,9 @@ from podpac_exec.errors import CoordinatesError, PipelineError
 from podpac_exec.nodes.interpolation.definition import NEAREST, Interpolation
 from podpac_exec.nodes.interpolation.frames import Request, SourceDim, compact_index
 from podpac_exec.nodes.interpolation.linear import interpolate_subset
+from podpac_exec.nodes.interpolation.general import interpolate_general, is_classic, queue_interpolation
 from podpac_exec.nodes.interpolation.nearest import nearest_orthogonal
+from podpac_exec.nodes.interpolation.queue import build_queue
 from podpac_exec.nodes.interpolation.selection import index_with_type, plan_dim
 
 if TYPE_CHECKING:
@@ -60,9 +62,10 @@ def interpolate(
 ) -> np.ndarray:
     """``source_values`` (laid out on ``source_coords``) interpolated onto ``request``.
 
-    ``method`` is a method name ("nearest", "bilinear", "linear") or a parsed
-    :class:`Interpolation`. Returns a float64 array of ``request.shape``; request dims the source
-    lacks are broadcast.
+    ``method`` is a method name ("nearest", "bilinear", "cubic", ...) or a parsed
+    :class:`Interpolation`. Returns a float64 array of ``request.shape`` (of
+    :func:`output_coordinates`' shape with method "none"); request dims the source lacks are
+    broadcast.
     """
     values = np.asarray(source_values)
     if values.shape != source_coords.shape:
@@ -81,7 +84,14 @@ def interpolate_source(
     _check_crs(native.crs, request.crs)
     src = [SourceDim.build(name, member) for name, member in native.items()]
     req = Request.build(request, src)
+    steps = build_queue(interpolation, native, request, "interpolate")
+    interpolation = queue_interpolation(steps)
+    if not all(is_classic(step) for step in steps):
+        return interpolate_general(source, native, src, req, interpolation, steps, request)
     plans = [plan_dim(dim, req, interpolation) for dim in src]
+    for plan in plans:
+        if plan.method == "nearest_preview":
+            plan.method = NEAREST  # NearestPreview interpolates as NearestNeighbor
     out_shape = request.shape
     if any(plan.selected.size == 0 for plan in plans):
         return np.full(out_shape, np.nan)
