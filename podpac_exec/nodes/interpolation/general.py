@@ -128,7 +128,9 @@ def _xarray(y: np.ndarray, plans: list[DimPlan], req: Request, step: "Step", crs
             tail.append(a)
         else:
             todo.append(plan)
-    for chunk in _decompose(todo, req):
+    # xarray decomposes linear and nearest into independent steps; any other method is one joint step
+    chunks = _decompose(todo, req) if method in ("linear", "nearest") else [todo] if todo else []
+    for chunk in chunks:
         ks = [lead + tail.index(p) for p in chunk]
         values = np.moveaxis(y, ks, list(range(len(chunk))))
         grids = []

@@ -74,6 +74,10 @@ def interpn(grids: list[np.ndarray], values: np.ndarray, points: np.ndarray, met
 #: Source cells a rasterio kernel reaches beyond a destination pixel's footprint (GDAL's filter
 #: radii are at most 3, lanczos); scaled by the downsampling factor.
 _RASTERIO_REACH = 4
+#: Request pixels added around the request for GDAL and cropped after: GDAL decides per chunk
+#: whether a source window is empty (a pixel whose footprint only touches the source's edge takes
+#: the edge's value when its chunk reaches into the source), so every tile gets the same margin.
+_DST_PAD = 2
 
 
 def rasterio_margin(plan: "DimPlan", request_step: float) -> int:
@@ -81,7 +85,7 @@ def rasterio_margin(plan: "DimPlan", request_step: float) -> int:
     whole source: the kernel radius times the downsampling factor, plus a cell."""
     grid = uniform_grid(plan.dim.coords[0], plan.frames[plan.udims[0]])
     scale = abs(request_step / grid[2]) if grid is not None and math.isfinite(request_step) and grid[2] else 1.0
-    return _RASTERIO_REACH * max(1, math.ceil(scale)) + 2
+    return (_RASTERIO_REACH + _DST_PAD) * max(1, math.ceil(scale)) + 2
 
 
 def _grid(plan_or_coord: object, frame: object, values: np.ndarray) -> tuple[float, float]:
@@ -127,18 +131,25 @@ def rasterio_grid(
     src_lat_first = spatial[0].udims[0] == "lat"
     dst_lat_first = req.udims["lat"].axis < req.udims["lon"].axis
     src_transform = Affine.from_gdal(*_geotransform(src_lat_first, src["lat"], src["lon"]))
-    dst_transform = Affine.from_gdal(*_geotransform(dst_lat_first, dst["lat"], dst["lon"]))
+    padded = {u: (dst[u][0] - _DST_PAD * dst[u][1], dst[u][1]) for u in dst}
+    dst_transform = Affine.from_gdal(*_geotransform(dst_lat_first, padded["lat"], padded["lon"]))
     shape = (sizes["lat"], sizes["lon"]) if dst_lat_first else (sizes["lon"], sizes["lat"])
+    pshape = (shape[0] + 2 * _DST_PAD, shape[1] + 2 * _DST_PAD)
     lead = y.shape[:-2]
     flat = y.reshape((-1,) + y.shape[-2:])
-    out = np.full((flat.shape[0],) + shape, np.nan)
+    out = np.full((flat.shape[0],) + pshape, np.nan)
     try:
         rcrs = CRS.from_string(crs)
     except rasterio.errors.CRSError as exc:
         raise PipelineError(f"RasterioInterpolator cannot read crs {crs!r}: {exc}", field="coordinates.crs") from None
+    # GDAL derives the resampling ratio per chunk from the source window, which is cut at the
+    # source's edge: fixed, the ratio is the grids' own, in every tile alike
+    scales = {"XSCALE": abs(src["lon"][1] / dst["lon"][1]), "YSCALE": abs(src["lat"][1] / dst["lat"][1])}
+    if not dst_lat_first:
+        scales = {"XSCALE": scales["YSCALE"], "YSCALE": scales["XSCALE"]}
     for i in range(flat.shape[0]):
         if method == "gauss":
-            out[i] = _gauss(flat[i], src_transform, dst_transform, shape)
+            out[i] = _gauss(flat[i], src_transform, dst_transform, pshape)
             continue
         with rasterio.Env():
             reproject(
@@ -151,7 +162,9 @@ def rasterio_grid(
                 dst_crs=rcrs,
                 dst_nodata=np.nan,
                 resampling=getattr(Resampling, method),
+                **scales,
             )
+    out = out[:, _DST_PAD : _DST_PAD + shape[0], _DST_PAD : _DST_PAD + shape[1]]
     axes = sorted(req.udims[u].axis for u in ("lat", "lon"))
     return out.reshape(lead + shape), axes
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import traitlets as tl
 
 from podpac_exec.errors import PipelineError
-from podpac_exec.nodes.base import Node
+from podpac_exec.nodes.base import Node, NodeRequirements
 from podpac_exec.nodes.interpolation.definition import Interpolation
-from podpac_exec.nodes.interpolation.source import interpolate_source
+from podpac_exec.nodes.interpolation.source import interpolate_source, needs_whole_request, output_coordinates
 from podpac_exec.nodes.traits import NodeTrait
 
 if TYPE_CHECKING:
@@ -50,6 +50,15 @@ class Interpolate(Node):
         if self.source is None:
             raise PipelineError("Interpolate needs a 'source' node", field="attrs.source")
         self._parsed = Interpolation.parse(self.interpolation)
+
+    def requirements(self) -> NodeRequirements:
+        # the other methods read the source window they need themselves, so tiles need no halo
+        return NodeRequirements(whole_request=needs_whole_request(self._parsed))
+
+    def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
+        if hasattr(self.source, "native_coordinates"):
+            return output_coordinates(self.source, coordinates, self._parsed)  # type: ignore[arg-type]
+        return coordinates
 
     def _eval(self, coordinates: "Coordinates") -> "np.ndarray | xr.DataArray":
         if hasattr(self.source, "native_coordinates"):

@@ -90,7 +90,7 @@ def plan_dim(dim: SourceDim, req: Request, interpolation: Interpolation, selecti
     elif kind == "none":
         plan.selected = select_within(plan)
     elif kind == "preview":
-        plan.selected = select_preview(plan)
+        plan.selected = select_preview(plan, req.udims[plan.udims[0]].stacked)
     else:
         plan.offsets = SELECTOR_OFFSETS[arg]
         plan.selected = select_stacked(plan, req) if dim.stacked else select_1d(plan, req)
@@ -122,7 +122,7 @@ def select_within(plan: DimPlan) -> np.ndarray:
     return np.flatnonzero(lo).astype(np.intp)
 
 
-def select_preview(plan: DimPlan) -> np.ndarray:
+def select_preview(plan: DimPlan, req_stacked: bool) -> np.ndarray:
     """PODPAC's NearestPreview: the request's range (``intersect(outer=True)``) with a stride of
     the request's step in source steps; sets the strided subset's grid."""
     (u,) = plan.udims
@@ -154,6 +154,8 @@ def select_preview(plan: DimPlan) -> np.ndarray:
             return np.zeros(0, dtype=np.intp)
     if step < 0:
         imax, imin = n - imin, n - imax
+    if req_stacked:
+        return np.arange(imin, imax, dtype=np.intp)  # PODPAC strides gridded request dims only
     dst_step = (r[-1] - r[0]) / (r.size - 1) if r.size > 1 else math.nan
     ndelta = int(max(1, np.round(abs(dst_step / step)))) if np.isfinite(dst_step) else 1
     sub_start = start + step * imin

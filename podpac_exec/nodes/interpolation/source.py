@@ -106,6 +106,41 @@ def interpolate_source(
     return interpolate_subset(data, plans, req, out_shape)
 
 
+def needs_whole_request(interpolation: Interpolation) -> bool:
+    """Whether values depend on the whole request, so tiles would change them: XarrayInterpolator's
+    cubic fits one spline through the selected subset, NearestPreview strides from the request's
+    first point and "none" answers on the source's own coordinates."""
+    for rule in interpolation.rules:
+        if rule.name in ("none", "nearest_preview"):
+            return True
+        if rule.name == "cubic" and "XarrayInterpolator" in rule.interpolators:
+            return True
+    return False
+
+
+def output_coordinates(source: NativeSource, request: "Coordinates", method: str | Interpolation) -> "Coordinates":
+    """The coordinates :func:`interpolate_source` answers on: the request's, except that dims
+    interpolated with "none" keep the source's coordinates within the request's bounds."""
+    interpolation = method if isinstance(method, Interpolation) else Interpolation.parse(method, field="interpolation")
+    if not any(rule.name == "none" for rule in interpolation.rules):
+        return request
+    from podpac_exec.coordinates import Coordinates
+
+    native = source.native_coordinates()
+    src = [SourceDim.build(name, member) for name, member in native.items()]
+    req = Request.build(request, src)
+    steps = build_queue(interpolation, native, request, "interpolate")
+    kept = {u for step in steps if step.interpolator == "NoneInterpolator" for u in step.udims}
+    queue_rules = queue_interpolation(steps)
+    members = []
+    for name, member in request.items():
+        dim = next((d for d in src if d.name == name and not d.stacked), None)
+        if dim is not None and name in kept:
+            member = native[name][plan_dim(dim, req, queue_rules, "none").selected]
+        members.append(member)
+    return Coordinates(members, crs=request.crs)
+
+
 _WGS84 = {"epsg:4326", "+proj=longlat +datum=wgs84 +no_defs", "+proj=longlat +datum=wgs84 +no_defs +vunits=m"}
 
 
