@@ -142,9 +142,17 @@ NEAREST_INTERPOLATION = Interpolation((DimRule(NEAREST, None, NearestOptions()),
 def _parse_method(name: Any, field: str) -> str:
     if not isinstance(name, str):
         raise PipelineError(f"interpolation method must be a string, got {name!r}", field=field)
+    if name == "gauss":
+        # PODPAC lists it, but rasterio.warp.reproject (RasterioInterpolator, its only interpolator)
+        # refuses it; GDAL's other gauss (RasterIO, overviews) changes with the window read
+        raise PipelineError(
+            "interpolation method 'gauss' is not supported: RasterioInterpolator (rasterio.warp.reproject) has no "
+            "gauss resampling (PODPAC 4.0.5 raises ValueError); use 'cubic_spline' or 'lanczos'",
+            field=field,
+        )
     if name in METHODS:
         return METHODS[name]
-    supported = ", ".join(METHODS)
+    supported = ", ".join(m for m in METHODS if m != "gauss")
     if name in UNSUPPORTED_METHODS:
         raise PipelineError(f"interpolation method {name!r} is not supported; supported: {supported}", field=field)
     raise PipelineError(f"unknown interpolation method {name!r}; supported: {supported}", field=field)

@@ -148,9 +148,6 @@ def rasterio_grid(
     if not dst_lat_first:
         scales = {"XSCALE": scales["YSCALE"], "YSCALE": scales["XSCALE"]}
     for i in range(flat.shape[0]):
-        if method == "gauss":
-            out[i] = _gauss(flat[i], src_transform, dst_transform, pshape)
-            continue
         with rasterio.Env():
             reproject(
                 np.ascontiguousarray(flat[i], dtype=np.float64),
@@ -167,49 +164,6 @@ def rasterio_grid(
     out = out[:, _DST_PAD : _DST_PAD + shape[0], _DST_PAD : _DST_PAD + shape[1]]
     axes = sorted(req.udims[u].axis for u in ("lat", "lon"))
     return out.reshape(lead + shape), axes
-
-
-def _gauss(src: np.ndarray, src_transform: object, dst_transform: object, shape: tuple[int, int]) -> np.ndarray:
-    """GDAL's Gaussian resampling (``reproject`` refuses it): GDAL's RasterIO with
-    ``Resampling.gauss`` over the request's window of the source, for axis-aligned grids."""
-    import rasterio
-    from rasterio.io import MemoryFile
-    from rasterio.warp import Resampling
-    from rasterio.windows import Window
-
-    inv = ~src_transform  # type: ignore[operator]
-    d = dst_transform
-    if d.b or d.d or src_transform.b or src_transform.d:  # type: ignore[attr-defined]
-        raise PipelineError("gauss interpolation needs lat and lon in the same order in source and request", field=_FIELD)
-    # the request's outer edges in source pixel coordinates
-    col0, row0 = inv * (d.c, d.f)  # type: ignore[attr-defined]
-    col1, row1 = inv * (d.c + d.a * shape[1], d.f + d.e * shape[0])  # type: ignore[attr-defined]
-    out = np.full(shape, np.nan)
-    flip_c, flip_r = col1 < col0, row1 < row0
-    data = src[:, ::-1] if flip_c else src
-    data = data[::-1, :] if flip_r else data
-    h, w = data.shape
-    if flip_c:
-        col0, col1 = w - col0, w - col1
-    if flip_r:
-        row0, row1 = h - row0, h - row1
-    cpp, rpp = (col1 - col0) / shape[1], (row1 - row0) / shape[0]  # source pixels per request pixel
-    # request pixels whose centre lies within the source
-    j0, j1 = max(0, math.ceil(-col0 / cpp - 0.5)), min(shape[1], math.floor((w - col0) / cpp - 0.5) + 1)
-    i0, i1 = max(0, math.ceil(-row0 / rpp - 0.5)), min(shape[0], math.floor((h - row0) / rpp - 0.5) + 1)
-    if j1 <= j0 or i1 <= i0:
-        return out
-    window = Window(col0 + j0 * cpp, row0 + i0 * rpp, (j1 - j0) * cpp, (i1 - i0) * rpp)
-    profile = {"driver": "GTiff", "width": w, "height": h, "count": 1, "dtype": "float64", "nodata": np.nan}
-    with rasterio.Env(), MemoryFile() as mem, mem.open(**profile) as ds:
-        ds.write(np.ascontiguousarray(data), 1)
-        part = ds.read(1, window=window, out_shape=(i1 - i0, j1 - j0), resampling=Resampling.gauss, masked=False)
-    part = part[:, ::-1] if flip_c else part
-    part = part[::-1, :] if flip_r else part
-    rows = slice(shape[0] - i1, shape[0] - i0) if flip_r else slice(i0, i1)
-    cols = slice(shape[1] - j1, shape[1] - j0) if flip_c else slice(j0, j1)
-    out[rows, cols] = part
-    return out
 
 
 # -- ScipyGrid / ScipyPoint ------------------------------------------------------------------------
