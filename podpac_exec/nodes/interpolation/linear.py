@@ -130,8 +130,11 @@ def _decompose(todo: list[DimPlan], work: Work) -> list[list[DimPlan]]:
 def _sorted_subset(plan: DimPlan, y: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """The subset's coordinates ascending (xarray sorts before interpolating) and ``y`` to match."""
     x = plan.subset[plan.udims[0]]
-    if (np.diff(x) > 0).all():
+    steps = np.diff(x)
+    if (steps > 0).all():
         return x, y
+    if (steps < 0).all():
+        return x[::-1], np.flip(y, axis=axis)  # a view: no copy of a descending (north-up) grid
     order = np.argsort(x, kind="stable")
     return x[order], np.take(y, order, axis=axis)
 
@@ -143,19 +146,29 @@ def _linear_1d(work: Work, plan: DimPlan, fill: float) -> None:
     ``(x - x_lo)/(x_hi - x_lo) * y_hi + (x_hi - x)/(x_hi - x_lo) * y_lo`` (scipy 1.18) with the
     bracketing pair from ``searchsorted`` clipped to [1, n-1].
     """
-    x, y = _sorted_subset(plan, np.moveaxis(work.values, work.axis_of(plan), -1), -1)
+    axis = work.axis_of(plan)
+    x, y = _sorted_subset(plan, work.values, axis)
     xnew = plan.req[plan.udims[0]]
     if work.one_d_source:
-        out = np.interp(xnew, x, y.reshape(-1)).reshape(y.shape[:-1] + xnew.shape)
+        out = np.interp(xnew, x, y.reshape(-1)).reshape(xnew.shape + y.shape[:axis] + y.shape[axis + 1 :])
     else:
         hi = np.searchsorted(x, xnew).clip(1, x.size - 1)
         lo = hi - 1
         width = x[hi] - x[lo]
-        out = ((xnew - x[lo]) / width) * y[..., hi] + ((x[hi] - xnew) / width) * y[..., lo]
+        shape = [1] * y.ndim
+        shape[axis] = -1
+        # the same operations in the same order as scipy, along the dim's own axis (no transposed copies)
+        out = np.take(y, hi, axis=axis)
+        out *= ((xnew - x[lo]) / width).reshape(shape)
+        low = np.take(y, lo, axis=axis)
+        low *= ((x[hi] - xnew) / width).reshape(shape)
+        out += low
+        del low
+        out = np.moveaxis(out, axis, 0)
     outside = (xnew < x[0]) | (xnew > x[-1])
     if outside.any():
-        out[..., outside] = fill
-    work.land(np.moveaxis(out, -1, 0), [plan], [work.req_axis(plan)])
+        out[outside] = fill
+    work.land(out, [plan], [work.req_axis(plan)])
 
 
 def _linear_nd(work: Work, chunk: list[DimPlan], fill: float) -> None:
