@@ -178,6 +178,16 @@ for method in ["bilinear", "cubic", "cubic_spline", "spline_3", "lanczos", "aver
 for method in ["bilinear", "cubic", "lanczos", "average", "spline_3", "max"]:
     add(f"{method}_nan_source", f"{method!r} from a source with one NaN", GRID_NAN, method, FINE)
 
+# lon before lat, in the source or in the request
+GRID_LONLAT = Array(source=GRID_VALUES.T.copy(), coordinates=Coordinates([LON, LAT]))
+FINE_LONLAT = Coordinates([FINE["lon"], FINE["lat"]])
+for interpolation in ["bilinear", "cubic", "spline_3", "lanczos", "average",
+                      {"method": "bilinear", "interpolators": ["ScipyGrid"]},
+                      {"method": "bilinear", "interpolators": ["RasterioInterpolator"]}]:  # fmt: skip
+    label = interpolation if isinstance(interpolation, str) else interpolation["interpolators"][0] + "_bilinear"
+    add(f"{label}_lonlat_source", f"{label} from a (lon, lat) source", GRID_LONLAT, interpolation, FINE)
+    add(f"{label}_lonlat_request", f"{label} onto a (lon, lat) request", GRID, interpolation, FINE_LONLAT)
+
 # explicit interpolators
 EXPLICIT = [
     ("NearestNeighbor", ["nearest"]),
