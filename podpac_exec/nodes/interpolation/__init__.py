@@ -1,8 +1,11 @@
 """Interpolation onto request coordinates with PODPAC 4.0.5's rules, and the ``Interpolate`` node.
 
-PODPAC interpolates in two stages and both shape its values, so both are reproduced here:
+First PODPAC's interpolator queue (:mod:`.queue`) gives each group of source dims an
+interpolator: the rules of the definition in order, within a rule the first of its
+``interpolators`` able to take all its dims. Then PODPAC interpolates in two stages, and both
+shape its values, so both are reproduced here:
 
-1. *Selection* (PODPAC's ``Selector``), per source dim: nearest keeps one source index per request
+1. *Selection* (the interpolator's ``can_select``) (PODPAC's ``Selector``), per source dim: nearest keeps one source index per request
    point, linear keeps the floor and ceil indices; a uniform request finer than a uniform source
    keeps a contiguous index range. Non-uniform and stacked sources use a k-d tree.
 2. *Interpolation on that subset*, whose coordinates are read afresh:
@@ -16,13 +19,20 @@ PODPAC interpolates in two stages and both shape its values, so both are reprodu
      the subset, a NaN neighbour poisons the result) and jointly (scipy ``interpn``, which
      extrapolates) for dims that share one stacked request dim. A single selected point along a
      dim is used as is.
+   - the other interpolators (:mod:`.general`, :mod:`.kernels`) run in queue order, each replacing
+     its dims' source axes by the request's: XarrayInterpolator's other kinds (``cubic``: one
+     joint spline), ScipyGrid, ScipyPoint and RasterioInterpolator (``rasterio.warp.reproject``
+     from the window its kernel reaches, so tiles need no halo). ``none`` keeps the source's
+     coordinates within the request.
 
 Use :func:`interpolate` for arrays in memory and :func:`interpolate_source` for sources that read
 windows lazily (:class:`NativeSource`).
 
-The package: :mod:`.definition` parses the ``interpolation`` attr, :mod:`.frames` maps coordinates
-to numbers, :mod:`.selection` is stage 1, :mod:`.nearest` and :mod:`.linear` stage 2,
-:mod:`.source` the entry points, :mod:`.node` the ``Interpolate`` node.
+The package: :mod:`.definition` parses the ``interpolation`` attr, :mod:`.queue` picks the
+interpolators, :mod:`.frames` maps coordinates to numbers, :mod:`.selection` is stage 1,
+:mod:`.nearest` and :mod:`.linear` stage 2 for nearest/linear queues, :mod:`.general` and
+:mod:`.kernels` stage 2 for the others, :mod:`.source` the entry points, :mod:`.node` the
+``Interpolate`` node.
 """
 
 from podpac_exec.nodes.interpolation.definition import (
