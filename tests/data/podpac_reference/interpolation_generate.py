@@ -244,6 +244,11 @@ for tname, treq in (("time_on_source", TFINE), ("time_between", TMID)):
             [{"method": spatial, "dims": ["lat", "lon"]}, {"method": "nearest", "dims": ["time"]}], treq)
         add(f"rules_{spatial}_latlon_linear_time_{tname}", f"{spatial!r} for lat/lon, linear for time", GRID_TIME,
             [{"method": spatial, "dims": ["lat", "lon"]}, {"method": "linear", "dims": ["time"]}], treq)
+    for spatial in ("bilinear", "lanczos"):
+        add(f"rules_{spatial}_latlon_none_time_{tname}", f"{spatial!r} for lat/lon, 'none' for time", GRID_TIME,
+            [{"method": spatial, "dims": ["lat", "lon"]}, {"method": "none", "dims": ["time"]}], treq)
+    add(f"rules_none_latlon_linear_time_{tname}", "'none' for lat/lon, linear for time", GRID_TIME,
+        [{"method": "none", "dims": ["lat", "lon"]}, {"method": "linear", "dims": ["time"]}], treq)
     for method in ("lanczos", "cubic", "none"):
         add(f"{method}_all_dims_{tname}", f"{method!r} for every dim of a lat/lon/time source", GRID_TIME, method,
             treq)
