@@ -47,7 +47,14 @@ from podpac_exec.nodes.interpolation.definition import (
     NearestOptions,
 )
 from podpac_exec.nodes.interpolation.node import Interpolate
-from podpac_exec.nodes.interpolation.source import NativeSource, compact_index, interpolate, interpolate_source
+from podpac_exec.nodes.interpolation.source import (
+    NativeSource,
+    compact_index,
+    interpolate,
+    interpolate_source,
+    needs_whole_request,
+    output_coordinates,
+)
 
 __all__ = [
     "DimRule",
@@ -64,4 +71,6 @@ __all__ = [
     "compact_index",
     "interpolate",
     "interpolate_source",
+    "needs_whole_request",
+    "output_coordinates",
 ]

@@ -108,12 +108,15 @@ def interpolate_source(
 
 def needs_whole_request(interpolation: Interpolation) -> bool:
     """Whether values depend on the whole request, so tiles would change them: XarrayInterpolator's
-    cubic fits one spline through the selected subset, NearestPreview strides from the request's
-    first point and "none" answers on the source's own coordinates."""
+    cubic fits one spline through the selected subset and its nearest gives NaN beyond the subset's
+    last point, NearestPreview strides from the request's first point and "none" answers on the
+    source's own coordinates."""
     for rule in interpolation.rules:
         if rule.name in ("none", "nearest_preview"):
             return True
         if rule.name == "cubic" and "XarrayInterpolator" in rule.interpolators:
+            return True
+        if rule.name == NEAREST and rule.interpolators[0] == "XarrayInterpolator":
             return True
     return False
 

@@ -28,6 +28,8 @@ REQUEST = Coordinates([clinspace(0.5, 6.5, 13, "lat"), clinspace(10.3, 17.7, 15,
         ({"method": "cubic", "interpolators": ["RasterioInterpolator"]}, False),
         ("cubic", True),  # XarrayInterpolator: one spline through the selected cells
         ("nearest_preview", True),
+        ({"method": "nearest", "interpolators": ["XarrayInterpolator"]}, True),  # NaN past the subset's end
+        ({"method": "nearest", "interpolators": ["NearestNeighbor", "XarrayInterpolator"]}, False),
         ("none", True),
         ([{"method": "bilinear", "dims": ["lat", "lon"]}, {"method": "none", "dims": ["time"]}], True),
     ],
