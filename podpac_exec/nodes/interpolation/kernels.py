@@ -74,15 +74,17 @@ def interpn(grids: list[np.ndarray], values: np.ndarray, points: np.ndarray, met
 #: Source cells a rasterio kernel reaches beyond a destination pixel's footprint (GDAL's filter
 #: radii are at most 3, lanczos); scaled by the downsampling factor.
 _RASTERIO_REACH = 4
-#: Request pixels added around the request for GDAL and cropped after: GDAL decides per chunk
-#: whether a source window is empty (a pixel whose footprint only touches the source's edge takes
-#: the edge's value when its chunk reaches into the source), so every tile gets the same margin.
-_DST_PAD = 2
+#: Request pixels added around the request for GDAL and cropped after. GDAL sizes each chunk's
+#: source window from the chunk's own extent: a tile's edge pixels would lose the tails of their
+#: kernels (lanczos: 3 request pixels when downsampling), and a pixel whose footprint only
+#: touches the source's edge takes the edge's value only when its chunk reaches into the source.
+#: With this margin every tile's pixels see what they see in the whole request.
+_DST_PAD = 4
 
 
 def rasterio_margin(plan: "DimPlan", request_step: float) -> int:
     """Source cells to read beyond the request's range so rasterio sees what it would in the
-    whole source: the kernel radius times the downsampling factor, plus a cell."""
+    whole source: the kernel radius and the destination margin, times the downsampling factor."""
     grid = uniform_grid(plan.dim.coords[0], plan.frames[plan.udims[0]])
     scale = abs(request_step / grid[2]) if grid is not None and math.isfinite(request_step) and grid[2] else 1.0
     return (_RASTERIO_REACH + _DST_PAD) * max(1, math.ceil(scale)) + 2
