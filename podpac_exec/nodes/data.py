@@ -16,7 +16,7 @@ import numpy as np
 import traitlets as tl
 
 from podpac_exec.errors import CoordinatesError, LimitExceededError, PipelineError
-from podpac_exec.nodes.base import Node, NodeRequirements
+from podpac_exec.nodes.base import Node
 from podpac_exec.nodes.interpolation import NEAREST_INTERPOLATION, interpolate_source
 from podpac_exec.nodes.traits import ArrayTrait, CoordinatesTrait
 from podpac_exec.nodes.opening import s3_options
@@ -52,12 +52,6 @@ class DataSource(Node):
     def native_coordinates(self) -> "Coordinates":
         """The source's own coordinates."""
         raise NotImplementedError
-
-    def requirements(self) -> NodeRequirements:
-        # PODPAC's selection looks at the request's neighbouring points (whether the request's
-        # bounds meet the source, which source indices form the subset): a tile sees one
-        # request cell beyond its edges so its selection is the whole request's.
-        return NodeRequirements(halo={dim: 1 for dim in _VALID_DIMS})
 
     def _read(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
         """Raw values ``data[index]``: one integer array (numpy advanced indexing) or step-1 slice

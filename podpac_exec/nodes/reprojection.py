@@ -44,7 +44,11 @@ class Reproject(Interpolate):
     def requirements(self) -> NodeRequirements:
         # the outer intersection looks one grid point beyond the request: a tile sees one more
         # request cell so its intersection is the whole request's around it
-        return NodeRequirements(halo={dim: 1 for dim in self._reprojection().udims})
+        own = super().requirements()
+        return NodeRequirements(halo={dim: 1 for dim in self._reprojection().udims}, whole_request=own.whole_request)
+
+    def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
+        return coordinates
 
     def _reprojection(self) -> "Coordinates":
         coords = self.coordinates

@@ -177,8 +177,7 @@ def test_time_convolution():
 def test_requirements_declare_the_halo():
     node = Convolution(source=SOURCE, kernel=np.ones((3, 1, 4)), kernel_dims=["lat", "time", "lon"])
     assert node.requirements() == NodeRequirements(halo={"lat": 2, "lon": 2})
-    # the data source's own one-cell selection halo adds to the kernel's
-    assert node.graph_requirements().halo == {"lat": 3, "lon": 3, "time": 1, "alt": 1}
+    assert node.graph_requirements().halo == {"lat": 2, "lon": 2}
 
 
 def test_json_round_trip_and_style_passthrough():

@@ -20,7 +20,7 @@ from podpac_exec.nodes.interpolation import (
     interpolate,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 REFERENCE = json.loads((DATA / "podpac_reference" / "cases.json").read_text())
 EXTRA = json.loads((DATA / "podpac_nodes_extra" / "cases.json").read_text())["cases"]
 
@@ -213,7 +213,7 @@ def test_parse_forms():
 @pytest.mark.parametrize(
     "definition, field",
     [
-        ("cubic", "attrs.interpolation"),
+        ("quadratic", "attrs.interpolation"),
         ("nope", "attrs.interpolation"),
         (3, "attrs.interpolation"),
         ([], "attrs.interpolation"),
@@ -221,7 +221,8 @@ def test_parse_forms():
         ({"method": "nearest", "dims": "lat"}, "attrs.interpolation.dims"),
         ({"method": "nearest", "params": {"spatial_tolerance": "x"}}, "attrs.interpolation.params.spatial_tolerance"),
         ({"method": "nearest", "params": {"frobnicate": 1}}, "attrs.interpolation.params.frobnicate"),
-        ({"method": "nearest", "interpolators": ["ScipyGrid"]}, "attrs.interpolation.interpolators"),
+        ({"method": "lanczos", "interpolators": ["ScipyGrid"]}, "attrs.interpolation.interpolators"),
+        ({"method": "nearest", "interpolators": ["Frobnicator"]}, "attrs.interpolation.interpolators[0]"),
         ({"method": "nearest", "colour": 1}, "attrs.interpolation.colour"),
         ([{"method": "nearest", "dims": ["lat"]}, {"method": "linear", "dims": ["lat", "lon"]}], "attrs.interpolation"),
     ],
