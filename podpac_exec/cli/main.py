@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="settings").add_subparsers(dest="config_command", required=True)
     config.add_parser("show", help="each effective value and its layer").set_defaults(func=cmd_config_show)
 
+    from podpac_exec.cli.upgrade import add_upgrade_command
+
+    add_upgrade_command(sub)
     get_plugin_manager().hook.podpac_exec_add_commands(subparsers=sub)
     return parser
 

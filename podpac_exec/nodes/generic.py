@@ -101,10 +101,15 @@ class Arithmetic(_Algorithm):
         return state
 
     def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
-        dims: set[str] = set()
-        for node in self._named_inputs.values():
-            dims.update(node.output_coordinates(coordinates).dims)
-        return keep_dims(coordinates, dims)
+        from podpac_exec.coordinates import Coordinates
+
+        outs = [node.output_coordinates(coordinates) for node in self._named_inputs.values()]
+        base = keep_dims(coordinates, {d for out in outs for d in out.dims})
+        # an input that resizes a dim (DayOfYear's day labels, an expansion) gives the output its size
+        resized = {d: m for out in reversed(outs) for d, m in out.items() if d in base.dims and m.size != base[d].size}
+        if not resized:
+            return base
+        return Coordinates([resized.get(d, m) for d, m in base.items()], crs=base.crs)
 
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
         compiled = self.__dict__.get("_compiled")

@@ -32,7 +32,7 @@ import warnings
 from collections import OrderedDict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LEGACY = os.path.join(os.path.dirname(HERE), "legacy_pipelines")
+LEGACY = os.path.join(os.path.dirname(HERE), "pipelines_legacy")
 
 _TMP = tempfile.mkdtemp(prefix="podpac_ref_")
 os.environ["XDG_CONFIG_HOME"] = _TMP
@@ -71,6 +71,7 @@ podpac.settings["MULTITHREADING"] = False
 podpac.settings["ENABLE_CACHE"] = False
 podpac.settings["DEBUG"] = False
 podpac.settings["CHUNK_SIZE"] = None
+podpac.settings.allow_unrestricted_code_execution(True)  # Arithmetic in the legacy fixtures (our own files)
 assert podpac.__version__ == "4.0.5", podpac.__version__
 
 CASES: list = []
@@ -437,7 +438,7 @@ add_case(
 
 
 def legacy_checks():
-    """For every ``<name>.json`` in tests/data/legacy_pipelines with an ``<name>.upgraded.json``:
+    """For every ``<name>.json`` in tests/data/pipelines_legacy with an ``<name>.upgraded.json``:
     PODPAC 4.0.5 loading each (ok or its error) and the upgraded form's values at the fixture's
     coordinates (``<name>.coords.json``)."""
     out = []
@@ -454,14 +455,18 @@ def legacy_checks():
         with open(os.path.join(LEGACY, name + ".coords.json")) as f:
             coords = Coordinates.from_json(f.read())
         entry = OrderedDict([("name", name)])
+        original = None
         try:
-            Node.from_json(old_text).eval(coords)
+            original = Node.from_json(old_text).eval(coords)
             entry["podpac_loads_original"] = "ok"
         except Exception as e:  # noqa: BLE001
             entry["podpac_loads_original"] = "%s: %s" % (type(e).__name__, str(e).splitlines()[0][:200])
         node = Node.from_json(new_text)  # must load: the point of upgrading
+        entry["podpac_loads_upgraded"] = "ok"
         entry["upgraded_sha"] = _sha(new_text)
         entry["output"] = serialize(node.eval(coords), coords)
+        if original is not None:  # PODPAC 4 reads this old file itself: the upgrade must not change its values
+            assert serialize(original, coords) == entry["output"], name
         out.append(entry)
     return out
 

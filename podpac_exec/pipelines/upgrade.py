@@ -1,0 +1,346 @@
+"""Rewrite an older PODPAC pipeline definition into PODPAC 4.0.5's format.
+
+One pass per concern, each noting what it rewrote in the :class:`UpgradeReport`:
+
+1. the 1.x ``{"nodes": ..., "output": ...}`` wrapper is unwrapped (the output node kept);
+2. each node: old class paths, ``native_coordinates`` (renamed ``coordinates`` in 2.0), the
+   1.x node-level ``source``/``lookup_source``/``sources``/``interpolation`` keys;
+3. ``lookup_attrs``: a node ref becomes an input, ``"ref.attr"`` the attr's value (or input);
+4. data sources that interpolated themselves (every format before 4.0) become a raw source and
+   an ``Interpolate`` node under the old ref, so their users see the same values; a compositor's
+   ``interpolation`` (1.x/2.x set it on its data sources) gets its own ``Interpolate`` per source;
+5. inputs defined after their users are moved before them, in the order PODPAC 4 loads them
+   (so the output node, the last one PODPAC builds, stays the same).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from podpac_exec.pipelines.formats import META_KEYS, Format, detect
+from podpac_exec.pipelines.paths import resolve, removed
+from podpac_exec.pipelines.report import PipelineUpgradeError, UpgradeReport
+
+INTERPOLATE = "core.interpolation.interpolation.Interpolate"
+CURRENT_VERSION = "4.0.5"
+DEFAULT_INTERPOLATION = "nearest"  # PODPAC's settings["DEFAULT_INTERPOLATION"] in every release
+_RENAMED_ATTRS = {"native_coordinates": "coordinates"}  # PODPAC 2.0
+
+Spec = dict  # one node entry (an OrderedDict: key order is kept)
+
+
+def upgrade_definition(definition: Any) -> tuple[Any, UpgradeReport | None]:
+    """``definition`` in the current format, and what was rewritten (None: it was current).
+
+    Anything that is not a mapping of node entries is returned as it is, for the loader to
+    reject with its own message.
+    """
+    if not isinstance(definition, Mapping):
+        return definition, None
+    fmt = detect(definition)
+    report = UpgradeReport(fmt.label)
+    nodes, output = _unwrap(definition, fmt, report)
+    if not all(isinstance(ref, str) and isinstance(spec, Mapping) for ref, spec in nodes.items()):
+        return definition, None  # malformed: the loader names the entry
+    specs: OrderedDict[str, Spec] = OrderedDict()
+    plans: dict[str, _NodePlan] = {}
+    for ref, spec in nodes.items():
+        plans[ref] = _NodePlan.of(ref, spec, fmt, nodes, report)
+        specs[ref] = plans[ref].spec
+    for ref, plan in plans.items():
+        _lookup_attrs(ref, plan, specs, report)
+    specs = _wrap_interpolation(specs, plans, report)
+    order = _load_order(specs)
+    if order != list(specs):
+        report.add("nodes reordered so that inputs come before their users (" + ", ".join(order) + ")")
+    if not report.changes:
+        return definition, None
+    out: OrderedDict[str, Any] = OrderedDict((ref, specs[ref]) for ref in order)
+    if output is not None and output != order[-1]:
+        out["podpac_output_node"] = output
+    out["podpac_version"] = CURRENT_VERSION
+    return out, report
+
+
+# -- 1. the 1.x pipeline wrapper -------------------------------------------------------------------
+
+
+def _unwrap(definition: Mapping[str, Any], fmt: Format, report: UpgradeReport) -> tuple[Mapping[str, Any], str | None]:
+    if not fmt.pipeline:
+        nodes = OrderedDict((k, v) for k, v in definition.items() if k not in META_KEYS)
+        output = definition.get("podpac_output_node")
+        return nodes, output if isinstance(output, str) else None
+    key = "output" if "output" in definition else "pipeline_output"
+    spec = definition.get(key) or {}
+    if not isinstance(spec, Mapping):
+        raise PipelineUpgradeError(f"the 1.x pipeline's {key!r} must be an object", field=key)
+    output = spec.get("node", spec.get("nodes"))
+    if isinstance(output, list):
+        if len(output) != 1:
+            raise PipelineUpgradeError(
+                f"the 1.x pipeline's {key} names {len(output)} nodes; a pipeline has one output node",
+                field=f"{key}.nodes",
+            )
+        output = output[0]
+    if output is not None and (not isinstance(output, str) or output not in definition["nodes"]):
+        raise PipelineUpgradeError(
+            f"the 1.x pipeline's {key} names {output!r}, which is not one of its nodes", field=f"{key}.node"
+        )
+    report.add('unwrapped the 1.x {"nodes", "%s"} format' % key)
+    dropped = [k for k in spec if k not in ("node", "nodes")]
+    if dropped:
+        report.add(f"{key} settings dropped ({', '.join(dropped)}): write outputs with 'podpac-exec evaluate'")
+    return definition["nodes"], output
+
+
+# -- 2. one node ----------------------------------------------------------------------------------
+
+
+class _NodePlan:
+    """A node's entry in the current layout, and what later passes need to know about it."""
+
+    def __init__(self, spec: Spec, kind: str, wrap: Any, compositor_interpolation: Any, lookup: Any) -> None:
+        self.spec = spec
+        self.kind = kind
+        self.wrap = wrap  # the interpolation of a self-interpolating data source, or None
+        self.compositor_interpolation = compositor_interpolation
+        self.lookup = lookup
+
+    @classmethod
+    def of(cls, ref: str, spec: Mapping[str, Any], fmt: Format, nodes: Mapping[str, Any], report: UpgradeReport) -> "_NodePlan":
+        if "path" in spec and "node" not in spec:
+            raise PipelineUpgradeError(
+                f"node {ref!r} is a 1.x Pipeline node reading another file ({spec['path']!r}); "
+                "paste that pipeline's nodes in instead",
+                field=f"{ref}.path",
+            )
+        new: Spec = OrderedDict()
+        name = spec.get("node")
+        kind, has_interpolation_attr, raw = "node", True, False
+        if isinstance(name, str) and "plugin" not in spec:
+            found = resolve(name)
+            if found is None and removed(name):
+                raise PipelineUpgradeError(
+                    f"node {ref!r}: {name!r} was removed from PODPAC; rewrite it as {removed(name)}", field=f"{ref}.node"
+                )
+            if found is not None:
+                kind, has_interpolation_attr, raw = found.cls.kind, "interpolation" in found.cls.attrs, found.raw
+                if name not in found.cls.names or raw:
+                    report.add(f"{ref}: class {name!r} -> {found.cls.path!r}")
+                    name = found.cls.path
+        if "node" in spec:
+            new["node"] = name
+        if "plugin" in spec:
+            new["plugin"] = spec["plugin"]
+        attrs = _copy_mapping(spec.get("attrs", {}))
+        inputs = _copy_mapping(spec.get("inputs", {}))
+        for old, current in _RENAMED_ATTRS.items():
+            if isinstance(attrs, dict) and old in attrs and current not in attrs:
+                attrs[current] = attrs.pop(old)
+                report.add(f"{ref}: attrs.{old} -> attrs.{current}")
+        lookup = copy.deepcopy(spec.get("lookup_attrs"))
+        if "source" in spec:
+            value = spec["source"]
+            if kind != "datasource" and isinstance(value, str) and value in nodes:
+                _put(inputs, "source", value, ref, "inputs")
+                report.add(f"{ref}: node-level source -> inputs.source")
+            else:
+                _put(attrs, "source", copy.deepcopy(value), ref, "attrs")
+                report.add(f"{ref}: node-level source -> attrs.source")
+        if "lookup_source" in spec:
+            lookup = dict(lookup or {}, source=spec["lookup_source"])
+        if "sources" in spec:
+            _put(inputs, "sources", copy.deepcopy(spec["sources"]), ref, "inputs")
+            report.add(f"{ref}: node-level sources -> inputs.sources")
+        interpolation = None
+        if "interpolation" in spec:
+            interpolation = copy.deepcopy(spec["interpolation"])
+            if kind not in ("datasource", "compositor"):
+                raise PipelineUpgradeError(
+                    f"node {ref!r}: a node-level 'interpolation' on a {kind} ({name!r}) has no PODPAC 4 form",
+                    field=f"{ref}.interpolation",
+                )
+        elif kind in ("datasource", "compositor") and not has_interpolation_attr and isinstance(attrs, dict):
+            interpolation = attrs.pop("interpolation", None)
+        wrap = None
+        if kind == "datasource" and not has_interpolation_attr and not raw and (fmt.interpolating_sources or interpolation is not None):
+            wrap = DEFAULT_INTERPOLATION if interpolation is None else interpolation
+        elif has_interpolation_attr and interpolation is not None:
+            _put(attrs, "interpolation", interpolation, ref, "attrs")
+            interpolation = None
+        if attrs:
+            new["attrs"] = attrs
+        if inputs:
+            new["inputs"] = inputs
+        for key in spec:
+            if key not in new and key not in ("lookup_attrs", "lookup_source", "attrs", "inputs", *_NODE_LEVEL):
+                new[key] = copy.deepcopy(spec[key])  # style, style_class, or a key the loader rejects
+        comp = interpolation if kind == "compositor" else None
+        return cls(new, kind, wrap, comp, lookup)
+
+
+_NODE_LEVEL = ("source", "sources", "interpolation")
+
+
+def _copy_mapping(value: Any) -> Any:
+    return OrderedDict(copy.deepcopy(list(value.items()))) if isinstance(value, Mapping) else copy.deepcopy(value)
+
+
+def _put(target: Any, key: str, value: Any, ref: str, where: str) -> None:
+    if not isinstance(target, dict):
+        raise PipelineUpgradeError(f"node {ref!r}: {where} must be an object", field=f"{ref}.{where}")
+    if key in target:
+        raise PipelineUpgradeError(f"node {ref!r}: {key!r} is given twice (node-level and in {where})", field=f"{ref}.{key}")
+    target[key] = value
+
+
+# -- 3. lookup_attrs -----------------------------------------------------------------------------
+
+
+def _lookup_attrs(ref: str, plan: _NodePlan, specs: Mapping[str, Spec], report: UpgradeReport) -> None:
+    if plan.lookup is None:
+        return
+    if not isinstance(plan.lookup, Mapping):
+        raise PipelineUpgradeError(f"node {ref!r}: lookup_attrs must be an object", field=f"{ref}.lookup_attrs")
+    spec = plan.spec
+    for old_key, value in plan.lookup.items():
+        field = f"{ref}.lookup_attrs.{old_key}"
+        key = _RENAMED_ATTRS.get(old_key, old_key)
+        if _all_refs(value, specs):
+            spec.setdefault("inputs", OrderedDict())
+            _put(spec["inputs"], key, value, ref, "inputs")
+            report.add(f"{ref}: lookup_attrs.{old_key} -> inputs.{key}")
+            continue
+        if not isinstance(value, str) or "." not in value:
+            raise PipelineUpgradeError(f"node {ref!r}: lookup_attrs.{key} = {value!r} names no node", field=field)
+        target_ref, *attr_path = value.split(".")
+        target = specs.get(target_ref)
+        if target is None:
+            raise PipelineUpgradeError(f"node {ref!r}: lookup_attrs.{key} refers to nonexistent node {target_ref!r}", field=field)
+        attr = _RENAMED_ATTRS.get(attr_path[0], attr_path[0])
+        if len(attr_path) == 1 and attr in target.get("attrs", {}):
+            spec.setdefault("attrs", OrderedDict())
+            _put(spec["attrs"], key, copy.deepcopy(target["attrs"][attr]), ref, "attrs")
+            report.add(f"{ref}: lookup_attrs.{old_key} ({value}) -> attrs.{key}")
+        elif len(attr_path) == 1 and attr in target.get("inputs", {}):
+            spec.setdefault("inputs", OrderedDict())
+            _put(spec["inputs"], key, copy.deepcopy(target["inputs"][attr]), ref, "inputs")
+            report.add(f"{ref}: lookup_attrs.{old_key} ({value}) -> inputs.{key}")
+        else:
+            raise PipelineUpgradeError(
+                f"node {ref!r}: lookup_attrs.{key} = {value!r} reads an attribute that {target_ref!r}'s definition "
+                "does not hold (a computed property cannot be upgraded); give the value in attrs instead",
+                field=field,
+            )
+
+
+def _all_refs(value: Any, specs: Mapping[str, Any]) -> bool:
+    if isinstance(value, str):
+        return value in specs
+    items = value.values() if isinstance(value, Mapping) else value if isinstance(value, list) else None
+    return bool(items) and all(isinstance(v, str) and v in specs for v in items)
+
+
+# -- 4. self-interpolating data sources -------------------------------------------------------------
+
+
+def _interpolate(source: str, interpolation: Any) -> Spec:
+    return OrderedDict([("node", INTERPOLATE), ("attrs", {"interpolation": interpolation}), ("inputs", {"source": source})])
+
+
+def _wrap_interpolation(specs: OrderedDict[str, Spec], plans: Mapping[str, _NodePlan], report: UpgradeReport) -> OrderedDict[str, Spec]:
+    taken = set(specs)
+
+    def fresh(base: str) -> str:
+        ref, n = base, 0
+        while ref in taken:
+            n += 1
+            ref = f"{base}_{n}"
+        taken.add(ref)
+        return ref
+
+    raw_ref: dict[str, str] = {}
+    out: OrderedDict[str, Spec] = OrderedDict()
+    for ref, spec in specs.items():
+        plan = plans[ref]
+        if plan.wrap is not None:
+            raw_ref[ref] = fresh(f"{ref}_source")
+            out[raw_ref[ref]] = spec
+            out[ref] = _interpolate(raw_ref[ref], plan.wrap)
+            report.add(f"{ref}: data source interpolation {plan.wrap!r} -> Interpolate node (source {raw_ref[ref]!r})")
+            continue
+        sources = spec.get("inputs", {}).get("sources") if isinstance(spec.get("inputs"), Mapping) else None
+        if plan.compositor_interpolation is not None and isinstance(sources, list):
+            method = plan.compositor_interpolation
+            new_sources = []
+            for source in sources:
+                if source in raw_ref and plans[source].wrap != method:
+                    wrapper = fresh(f"{source}_{ref}")
+                    out[wrapper] = _interpolate(raw_ref[source], method)
+                    new_sources.append(wrapper)
+                else:
+                    new_sources.append(source)
+            spec["inputs"]["sources"] = new_sources
+            report.add(f"{ref}: compositor interpolation {method!r} -> an Interpolate node per data source")
+        out[ref] = spec
+    return out
+
+
+# -- 5. load order --------------------------------------------------------------------------------
+
+
+def _load_order(specs: Mapping[str, Spec]) -> list[str]:
+    """The order PODPAC 4 builds the nodes in: definition order, an input built when first needed."""
+    order: list[str] = []
+    done: set[str] = set()
+    for start in specs:
+        if start in done:
+            continue
+        stack: list[tuple[str, list[str]]] = [(start, _input_refs(specs[start], specs))]
+        active = {start}
+        while stack:
+            ref, pending = stack[-1]
+            if pending:
+                child = pending.pop(0)
+                if child in done:
+                    continue
+                if child in active:
+                    _cycle(child, [r for r, _ in stack], specs)
+                active.add(child)
+                stack.append((child, _input_refs(specs[child], specs)))
+                continue
+            stack.pop()
+            active.discard(ref)
+            done.add(ref)
+            order.append(ref)
+    return order
+
+
+def _cycle(start: str, stack: list[str], specs: Mapping[str, Spec]) -> None:
+    """Raise for the cycle that leaves ``start`` (on ``stack``) and comes back to it."""
+    after = stack[stack.index(start) + 1 :]
+    target = after[0] if after else start
+    key = next(
+        (k for k, v in specs[start].get("inputs", {}).items() if target == v or target in (v.values() if isinstance(v, Mapping) else v if isinstance(v, list) else ())),
+        "",
+    )
+    raise PipelineUpgradeError(
+        f"node {start!r}: input {key!r} refers to {target!r}, and the inputs come back to {start!r} "
+        "(cycles are not allowed)",
+        field=f"{start}.inputs.{key}",
+    )
+
+
+def _input_refs(spec: Spec, specs: Mapping[str, Any]) -> list[str]:
+    inputs = spec.get("inputs", {})
+    if not isinstance(inputs, Mapping):
+        return []
+    refs: list[str] = []
+    for value in inputs.values():
+        items = [value] if isinstance(value, str) else list(value.values()) if isinstance(value, Mapping) else value
+        if isinstance(items, list):
+            refs.extend(v for v in items if isinstance(v, str) and v in specs)
+    return refs
