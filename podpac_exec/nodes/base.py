@@ -250,6 +250,20 @@ class Node(tl.HasTraits):
         """Evaluate in this process at ``coordinates``; dims follow the request's order."""
         return self._as_output(coordinates, self._eval(coordinates))
 
+    def interpolate(self, interpolation: Any = "nearest", *, method: Any = None, **kwargs: Any) -> "Node":
+        """An ``Interpolate`` node with this node as its source (PODPAC's ``Node.interpolate``).
+
+        ``interpolation`` is PODPAC's argument (a method name, a dict or a list of dicts);
+        ``method`` is accepted as its synonym. Other keywords go to ``Interpolate``.
+        """
+        from podpac_exec.nodes.interpolation import Interpolate
+
+        if method is not None:
+            if interpolation != "nearest":
+                raise PipelineError("interpolate: give interpolation or method, not both", field="interpolation")
+            interpolation = method
+        return Interpolate(source=self, interpolation=interpolation, **kwargs)
+
     def _as_output(self, coordinates: "Coordinates", out: "xr.DataArray | np.ndarray") -> "xr.DataArray":
         if isinstance(out, np.ndarray):
             out = self.create_output_array(self.output_coordinates(coordinates), out)

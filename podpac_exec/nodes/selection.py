@@ -99,6 +99,12 @@ class _PerDimModify(ModifyCoordinates):
     time = tl.List().tag(attr=True)
     alt = tl.List().tag(attr=True)
 
+    def __init__(self, **kwargs: Any) -> None:
+        # PODPAC's default: the source (so ExpandCoordinates(source=X, ...) writes X as both)
+        if kwargs.get("coordinates_source") is None and isinstance(kwargs.get("source"), Node):
+            kwargs["coordinates_source"] = kwargs["source"]
+        super().__init__(**kwargs)
+
     def resized_dims(self) -> frozenset[str]:
         return frozenset(d for d in _DIMS if getattr(self, d))
 

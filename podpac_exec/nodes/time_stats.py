@@ -18,7 +18,7 @@ import numpy as np
 import traitlets as tl
 
 from podpac_exec.errors import CoordinatesError, PipelineError
-from podpac_exec.nodes.base import NodeRequirements
+from podpac_exec.nodes.base import Node, NodeRequirements
 from podpac_exec.nodes.traits import NodeTrait
 from podpac_exec.nodes.utility import _Algorithm
 
@@ -39,6 +39,12 @@ class _TimeReduce(_Algorithm):
     coordinates_source = NodeTrait(allow_none=True).tag(attr=True)
     reduce_fn = tl.Unicode("mean").tag(attr=True)
     custom_reduce_fn = tl.Any(None, allow_none=True).tag(attr=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        # PODPAC's default: the source (so DayOfYear(source=X) writes X as both)
+        if kwargs.get("coordinates_source") is None and isinstance(kwargs.get("source"), Node):
+            kwargs["coordinates_source"] = kwargs["source"]
+        super().__init__(**kwargs)
 
     def validate(self) -> None:
         name = type(self).__name__
