@@ -107,6 +107,11 @@ def cmd_backends(args: argparse.Namespace) -> int:
 def cmd_nodes(args: argparse.Namespace) -> int:
     from podpac_exec.nodes.registry import get_node_registry
 
+    if args.podpac:
+        from podpac_exec.cli.coverage import cmd_podpac_coverage
+
+        return cmd_podpac_coverage(args)
+
     rows = [(r.name, ", ".join(r.cls.podpac_aliases), r.provider) for r in get_node_registry().records]
     _print_table(("node", "aliases", "plugin"), rows)
     return EXIT_OK
@@ -147,7 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     sub.add_parser("backends", help="list installed backends").set_defaults(func=cmd_backends)
-    sub.add_parser("nodes", help="list node types").set_defaults(func=cmd_nodes)
+    nodes = sub.add_parser("nodes", help="list node types")
+    nodes.add_argument("--podpac", action="store_true", help="every PODPAC 4.0.5 node class and its status here")
+    nodes.set_defaults(func=cmd_nodes)
     config = sub.add_parser("config", help="settings").add_subparsers(dest="config_command", required=True)
     config.add_parser("show", help="each effective value and its layer").set_defaults(func=cmd_config_show)
 
