@@ -69,6 +69,8 @@ class Node(tl.HasTraits):
     default_style: ClassVar[Mapping[str, Any]] = {}
     #: PODPAC's unary algorithms (Interpolate, Convolution, reductions) show their source's style.
     inherits_source_style: ClassVar[bool] = False
+    #: A multi-output node evaluated for one output (``output`` set): ``output``/``outputs`` allowed.
+    selects_output: ClassVar[bool] = False
 
     # PODPAC's multi-output and units attrs: accepted as None (what PODPAC writes by default).
     units = tl.Unicode(default_value=None, allow_none=True).tag(attr=True)
@@ -98,7 +100,7 @@ class Node(tl.HasTraits):
                     f"{type(self).__name__}.{name}: {_trait_message(exc)}", field=f"attrs.{name}"
                 ) from None
         for name in _DROPPED_WHEN_NONE:
-            if getattr(self, name) is not None:
+            if getattr(self, name) is not None and not (self.selects_output and name in ("output", "outputs")):
                 raise PipelineError(
                     f"{type(self).__name__}.{name}: only None is supported (multi-output nodes and units "
                     "are not implemented)",

@@ -40,4 +40,5 @@ def podpac_exec_register_nodes() -> list[type]:
         time_stats.DayOfYear,
         time_stats.ResampleReduce,
         compositor.TileCompositor,
+        generic.Combine,
     ]

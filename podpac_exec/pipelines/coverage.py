@@ -23,10 +23,7 @@ ISSUE_10 = frozenset({"CSV", "H5PY", "Rasterio", "Zarr", "Reproject"})
 ISSUE_10_STATUS = "planned (issue 10)"
 ISSUE_10_REASON = "being added with issue 10's data sources, reprojection and interpolation methods"
 
-PLANNED: dict[str, str] = {
-    "Combine": "multi-output nodes (an 'output' dim alongside the coordinates) need the engine, tile planner "
-    "and wire codec to carry that dim",
-}
+PLANNED: dict[str, str] = {}
 
 _MANAGER = "PODPAC's execution managers: podpac-exec's backends (local, aws_lambda) and tile fan-out do this"
 _CACHE = "PODPAC's cache layer: podpac-exec evaluates without PODPAC's caches (results are written by batch)"

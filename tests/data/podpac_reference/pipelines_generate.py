@@ -60,6 +60,7 @@ from podpac.core.algorithm.stats import (  # noqa: E402
     ResampleReduce,
     Skew,
 )
+from podpac.core.algorithm.generic import Combine  # noqa: E402
 from podpac.core.compositor.tile_compositor import TileCompositor  # noqa: E402
 from podpac.core.data.array_source import Array  # noqa: E402
 from podpac.core.interpolation.interpolation import Interpolate  # noqa: E402
@@ -429,6 +430,33 @@ add_case(
     "TileCompositor where both tiles cover a cell: the first tile's finite value wins, NaN filled by the second.",
     C_W,
     TileCompositor(sources=[TILE_W, Interpolate(source=Array(source=field(C_W.shape, 7), coordinates=C_W))]),
+)
+
+
+# ======================================================================================================================
+# Combine (one output selected: a result with an "output" dim is not supported by podpac-exec)
+# ======================================================================================================================
+
+GRID_2 = Interpolate(source=Array(source=field(C_GRID.shape, 8), coordinates=C_GRID))
+add_case(
+    "combine_select_second",
+    "Combine of two grids with output 'B': the second input's values.",
+    REQ_GRID,
+    Combine(A=GRID, B=GRID_2, output="B"),
+)
+add_case(
+    "combine_renamed_outputs",
+    "Combine with outputs renamed ['first', 'second'] and output 'first': the first input.",
+    REQ_GRID,
+    Combine(A=GRID, B=GRID_2, outputs=["first", "second"], output="first"),
+)
+add_case(
+    "combine_of_reductions",
+    "Combine of a Median and a Mean over time, output 'mean'.",
+    C_DAILY,
+    # inputs in name order: PODPAC writes inputs sorted but outputs in construction order, so a
+    # Combine(median=..., mean=...) reloads with its outputs swapped (its JSON means another node)
+    Combine(mean=Mean(source=DAILY, dims=["time"]), median=Median(source=DAILY, dims=["time"]), output="mean"),
 )
 
 
