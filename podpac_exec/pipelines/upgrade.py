@@ -18,10 +18,11 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from podpac_exec.pipelines.formats import META_KEYS, Format, detect
-from podpac_exec.pipelines.paths import resolve, removed
+from podpac_exec.pipelines.paths import Resolved, removed, resolve
 from podpac_exec.pipelines.report import PipelineUpgradeError, UpgradeReport
 
 INTERPOLATE = "core.interpolation.interpolation.Interpolate"
@@ -48,7 +49,7 @@ def upgrade_definition(definition: Any) -> tuple[Any, UpgradeReport | None]:
     specs: OrderedDict[str, Spec] = OrderedDict()
     plans: dict[str, _NodePlan] = {}
     for ref, spec in nodes.items():
-        plans[ref] = _NodePlan.of(ref, spec, fmt, nodes, report)
+        plans[ref] = _plan(ref, spec, fmt, nodes, report)
         specs[ref] = plans[ref].spec
     for ref, plan in plans.items():
         _lookup_attrs(ref, plan, specs, report)
@@ -99,87 +100,107 @@ def _unwrap(definition: Mapping[str, Any], fmt: Format, report: UpgradeReport) -
 # -- 2. one node ----------------------------------------------------------------------------------
 
 
+@dataclass
 class _NodePlan:
-    """A node's entry in the current layout, and what later passes need to know about it."""
+    """A node's entry in the current layout, and what the later passes need to know about it."""
 
-    def __init__(self, spec: Spec, kind: str, wrap: Any, compositor_interpolation: Any, lookup: Any) -> None:
-        self.spec = spec
-        self.kind = kind
-        self.wrap = wrap  # the interpolation of a self-interpolating data source, or None
-        self.compositor_interpolation = compositor_interpolation
-        self.lookup = lookup
+    spec: Spec
+    wrap: Any = None  # the interpolation of a self-interpolating data source
+    compositor_interpolation: Any = None  # a 1.x/2.x compositor's interpolation for its data sources
+    lookup: Any = None  # lookup_attrs (lookup_source included), resolved once every node is known
 
-    @classmethod
-    def of(cls, ref: str, spec: Mapping[str, Any], fmt: Format, nodes: Mapping[str, Any], report: UpgradeReport) -> "_NodePlan":
-        if "path" in spec and "node" not in spec:
+
+def _plan(ref: str, spec: Mapping[str, Any], fmt: Format, nodes: Mapping[str, Any], report: UpgradeReport) -> _NodePlan:
+    if "path" in spec and "node" not in spec:
+        raise PipelineUpgradeError(
+            f"node {ref!r} is a 1.x Pipeline node reading another file ({spec['path']!r}); "
+            "paste that pipeline's nodes in instead",
+            field=f"{ref}.path",
+        )
+    name, found = _class(ref, spec, report)
+    kind = found.cls.kind if found else "node"
+    has_interpolation_attr = found is None or "interpolation" in found.cls.attrs
+    attrs = _copy_mapping(spec.get("attrs", {}))
+    inputs = _copy_mapping(spec.get("inputs", {}))
+    for old, current in _RENAMED_ATTRS.items():
+        if isinstance(attrs, dict) and old in attrs and current not in attrs:
+            attrs[current] = attrs.pop(old)
+            report.add(f"{ref}: attrs.{old} -> attrs.{current}")
+    lookup = _node_level_inputs(ref, spec, kind, nodes, attrs, inputs, report)
+
+    interpolation = None
+    if "interpolation" in spec:
+        interpolation = copy.deepcopy(spec["interpolation"])
+        if kind not in ("datasource", "compositor"):
             raise PipelineUpgradeError(
-                f"node {ref!r} is a 1.x Pipeline node reading another file ({spec['path']!r}); "
-                "paste that pipeline's nodes in instead",
-                field=f"{ref}.path",
+                f"node {ref!r}: a node-level 'interpolation' on a {kind} ({name!r}) has no PODPAC 4 form",
+                field=f"{ref}.interpolation",
             )
-        new: Spec = OrderedDict()
-        name = spec.get("node")
-        kind, has_interpolation_attr, raw = "node", True, False
-        if isinstance(name, str) and "plugin" not in spec:
-            found = resolve(name)
-            if found is None and removed(name):
-                raise PipelineUpgradeError(
-                    f"node {ref!r}: {name!r} was removed from PODPAC; rewrite it as {removed(name)}", field=f"{ref}.node"
-                )
-            if found is not None:
-                kind, has_interpolation_attr, raw = found.cls.kind, "interpolation" in found.cls.attrs, found.raw
-                if name not in found.cls.names or raw:
-                    report.add(f"{ref}: class {name!r} -> {found.cls.path!r}")
-                    name = found.cls.path
-        if "node" in spec:
-            new["node"] = name
-        if "plugin" in spec:
-            new["plugin"] = spec["plugin"]
-        attrs = _copy_mapping(spec.get("attrs", {}))
-        inputs = _copy_mapping(spec.get("inputs", {}))
-        for old, current in _RENAMED_ATTRS.items():
-            if isinstance(attrs, dict) and old in attrs and current not in attrs:
-                attrs[current] = attrs.pop(old)
-                report.add(f"{ref}: attrs.{old} -> attrs.{current}")
-        lookup = copy.deepcopy(spec.get("lookup_attrs"))
-        if "source" in spec:
-            value = spec["source"]
-            if kind != "datasource" and isinstance(value, str) and value in nodes:
-                _put(inputs, "source", value, ref, "inputs")
-                report.add(f"{ref}: node-level source -> inputs.source")
-            else:
-                _put(attrs, "source", copy.deepcopy(value), ref, "attrs")
-                report.add(f"{ref}: node-level source -> attrs.source")
-        if "lookup_source" in spec:
-            lookup = dict(lookup or {}, source=spec["lookup_source"])
-        if "sources" in spec:
-            _put(inputs, "sources", copy.deepcopy(spec["sources"]), ref, "inputs")
-            report.add(f"{ref}: node-level sources -> inputs.sources")
-        interpolation = None
-        if "interpolation" in spec:
-            interpolation = copy.deepcopy(spec["interpolation"])
-            if kind not in ("datasource", "compositor"):
-                raise PipelineUpgradeError(
-                    f"node {ref!r}: a node-level 'interpolation' on a {kind} ({name!r}) has no PODPAC 4 form",
-                    field=f"{ref}.interpolation",
-                )
-        elif kind in ("datasource", "compositor") and not has_interpolation_attr and isinstance(attrs, dict):
-            interpolation = attrs.pop("interpolation", None)
-        wrap = None
-        if kind == "datasource" and not has_interpolation_attr and not raw and (fmt.interpolating_sources or interpolation is not None):
-            wrap = DEFAULT_INTERPOLATION if interpolation is None else interpolation
-        elif has_interpolation_attr and interpolation is not None:
+    elif kind in ("datasource", "compositor") and not has_interpolation_attr and isinstance(attrs, dict):
+        interpolation = attrs.pop("interpolation", None)
+    plan = _NodePlan(OrderedDict(), lookup=lookup)
+    if has_interpolation_attr:  # WCS, Interpolate: still an attr in PODPAC 4
+        if interpolation is not None:
             _put(attrs, "interpolation", interpolation, ref, "attrs")
-            interpolation = None
-        if attrs:
-            new["attrs"] = attrs
-        if inputs:
-            new["inputs"] = inputs
-        for key in spec:
-            if key not in new and key not in ("lookup_attrs", "lookup_source", "attrs", "inputs", *_NODE_LEVEL):
-                new[key] = copy.deepcopy(spec[key])  # style, style_class, or a key the loader rejects
-        comp = interpolation if kind == "compositor" else None
-        return cls(new, kind, wrap, comp, lookup)
+    elif kind == "datasource" and not found.raw and (fmt.interpolating_sources or interpolation is not None):
+        plan.wrap = DEFAULT_INTERPOLATION if interpolation is None else interpolation
+    elif kind == "compositor":
+        plan.compositor_interpolation = interpolation
+
+    new = plan.spec
+    if "node" in spec:
+        new["node"] = name
+    if "plugin" in spec:
+        new["plugin"] = spec["plugin"]
+    if attrs:
+        new["attrs"] = attrs
+    if inputs:
+        new["inputs"] = inputs
+    for key in spec:
+        if key not in new and key not in ("lookup_attrs", "lookup_source", "attrs", "inputs", *_NODE_LEVEL):
+            new[key] = copy.deepcopy(spec[key])  # style, style_class, or a key the loader rejects
+    return plan
+
+
+def _class(ref: str, spec: Mapping[str, Any], report: UpgradeReport) -> tuple[Any, Resolved | None]:
+    """The node's class name in PODPAC 4.0.5's form, and what it resolves to (None: not PODPAC's)."""
+    name = spec.get("node")
+    if not isinstance(name, str) or "plugin" in spec:
+        return name, None
+    found = resolve(name)
+    if found is None:
+        alternative = removed(name)
+        if alternative:
+            raise PipelineUpgradeError(
+                f"node {ref!r}: {name!r} was removed from PODPAC; rewrite it as {alternative}", field=f"{ref}.node"
+            )
+        return name, None
+    if name not in found.cls.names or found.raw:
+        report.add(f"{ref}: class {name!r} -> {found.cls.path!r}")
+        name = found.cls.path
+    return name, found
+
+
+def _node_level_inputs(
+    ref: str, spec: Mapping[str, Any], kind: str, nodes: Mapping[str, Any], attrs: Any, inputs: Any,
+    report: UpgradeReport,
+) -> Any:
+    """Move 1.x's node-level ``source``/``sources`` into attrs/inputs; return the lookups to resolve."""
+    lookup = copy.deepcopy(spec.get("lookup_attrs"))
+    if "source" in spec:
+        value = spec["source"]
+        if kind != "datasource" and isinstance(value, str) and value in nodes:
+            _put(inputs, "source", value, ref, "inputs")
+            report.add(f"{ref}: node-level source -> inputs.source")
+        else:
+            _put(attrs, "source", copy.deepcopy(value), ref, "attrs")
+            report.add(f"{ref}: node-level source -> attrs.source")
+    if "lookup_source" in spec:
+        lookup = dict(lookup if isinstance(lookup, Mapping) else {}, source=spec["lookup_source"])
+    if "sources" in spec:
+        _put(inputs, "sources", copy.deepcopy(spec["sources"]), ref, "inputs")
+        report.add(f"{ref}: node-level sources -> inputs.sources")
+    return lookup
 
 
 _NODE_LEVEL = ("source", "sources", "interpolation")
@@ -193,7 +214,9 @@ def _put(target: Any, key: str, value: Any, ref: str, where: str) -> None:
     if not isinstance(target, dict):
         raise PipelineUpgradeError(f"node {ref!r}: {where} must be an object", field=f"{ref}.{where}")
     if key in target:
-        raise PipelineUpgradeError(f"node {ref!r}: {key!r} is given twice (node-level and in {where})", field=f"{ref}.{key}")
+        raise PipelineUpgradeError(
+            f"node {ref!r}: {key!r} is given twice (node-level and in {where})", field=f"{ref}.{key}"
+        )
     target[key] = value
 
 
@@ -219,7 +242,9 @@ def _lookup_attrs(ref: str, plan: _NodePlan, specs: Mapping[str, Spec], report: 
         target_ref, *attr_path = value.split(".")
         target = specs.get(target_ref)
         if target is None:
-            raise PipelineUpgradeError(f"node {ref!r}: lookup_attrs.{key} refers to nonexistent node {target_ref!r}", field=field)
+            raise PipelineUpgradeError(
+                f"node {ref!r}: lookup_attrs.{key} refers to nonexistent node {target_ref!r}", field=field
+            )
         attr = _RENAMED_ATTRS.get(attr_path[0], attr_path[0])
         if len(attr_path) == 1 and attr in target.get("attrs", {}):
             spec.setdefault("attrs", OrderedDict())
@@ -248,10 +273,14 @@ def _all_refs(value: Any, specs: Mapping[str, Any]) -> bool:
 
 
 def _interpolate(source: str, interpolation: Any) -> Spec:
-    return OrderedDict([("node", INTERPOLATE), ("attrs", {"interpolation": interpolation}), ("inputs", {"source": source})])
+    return OrderedDict(
+        [("node", INTERPOLATE), ("attrs", {"interpolation": interpolation}), ("inputs", {"source": source})]
+    )
 
 
-def _wrap_interpolation(specs: OrderedDict[str, Spec], plans: Mapping[str, _NodePlan], report: UpgradeReport) -> OrderedDict[str, Spec]:
+def _wrap_interpolation(
+    specs: OrderedDict[str, Spec], plans: Mapping[str, _NodePlan], report: UpgradeReport
+) -> OrderedDict[str, Spec]:
     taken = set(specs)
 
     def fresh(base: str) -> str:
@@ -284,7 +313,10 @@ def _wrap_interpolation(specs: OrderedDict[str, Spec], plans: Mapping[str, _Node
                 else:
                     new_sources.append(source)
             spec["inputs"]["sources"] = new_sources
-            report.add(f"{ref}: compositor interpolation {method!r} -> an Interpolate node per data source")
+            if new_sources != sources:
+                report.add(f"{ref}: compositor interpolation {method!r} -> an Interpolate node per data source")
+            else:
+                report.add(f"{ref}: compositor interpolation {method!r} removed (no data source needed it)")
         out[ref] = spec
     return out
 
@@ -323,10 +355,8 @@ def _cycle(start: str, stack: list[str], specs: Mapping[str, Spec]) -> None:
     """Raise for the cycle that leaves ``start`` (on ``stack``) and comes back to it."""
     after = stack[stack.index(start) + 1 :]
     target = after[0] if after else start
-    key = next(
-        (k for k, v in specs[start].get("inputs", {}).items() if target == v or target in (v.values() if isinstance(v, Mapping) else v if isinstance(v, list) else ())),
-        "",
-    )
+    inputs = specs[start].get("inputs", {})
+    key = next((k for k, v in inputs.items() if target in _input_refs({"inputs": {k: v}}, specs)), "")
     raise PipelineUpgradeError(
         f"node {start!r}: input {key!r} refers to {target!r}, and the inputs come back to {start!r} "
         "(cycles are not allowed)",
