@@ -133,3 +133,55 @@ def test_unupgradable_files_raise_one_line_naming_node_and_field(definition, fie
     assert err.value.field == field, str(err.value)
     assert fragment in str(err.value) and "\n" not in str(err.value)
     assert isinstance(err.value, pe.PipelineError)
+
+
+ARRAY = {
+    "node": "data.Array",
+    "attrs": {"source": [[1.0, 2.0], [3.0, 4.0]],
+              "coordinates": {"coords": [{"name": "lat", "values": [0.0, 1.0]}, {"name": "lon", "values": [0.0, 1.0]}]}},
+}
+
+
+def test_a_data_source_with_an_interpolation_attr_is_wrapped_without_a_version():
+    definition = {"a": {**ARRAY, "attrs": {**ARRAY["attrs"], "interpolation": "bilinear"}}}
+    upgraded, report = upgrade_definition(definition)
+    assert list(upgraded) == ["a_source", "a", "podpac_version"]
+    assert upgraded["a"]["attrs"] == {"interpolation": "bilinear"} and "interpolation" not in upgraded["a_source"]["attrs"]
+    assert report.source_format == "PODPAC 4.x"
+
+
+def test_a_2x_compositor_interpolation_gets_an_interpolate_per_source():
+    definition = {
+        "a": ARRAY,
+        "b": ARRAY,
+        "c": {"node": "compositor.OrderedCompositor", "attrs": {"interpolation": "bilinear"}, "inputs": {"sources": ["a", "b"]}},
+        "podpac_version": "2.2.0",
+    }
+    upgraded, _ = upgrade_definition(definition)
+    assert upgraded["c"]["inputs"]["sources"] == ["a_c", "b_c"]
+    assert upgraded["a_c"] == {"node": "core.interpolation.interpolation.Interpolate",
+                               "attrs": {"interpolation": "bilinear"}, "inputs": {"source": "a_source"}}
+    assert upgraded["a"]["attrs"] == {"interpolation": "nearest"} and "attrs" not in upgraded["c"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PipelineUpgradeWarning)
+        node = pe.Node.from_definition(definition)
+    assert type(node).__name__ == "OrderedCompositor"
+
+
+def test_lookup_of_another_nodes_input_becomes_an_input():
+    definition = {"a": {"node": "algorithm.Arange"}, "m": {"node": "algorithm.Mean", "inputs": {"source": "a"}},
+                  "s": {"node": "algorithm.Sum", "lookup_attrs": {"source": "m.source"}}}
+    upgraded, report = upgrade_definition(definition)
+    assert upgraded["s"]["inputs"] == {"source": "a"} and "lookup_attrs" not in upgraded["s"]
+    assert "s: lookup_attrs.source (m.source) -> inputs.source" in report.changes
+
+
+def test_plugin_nodes_are_left_alone():
+    definition = {"a": {"plugin": "myplugin", "node": "core.algorithm.algorithm.SinCoords"}}
+    assert upgrade_definition(definition) == (definition, None)
+
+
+def test_a_long_list_of_rewrites_stays_one_line():
+    definition = {f"n{i}": {"node": "core.algorithm.algorithm.Arange"} for i in range(30)}
+    _, report = upgrade_definition(definition)
+    assert len(report.changes) == 30 and "and 18 more" in report.message and "\n" not in report.message
