@@ -7,7 +7,7 @@ from podpac_exec.plugins.manager import hookimpl
 
 @hookimpl
 def podpac_exec_register_nodes() -> list[type]:
-    from podpac_exec.nodes import compositor, data, generic, interpolation, selection, signal, stats, time_stats, utility
+    from podpac_exec.nodes import climatology, compositor, data, generic, interpolation, selection, signal, stats, time_stats, utility
 
     return [
         utility.SinCoords,
@@ -41,4 +41,5 @@ def podpac_exec_register_nodes() -> list[type]:
         time_stats.ResampleReduce,
         compositor.TileCompositor,
         generic.Combine,
+        climatology.BetaFitDayOfYear,
     ]

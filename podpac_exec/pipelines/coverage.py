@@ -29,10 +29,8 @@ _MANAGER = "PODPAC's execution managers: podpac-exec's backends (local, aws_lamb
 _CACHE = "PODPAC's cache layer: podpac-exec evaluates without PODPAC's caches (results are written by batch)"
 _BASE = "abstract base class: not a node a pipeline names"
 NOT_PLANNED: dict[str, str] = {
-    "BetaFitDayOfYear": "multi-output (a, b and percentile outputs); with output set it could be evaluated, but "
-    "its values are scipy's beta.fit optimiser per cell and day, which differs between scipy releases",
-    "DayOfYearWindow": "abstract in PODPAC 4.0.5: its function() raises NotImplementedError (BetaFitDayOfYear "
-    "is the one implementation)",
+    "DayOfYearWindow": "abstract in PODPAC 4.0.5: its function() raises NotImplementedError (BetaFitDayOfYear, "
+    "which podpac-exec has, is the one implementation)",
     "Generic": "runs the Python code in its 'code' attr: arbitrary code execution is refused",
     "CacheNode": _CACHE,
     "HashCache": _CACHE,

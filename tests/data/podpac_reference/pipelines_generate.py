@@ -39,7 +39,7 @@ os.environ["XDG_CONFIG_HOME"] = _TMP
 _CWD = os.getcwd()
 os.chdir(_TMP)
 warnings.simplefilter("ignore")
-logging.disable(logging.WARNING)
+logging.disable(logging.CRITICAL)  # BetaFitDayOfYear logs every failed fit as an error
 
 import numpy as np  # noqa: E402
 import podpac  # noqa: E402
@@ -60,6 +60,7 @@ from podpac.core.algorithm.stats import (  # noqa: E402
     ResampleReduce,
     Skew,
 )
+from podpac.alglib.climatology import BetaFitDayOfYear  # noqa: E402
 from podpac.core.algorithm.generic import Combine  # noqa: E402
 from podpac.core.compositor.tile_compositor import TileCompositor  # noqa: E402
 from podpac.core.data.array_source import Array  # noqa: E402
@@ -458,6 +459,28 @@ add_case(
     # Combine(median=..., mean=...) reloads with its outputs swapped (its JSON means another node)
     Combine(mean=Mean(source=DAILY, dims=["time"]), median=Median(source=DAILY, dims=["time"]), output="mean"),
 )
+
+
+# ======================================================================================================================
+# BetaFitDayOfYear (alglib.climatology; one output selected)
+# ======================================================================================================================
+
+# 77 days across the new year and the leap day: windows wrap at the year's ends
+REQ_BETA = Coordinates([LATS, np.arange("2019-12-20", "2020-03-06", dtype="datetime64[D]")], dims=["lat", "time"])
+for output, extra in [
+    ("d0", {"window": 7, "percentiles": [0.1, 0.5], "scale_float": [-15.0, 15.0]}),
+    ("d1", {"window": 14, "percentiles": [0.25, 0.9], "scale_float": [-12.0, 16.0]}),
+    ("a", {"window": 5, "scale_float": [-15.0, 15.0], "rescale": False}),
+    ("b", {"window": 30, "scale_float": [-15.0, 15.0], "rescale": False}),
+    ("a", {"window": 2, "scale_float": [-4.0, 4.0], "rescale": False}),  # most values scaled out: NaN, few points
+]:
+    add_case(
+        "betafit_%s_window%d_%g" % (output, extra["window"], extra["scale_float"][0]),
+        "BetaFitDayOfYear output %s %s over 77 daily request times (new year and Feb 29)." % (output, extra),
+        REQ_BETA,
+        BetaFitDayOfYear(source=DAILY, output=output, **extra),
+        rtol=SCIPY_RTOL,
+    )
 
 
 # ======================================================================================================================
