@@ -103,7 +103,7 @@ class BetaFitDayOfYear(_Algorithm):
         times = coordinates["time"].coordinates
         if times.dtype.kind != "M":
             raise CoordinatesError("BetaFitDayOfYear needs datetime time coordinates", field="coordinates")
-        return np.asarray(pd.DatetimeIndex(times).dayofyear, dtype=np.int64)
+        return np.asarray(pd.DatetimeIndex(times).day_of_year, dtype=np.int64)
 
     def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
         from podpac_exec.coordinates import ArrayCoordinates1d, Coordinates
