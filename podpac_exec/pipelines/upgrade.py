@@ -15,7 +15,6 @@ One pass per concern, each noting what it rewrote in the :class:`UpgradeReport`:
 
 from __future__ import annotations
 
-import copy
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -130,7 +129,7 @@ def _plan(ref: str, spec: Mapping[str, Any], fmt: Format, nodes: Mapping[str, An
 
     interpolation = None
     if "interpolation" in spec:
-        interpolation = copy.deepcopy(spec["interpolation"])
+        interpolation = spec["interpolation"]
         if kind not in ("datasource", "compositor"):
             raise PipelineUpgradeError(
                 f"node {ref!r}: a node-level 'interpolation' on a {kind} ({name!r}) has no PODPAC 4 form",
@@ -158,7 +157,7 @@ def _plan(ref: str, spec: Mapping[str, Any], fmt: Format, nodes: Mapping[str, An
         new["inputs"] = inputs
     for key in spec:
         if key not in new and key not in ("lookup_attrs", "lookup_source", "attrs", "inputs", *_NODE_LEVEL):
-            new[key] = copy.deepcopy(spec[key])  # style, style_class, or a key the loader rejects
+            new[key] = spec[key]  # style, style_class, or a key the loader rejects
     return plan
 
 
@@ -186,19 +185,20 @@ def _node_level_inputs(
     report: UpgradeReport,
 ) -> Any:
     """Move 1.x's node-level ``source``/``sources`` into attrs/inputs; return the lookups to resolve."""
-    lookup = copy.deepcopy(spec.get("lookup_attrs"))
+    lookup = spec.get("lookup_attrs")
     if "source" in spec:
         value = spec["source"]
         if kind != "datasource" and isinstance(value, str) and value in nodes:
             _put(inputs, "source", value, ref, "inputs")
             report.add(f"{ref}: node-level source -> inputs.source")
         else:
-            _put(attrs, "source", copy.deepcopy(value), ref, "attrs")
+            _put(attrs, "source", value, ref, "attrs")
             report.add(f"{ref}: node-level source -> attrs.source")
     if "lookup_source" in spec:
         lookup = dict(lookup if isinstance(lookup, Mapping) else {}, source=spec["lookup_source"])
     if "sources" in spec:
-        _put(inputs, "sources", copy.deepcopy(spec["sources"]), ref, "inputs")
+        sources = spec["sources"]
+        _put(inputs, "sources", list(sources) if isinstance(sources, list) else sources, ref, "inputs")
         report.add(f"{ref}: node-level sources -> inputs.sources")
     return lookup
 
@@ -207,7 +207,8 @@ _NODE_LEVEL = ("source", "sources", "interpolation")
 
 
 def _copy_mapping(value: Any) -> Any:
-    return OrderedDict(copy.deepcopy(list(value.items()))) if isinstance(value, Mapping) else copy.deepcopy(value)
+    """A new mapping holding the same values: the passes replace entries, never change values in place."""
+    return OrderedDict(value.items()) if isinstance(value, Mapping) else value
 
 
 def _put(target: Any, key: str, value: Any, ref: str, where: str) -> None:
@@ -248,11 +249,11 @@ def _lookup_attrs(ref: str, plan: _NodePlan, specs: Mapping[str, Spec], report: 
         attr = _RENAMED_ATTRS.get(attr_path[0], attr_path[0])
         if len(attr_path) == 1 and attr in target.get("attrs", {}):
             spec.setdefault("attrs", OrderedDict())
-            _put(spec["attrs"], key, copy.deepcopy(target["attrs"][attr]), ref, "attrs")
+            _put(spec["attrs"], key, target["attrs"][attr], ref, "attrs")
             report.add(f"{ref}: lookup_attrs.{old_key} ({value}) -> attrs.{key}")
         elif len(attr_path) == 1 and attr in target.get("inputs", {}):
             spec.setdefault("inputs", OrderedDict())
-            _put(spec["inputs"], key, copy.deepcopy(target["inputs"][attr]), ref, "inputs")
+            _put(spec["inputs"], key, target["inputs"][attr], ref, "inputs")
             report.add(f"{ref}: lookup_attrs.{old_key} ({value}) -> inputs.{key}")
         else:
             raise PipelineUpgradeError(

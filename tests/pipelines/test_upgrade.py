@@ -47,6 +47,14 @@ def test_upgrade_writes_the_committed_form_podpac_loaded(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_upgrade_leaves_its_input_unchanged(name):
+    old = _old(name)
+    before = json.dumps(old)
+    upgrade_definition(old)
+    assert json.dumps(old) == before
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_old_format_loads_with_one_warning_and_podpac_values(name):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
