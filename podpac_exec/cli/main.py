@@ -167,9 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
+        from podpac_exec.cli.upgrade import one_line_upgrade_warnings
+
         parser = build_parser()
         args = parser.parse_args(argv)
-        return int(args.func(args) or 0)
+        with one_line_upgrade_warnings():
+            return int(args.func(args) or 0)
     except (BackendError, TileEvaluationError) as exc:
         print(f"podpac-exec: error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL

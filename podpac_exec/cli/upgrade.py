@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from podpac_exec.cli.main import EXIT_OK, CommandInputError, read_text_argument
 
@@ -42,3 +43,21 @@ def add_upgrade_command(sub: Any) -> None:
         "--no-check", dest="check", action="store_false", help="do not check that podpac-exec can build the result"
     )
     p.set_defaults(func=cmd_upgrade)
+
+
+@contextmanager
+def one_line_upgrade_warnings() -> Iterator[None]:
+    """Within: a pipeline-upgrade warning prints as one ``podpac-exec: warning:`` line on stderr."""
+    from podpac_exec.pipelines import PipelineUpgradeWarning
+
+    with warnings.catch_warnings():
+        previous = warnings.showwarning
+
+        def show(message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+            if issubclass(category, PipelineUpgradeWarning):
+                print(f"podpac-exec: warning: {message}", file=sys.stderr)
+            else:
+                previous(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield

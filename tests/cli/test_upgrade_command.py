@@ -46,3 +46,11 @@ def test_upgrade_checks_the_result_builds(capsys):
     assert "unknown node type" in capsys.readouterr().err
     assert main(["upgrade", "--no-check", unknown]) == 0
     assert json.loads(capsys.readouterr().out)["a"] == {"node": "datalib.smap.SMAP"}
+
+
+def test_evaluate_of_an_old_file_warns_on_one_line(capsys):
+    name = "v0_class_paths"
+    assert main(["evaluate", str(LEGACY / f"{name}.json"), str(LEGACY / f"{name}.coords.json")]) == 0
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "upgraded" in line]
+    assert len(lines) == 1 and lines[0].startswith("podpac-exec: warning: pipeline upgraded from PODPAC")
