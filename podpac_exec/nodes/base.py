@@ -426,6 +426,8 @@ def _to_json_value(value: Any) -> Any:
 
 def _canonical_value(value: Any) -> Any:
     """Normalize numbers (1 == 1.0, -0.0 == 0.0) so equal values hash equally."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf" and value.ndim:
+        return _canonical_array(value)
     value = _to_json_value(value)
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
@@ -439,6 +441,18 @@ def _canonical_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _canonical_value(v) for k, v in value.items()}
     return repr(value)
+
+
+def _canonical_array(value: np.ndarray) -> list[Any]:
+    """``_canonical_value`` of a numeric array, element by element, without a Python call per element
+    (an inline source of millions of values hashes in a second, not minutes)."""
+    floats = value.astype(np.float64) + 0.0
+    nan = np.isnan(floats)
+    if not nan.any():
+        return floats.tolist()
+    out = floats.astype(object)
+    out[nan] = "NaN"
+    return out.tolist()
 
 
 def _input_hashes(value: Any) -> Any:

@@ -3,6 +3,8 @@ issue-11 nodes with PODPAC's keyword names as a PODPAC script would."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,17 @@ def test_interpolate_returns_an_interpolate_node_on_this_source():
         array.interpolate("linear", method="bilinear")
     with pytest.raises(pe.PipelineError, match="interpolation"):
         array.interpolate(method="cubic-spline-of-doom")
+
+
+def test_array_hashes_equal_their_element_by_element_canonical_form():
+    from podpac_exec.nodes.base import _canonical_array
+
+    values = np.array([[1.0, np.nan, -0.0], [np.inf, -np.inf, 2.5]])
+    assert _canonical_array(values) == [[1.0, "NaN", 0.0], [float("inf"), float("-inf"), 2.5]]
+    assert _canonical_array(np.array([3, -1])) == [3.0, -1.0]
+    coords = pe.Coordinates([[0.0, 1.0], [0.0, 1.0, 2.0]], dims=["lat", "lon"])
+    as_ints = pe.Node.from_definition({"a": {"node": "data.Array", "attrs": {
+        "source": [[1, 2, 3], [4, 5, 6]], "coordinates": json.loads(coords.json)}}})
+    as_floats = pe.Node.from_definition({"a": {"node": "data.Array", "attrs": {
+        "source": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], "coordinates": json.loads(coords.json)}}})
+    assert as_ints.hash == as_floats.hash
