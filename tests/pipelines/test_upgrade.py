@@ -193,3 +193,14 @@ def test_a_long_list_of_rewrites_stays_one_line():
     definition = {f"n{i}": {"node": "core.algorithm.algorithm.Arange"} for i in range(30)}
     _, report = upgrade_definition(definition)
     assert len(report.changes) == 30 and "and 18 more" in report.message and "\n" not in report.message
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_upgraded_pipelines_tile_exactly(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PipelineUpgradeWarning)
+        node = pe.Node.from_definition(_old(name))
+    coords = _coords(name)
+    whole = pe.evaluate(node, coords)
+    tiled = pe.evaluate(node, coords, max_tile_bytes=8 * 2, min_tiles=4)
+    np.testing.assert_array_equal(tiled.values, whole.values)
