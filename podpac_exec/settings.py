@@ -17,7 +17,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from podpac_exec.errors import SettingsError
 from podpac_exec.plugins.manager import get_plugin_manager, plugin_generation
@@ -131,6 +131,14 @@ class Settings:
         new = _merge_sections(self._specs, sections)
         self._declared.update(new)
         self._specs.update(new)
+        self._default_layer = None
+
+    def unregister_sections(self, names: Iterable[str]) -> None:
+        """Forget sections declared with :meth:`register_sections` (tests, unloaded plugins)."""
+        prefixes = tuple(f"{name}." for name in names)
+        for table in (self._declared, self._specs):
+            for key in [k for k in table if k.startswith(prefixes) and k not in DEFAULTS]:
+                del table[key]
         self._default_layer = None
 
     def specs(self) -> dict[str, SettingSpec]:

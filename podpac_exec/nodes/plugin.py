@@ -8,8 +8,8 @@ from podpac_exec.plugins.manager import hookimpl
 @hookimpl
 def podpac_exec_register_nodes() -> list[type]:
     from podpac_exec.nodes import (
-        compositor, data, generic, interpolation, keyed_files, raster, reprojection, selection, signal, stats, tables,
-        time_stats, utility,
+        climatology, compositor, data, generic, interpolation, keyed_files, raster, reprojection, selection, signal,
+        stats, tables, time_stats, utility,
     )
 
     return [
@@ -43,6 +43,8 @@ def podpac_exec_register_nodes() -> list[type]:
         time_stats.DayOfYear,
         time_stats.ResampleReduce,
         compositor.TileCompositor,
+        generic.Combine,
+        climatology.BetaFitDayOfYear,
         # issue 10: file sources
         raster.Rasterio,
         keyed_files.Zarr,
