@@ -51,6 +51,9 @@ DEFAULTS: dict[str, SettingSpec] = {
     "sources.allowed_buckets": SettingSpec([], doc="`bucket` or `bucket/prefix` sources may read; empty: any"),
     "sources.allow_local_paths": SettingSpec(True, doc="whether sources may read local files"),
     "sources.local_roots": SettingSpec([], doc="directories local sources must lie under; empty: any"),
+    "sources.chunk_cache_bytes": SettingSpec(
+        256 * 2**20, minimum=0, doc="bytes of zarr chunks kept in memory per process, shared by the tiles of a request"
+    ),
     "sources.allow_internal_addresses": SettingSpec(
         True, doc="whether http(s) sources may name loopback or private IP addresses"
     ),

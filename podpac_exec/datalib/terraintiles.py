@@ -25,7 +25,7 @@ from podpac_exec.datalib import tile_pyramid as pyramid
 from podpac_exec.errors import LimitExceededError, PipelineError
 from podpac_exec.nodes.base import Node, NodeRequirements
 from podpac_exec.nodes.interpolation import Interpolation, InterpolationTrait, interpolate_source
-from podpac_exec.nodes.opening import s3_options, source_error
+from podpac_exec.nodes.opening import READ_BYTES, s3_options, source_error
 from podpac_exec.nodes.sources import check_source_url
 from podpac_exec.settings_schema import SettingSpec
 
@@ -210,6 +210,7 @@ def _fetch(url: str, tile_format: str, pixels: int, anon: bool) -> np.ndarray:
     try:
         with fsspec.open(url, "rb", **s3_options(anon)) as handle:
             content = handle.read()
+        READ_BYTES.add(len(content))
     except FileNotFoundError:
         tile = np.full((pixels, pixels), np.nan)
         tile.flags.writeable = False

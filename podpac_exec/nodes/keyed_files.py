@@ -17,7 +17,7 @@ import traitlets as tl
 
 from podpac_exec.errors import CoordinatesError, PipelineError
 from podpac_exec.nodes.data import DataSource
-from podpac_exec.nodes.opening import locate, open_binary, s3_options, source_error
+from podpac_exec.nodes.opening import locate, open_binary, open_zarr_group, source_error
 
 if TYPE_CHECKING:
     from podpac_exec.coordinates import Coordinates
@@ -193,10 +193,7 @@ class Zarr(KeyedFileSource):
     kind: ClassVar[str] = "Zarr"
 
     def _open_store(self, location: str) -> Any:
-        import zarr
-
-        options = {"storage_options": s3_options(self.anon)} if location.startswith("s3://") else {}
-        return zarr.open_group(location, mode="r", **options)
+        return open_zarr_group(location, self.anon)
 
     def _array_keys(self, store: Any) -> list[str]:
         keys = []

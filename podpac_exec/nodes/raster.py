@@ -9,7 +9,9 @@ nodata value becomes NaN. ``prefer_overviews`` is refused for now (docs/podpac-c
 
 from __future__ import annotations
 
+import atexit
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -82,12 +84,23 @@ class Rasterio(DataSource):
         return values
 
 
+#: Datasets opened through a Python opener must be closed before the interpreter shuts down
+#: (GDAL would call back into a finalising Python).
+_OPEN: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_datasets() -> None:
+    for dataset in list(_OPEN):
+        dataset.close()
+
+
 class _OpenRaster:
     """An open dataset, its band, coordinates and nodata; reads are serialised (GDAL handles
     are not thread-safe)."""
 
-    def __init__(self, dataset: Any, handle: Any, source: str, band: int, coordinates: "Coordinates") -> None:
-        self.dataset, self.handle, self.source, self.band = dataset, handle, source, band
+    def __init__(self, dataset: Any, source: str, band: int, coordinates: "Coordinates") -> None:
+        self.dataset, self.source, self.band = dataset, source, band
         self.coordinates = coordinates
         nodata = dataset.nodatavals[band - 1]
         self.nodata = None if nodata is None or np.isnan(nodata) else float(nodata)
@@ -99,8 +112,9 @@ class _OpenRaster:
 
         location = locate(_NAME, source)
         try:
-            handle = open_binary(location, anon)
-            dataset = rasterio.open(handle)
+            # GDAL reads through the opener by byte ranges (rasterio.open(fileobj) would read the
+            # whole file into memory first)
+            dataset = rasterio.open(location, opener=lambda path, mode="rb": open_binary(path, anon))
         except PipelineError:
             raise
         except Exception as exc:  # noqa: BLE001 - GDAL's and fsspec's errors alike
@@ -109,7 +123,8 @@ class _OpenRaster:
             raise PipelineError(
                 f"Rasterio {source!r} has {dataset.count} band(s); band {band} does not exist", field="attrs.band"
             )
-        return cls(dataset, handle, source, band, _coordinates(dataset, crs, source))
+        _OPEN.add(dataset)
+        return cls(dataset, source, band, _coordinates(dataset, crs, source))
 
     def read(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
         from rasterio.windows import Window

@@ -120,3 +120,14 @@ def test_json_round_trip(tif):
     node = Rasterio(source=str(tif), band=2)
     again = pe.Node.from_json(node.json)
     assert again.json == node.json and again.band == 2
+
+
+def test_a_window_of_a_cog_reads_a_fraction_of_the_file_and_stats_count_it(tmp_path):
+    values = np.random.default_rng(1).normal(size=(1024, 1024)).astype("float32")
+    cog = write_tif(tmp_path / "big.tif", values, driver="COG", blocksize=256, compress="NONE")
+    node = Rasterio(source=str(cog))
+    window = node.native_coordinates()[:200, :200]
+    stats = pe.EvaluationStats()
+    pe.evaluate(node, window, stats=stats)
+    assert 0 < stats.bytes_read < cog.stat().st_size / 4  # one 256x256 block of sixteen, and headers
+    assert stats.summary()["bytes_read"] == stats.bytes_read
