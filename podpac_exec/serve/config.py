@@ -1,0 +1,36 @@
+"""The ``serve.*`` settings of one server, read once when the app is built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from podpac_exec.settings import settings
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """Bounds and cache of a server; ``backend`` is the backend every value is computed on."""
+
+    backend: str
+    min_zoom: int = 0
+    max_zoom: int = 22
+    max_tile_size: int = 512
+    max_image_size: int = 4096
+    max_request_cells: int = 2**22
+    cache_memory_bytes: int = 256 * 2**20
+    cache_dir: str = ""
+    api_token: str = ""
+
+    @classmethod
+    def from_settings(cls, backend: str | None = None, overrides: Mapping[str, Any] | None = None) -> "ServeConfig":
+        """The effective settings (``overrides`` are ``serve.*`` keys without the prefix)."""
+        arguments = {f"serve.{k}": v for k, v in (overrides or {}).items()}
+        if backend is not None:
+            arguments["backend"] = backend
+        effective = settings.snapshot(arguments)
+        section = effective.section("serve")
+        return cls(backend=effective["backend"], **section)
+
+    def __repr__(self) -> str:  # never show the token
+        return f"ServeConfig(backend={self.backend!r}, zoom={self.min_zoom}..{self.max_zoom}, token={'set' if self.api_token else 'none'})"
