@@ -34,6 +34,8 @@ def routes(ctx: ServeContext) -> list[BaseRoute]:
     """Every path, handed whole to the app of its concern."""
     from podpac_exec.serve.info import create_info_app
     from podpac_exec.serve.tiles import create_tiles_app
+    from podpac_exec.serve.wcs import create_wcs_app
+    from podpac_exec.serve.wms import create_wms_app
 
     tiles, info = create_tiles_app(ctx), create_info_app(ctx)
     out: list[BaseRoute] = [
@@ -41,25 +43,6 @@ def routes(ctx: ServeContext) -> list[BaseRoute]:
         Route("/tilejson.json", tiles),
         *(Route(path, info) for path in ("/point", "/legend.json", "/colorbar.png", "/pipelines.json")),
     ]
-    out.extend(_optional_routes(ctx))
-    return out
-
-
-def _optional_routes(ctx: ServeContext) -> list[BaseRoute]:
-    import importlib
-
-    out: list[BaseRoute] = []
-    for module, factory, paths in (
-        ("podpac_exec.serve.wms", "create_wms_app", ("/wms",)),
-        ("podpac_exec.serve.wcs", "create_wcs_app", ("/wcs",)),
-        ("podpac_exec.serve.page", "create_page_app", ("/", "/static/{rest:path}")),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        app = getattr(mod, factory)(ctx)
-        out.extend(Route(path, app) for path in paths)
+    out.append(Route("/wms", create_wms_app(ctx)))
+    out.append(Route("/wcs", create_wcs_app(ctx)))
     return out
