@@ -33,6 +33,7 @@ def create_app(
 def routes(ctx: ServeContext) -> list[BaseRoute]:
     """Every path, handed whole to the app of its concern."""
     from podpac_exec.serve.info import create_info_app
+    from podpac_exec.serve.page import create_page_app
     from podpac_exec.serve.tiles import create_tiles_app
     from podpac_exec.serve.wcs import create_wcs_app
     from podpac_exec.serve.wms import create_wms_app
@@ -45,4 +46,6 @@ def routes(ctx: ServeContext) -> list[BaseRoute]:
     ]
     out.append(Route("/wms", create_wms_app(ctx)))
     out.append(Route("/wcs", create_wcs_app(ctx)))
+    page = create_page_app(ctx)
+    out.extend([Route("/", page), Route("/static/{rest:path}", page)])
     return out
