@@ -59,9 +59,10 @@ class Grid:
 
     def transform(self) -> "object":
         """The affine transform of the grid (rasterio), for GeoTIFF output."""
-        from rasterio.transform import from_bounds
+        from affine import Affine
 
-        return from_bounds(*self.bounds, self.width, self.height)
+        left, bottom, right, top = self.bounds
+        return Affine((right - left) / self.width, 0.0, left, 0.0, -(top - bottom) / self.height, top)
 
 
 def mercator_lat(y: np.ndarray | float) -> np.ndarray:

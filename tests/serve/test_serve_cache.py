@@ -1,0 +1,39 @@
+"""The tile cache: a byte-bounded LRU in memory, and a directory that outlives the process."""
+
+from __future__ import annotations
+
+from podpac_exec.serve.cache import TileCache, cache_key
+
+
+def test_lru_evicts_the_least_recently_used_by_bytes():
+    cache = TileCache(memory_bytes=30)
+    cache.put("a", b"x" * 10)
+    cache.put("b", b"y" * 10)
+    cache.put("c", b"z" * 10)
+    assert cache.get("a") == b"x" * 10  # a is now the most recent
+    cache.put("d", b"w" * 10)  # evicts b
+    assert cache.get("b") is None
+    assert [cache.get(k) is not None for k in "acd"] == [True, True, True]
+    assert (cache.hits, cache.misses) == (4, 1)
+
+
+def test_entries_larger_than_the_memory_budget_are_not_kept():
+    cache = TileCache(memory_bytes=4)
+    cache.put("big", b"12345")
+    assert cache.get("big") is None
+
+
+def test_directory_keeps_tiles_across_instances(tmp_path):
+    first = TileCache(memory_bytes=0, directory=tmp_path / "tiles")
+    key = cache_key("hash", "WebMercatorQuad", 1, 0, 0, "png", "jet:0:1")
+    first.put(key, b"png bytes")
+    second = TileCache(memory_bytes=1024, directory=tmp_path / "tiles")
+    assert second.get(key) == b"png bytes"
+    assert list((tmp_path / "tiles").rglob(".tmp-*")) == []  # written through a rename
+
+
+def test_keys_depend_on_every_part():
+    base = ("hash", "WebMercatorQuad", 1, 0, 0, "png", "jet")
+    keys = {cache_key(*base)} | {cache_key(*base[:i], "other", *base[i + 1 :]) for i in range(len(base))}
+    assert len(keys) == len(base) + 1
+    assert cache_key(*base) == cache_key(*base)
