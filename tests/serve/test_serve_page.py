@@ -1,0 +1,117 @@
+"""The map page: self-contained (no CDN), and in a real headless Chromium it shows tiles, the
+colour bar, the pipeline's name and hash, and the value under the cursor."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+
+from conftest import pipelines
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+NODES = {p.name: p.node for p in pipelines()}
+
+
+def test_page_names_the_pipelines_and_loads_nothing_from_elsewhere(url):
+    page = requests.get(url + "/").text
+    assert NODES["wave"].hash in page and '"name": "styled"' in page
+    static = Path(__file__).resolve().parents[2] / "podpac_exec" / "serve" / "static"
+    for text in (page, (static / "map.js").read_text()):
+        refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', text) + re.findall(r'fetch\("([^"]*)', text)
+        assert refs and not [r for r in refs if re.match(r"(https?:)?//", r)], refs
+    for asset in ("static/leaflet/leaflet.js", "static/leaflet/leaflet.css", "static/map.js", "static/map.css"):
+        r = requests.get(f"{url}/{asset}")
+        assert r.status_code == 200 and len(r.content) > 500, asset
+    assert requests.get(f"{url}/static/leaflet/leaflet.js").text.startswith("/* @preserve\n * Leaflet 1.9.4")
+
+
+def test_page_escapes_its_config():
+    from podpac_exec.serve.context import ServeContext
+    from podpac_exec.serve.page import page_html
+    from podpac_exec.serve.registry import Registry, ServedPipeline
+    from conftest import serve_config
+
+    pipeline = ServedPipeline("x", NODES["wave"], title="</script><script>alert(1)</script>")
+    html = page_html(ServeContext(Registry([pipeline]), serve_config()))
+    assert "</script><script>alert" not in html and "\\u003c/script>" in html
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("the browser test needs /usr/bin/chromium and /usr/bin/chromedriver: "
+                    "apt-get install chromium chromium-driver (Debian packages)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1100,720", "--force-device-scale-factor=1"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()  # stops chromedriver and the browser it started
+
+
+def _wait(driver, script: str, timeout: float = 30.0) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for: {script}")
+
+
+def test_map_page_in_chromium(browser, url, tmp_path):
+    from PIL import Image
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    browser.get(url + "/")
+    _wait(browser, "return window.podpacMap && window.podpacMap.tilesLoaded")
+    _wait(browser, "var i = document.querySelector('#colorbar img'); return i && i.complete && i.naturalWidth > 0")
+    assert browser.find_element(By.ID, "name").text == "Wave field"
+    assert browser.find_element(By.ID, "hash").get_attribute("title") == NODES["wave"].hash
+    tiles = browser.execute_script(
+        "return Array.from(document.querySelectorAll('img.leaflet-tile-loaded')).map(function (i) { return i.src; })")
+    assert tiles and all("/tiles/WebMercatorQuad/" in src and "layer=wave" in src for src in tiles)
+
+    shot = tmp_path / "serve-map.png"
+    browser.save_screenshot(str(shot))
+    pixels = np.asarray(Image.open(shot).convert("RGB"))
+    map_rect = browser.find_element(By.ID, "map").rect
+    top = int(map_rect["y"]) + 10
+    area = pixels[top : top + 300, 60:900].reshape(-1, 3)
+    assert len(np.unique(area, axis=0)) > 200  # a coloured field, not a blank page
+    assert area.std(axis=0).min() > 10
+
+    bar = browser.find_element(By.CSS_SELECTOR, "#colorbar img").rect
+    y = int(bar["y"] + bar["height"] / 2)
+    row = pixels[y, int(bar["x"]) + 3 : int(bar["x"] + bar["width"]) - 3].astype(int)
+    import matplotlib
+
+    viridis = matplotlib.colormaps["viridis"](np.linspace(0, 1, len(row)), bytes=True)[:, :3].astype(int)
+    assert np.abs(row - viridis).max() < 40  # the colour bar is the viridis ramp, left to right
+    ticks = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#colorbar .ticks span")]
+    legend = requests.get(f"{url}/legend.json", params={"layer": "wave"}).json()
+    assert ticks == [f"{legend['vmin']:#.4g}", f"{legend['vmax']:#.4g}"]  # JavaScript's toPrecision(4)
+
+    ActionChains(browser).move_to_element_with_offset(browser.find_element(By.ID, "map"), 40, 30).perform()
+    point = _wait(browser, "return window.podpacMap.lastPoint")
+    expected = requests.get(f"{url}/point", params={"layer": "wave", "lat": point["lat"], "lon": point["lon"]}).json()
+    assert point["value"] == expected["value"] and point["layer"] == "wave"
+    assert ": " in browser.find_element(By.ID, "cursor").text
+
+    if os.environ.get("SERVE_MAP_SCREENSHOT"):  # SERVE_MAP_SCREENSHOT=docs/serve-map.png refreshes the docs' one
+        browser.save_screenshot(os.environ["SERVE_MAP_SCREENSHOT"])
