@@ -85,13 +85,19 @@ def lut(colormap: str) -> np.ndarray:
 def colorize(values: np.ndarray, style: Style) -> np.ndarray:
     """RGBA uint8 image of a 2-D array: as matplotlib maps ``(v - vmin) / (vmax - vmin)``."""
     c = (values - style.vmin) / (style.vmax - style.vmin)
+    c *= LUT_SIZE
     nodata = np.isnan(c)
-    scaled = np.multiply(c, LUT_SIZE, out=c)
-    np.clip(scaled, 0, LUT_SIZE - 1, out=scaled)  # under/over: the end colours, like matplotlib's defaults
-    scaled[nodata] = 0
-    rgba = lut(style.colormap)[scaled.astype(np.intp)]
+    np.copyto(c, 0.0, where=nodata)
+    np.clip(c, 0, LUT_SIZE - 1, out=c)  # under/over: the end colours, like matplotlib's defaults
+    # one uint32 per colour: a gather of words is several times faster than of 4-byte rows
+    rgba = _lut_words(style.colormap).take(c.astype(np.intp))
     rgba[nodata] = 0
-    return rgba
+    return rgba.view(np.uint8).reshape(*np.shape(values), 4)
+
+
+@lru_cache(maxsize=64)
+def _lut_words(colormap: str) -> np.ndarray:
+    return np.ascontiguousarray(lut(colormap)).view(np.uint32).ravel()
 
 
 def _param_float(params: Mapping[str, str], name: str, default: float | None) -> float | None:
