@@ -3,7 +3,7 @@ which values are computed (``podpac_exec.evaluate`` on a grid's lat/lon pixel ce
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import numpy as np
@@ -25,7 +25,7 @@ RANGE_SAMPLE = (91, 181)  # lat x lon points of the sample that sets a default c
 class ServeContext:
     registry: Registry
     config: ServeConfig
-    cache: TileCache = field(default=None)  # type: ignore[assignment]
+    cache: TileCache | None = None  # default: the one the config describes
 
     def __post_init__(self) -> None:
         if self.cache is None:
@@ -82,16 +82,18 @@ class ServeContext:
     def style(self, pipeline: ServedPipeline, params: Mapping[str, str]) -> Style:
         return resolve_style(params, pipeline.node.style, lambda: self.value_range(pipeline))
 
-    def render(
-        self, pipeline: ServedPipeline, grid: Grid, fmt: str, style: Style | None, *key_parts: object
-    ) -> bytes:
+    def render(self, pipeline: ServedPipeline, grid: Grid, fmt: str, style: Style | None) -> bytes:
         """The grid encoded as ``fmt`` (png needs a style), from the cache when seen before."""
-        key = cache_key(pipeline.hash, fmt, style.key if style else "", grid.crs, grid.bounds, grid.width, grid.height, *key_parts)
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached
-        data = self.encode(pipeline, grid, fmt, style)
-        self.cache.put(key, data)
+        key = cache_key(pipeline.hash, fmt, style.key if style else "", grid.crs, grid.bounds, grid.width, grid.height)
+        return self.cached(key, lambda: self.encode(pipeline, grid, fmt, style))
+
+    def cached(self, key: str, produce: Callable[[], bytes]) -> bytes:
+        """The cache's bytes for ``key``, or ``produce()``'s, then kept."""
+        assert self.cache is not None
+        data = self.cache.get(key)
+        if data is None:
+            data = produce()
+            self.cache.put(key, data)
         return data
 
     def encode(self, pipeline: ServedPipeline, grid: Grid, fmt: str, style: Style | None) -> bytes:

@@ -6,7 +6,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from podpac_exec.nodes.base import Node
 from podpac_exec.serve.errors import ServeRequestError
@@ -40,7 +40,7 @@ class ServedPipeline:
     def hash(self) -> str:
         return self.node.hash
 
-    def value_range(self, compute: "callable") -> tuple[float, float]:
+    def value_range(self, compute: Callable[[], tuple[float, float]]) -> tuple[float, float]:
         """The (min, max) the default colour scale spans, from ``compute()`` once."""
         with self._lock:
             if self._range is None:

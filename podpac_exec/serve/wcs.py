@@ -96,7 +96,7 @@ def get_coverage(ctx: ServeContext, params: Params) -> Response:
         )
     grid = grid_for(crs, bbox, width, height, lat_first=False)
     key, media_type, ext = fmt
-    data = ctx.render(pipeline, grid, key, None, "wcs")
+    data = ctx.render(pipeline, grid, key, None)
     headers = {"Content-Disposition": f'attachment; filename="{pipeline.name}.{ext}"'}
     return Response(data, media_type=media_type, headers=headers)
 

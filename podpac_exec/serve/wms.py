@@ -99,11 +99,7 @@ def get_map(ctx: ServeContext, params: Params) -> Response:
             image = _over(colorize(ctx.grid_values(pipeline, grid), style), image)
         return encode.png(image)
 
-    data = ctx.cache.get(key)
-    if data is None:
-        data = render()
-        ctx.cache.put(key, data)
-    return Response(data, media_type="image/png")
+    return Response(ctx.cached(key, render), media_type="image/png")
 
 
 def _layer_style(ctx: ServeContext, pipeline: ServedPipeline, name: str, params: Params) -> Style:
