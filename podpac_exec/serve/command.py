@@ -30,8 +30,9 @@ def podpac_exec_add_commands(subparsers: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=0, help="port to bind; 0 picks a free one (default)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="a serve.* setting, e.g. --set serve.max_zoom=12 (the API key: serve.api_token in the "
-                   "environment or a settings file, not on the command line)")
+                   help="a setting: serve.* ones configure the server (--set serve.max_zoom=12), others go to "
+                   "every evaluation (--set aws_lambda.function_name=F); the API key (serve.api_token) belongs "
+                   "in the environment or a settings file, not on the command line")
     p.set_defaults(func=cmd_serve)
 
 
@@ -50,11 +51,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             field="serve",
         ) from None
 
-    overrides = {}
-    for key, value in parse_set_options(args.set).items():
-        if not key.startswith("serve."):
-            raise CommandInputError(f"--set takes serve.* settings here, got {key!r}", field="--set")
-        overrides[key[len("serve."):]] = value
+    overrides = parse_set_options(args.set)
+    if "serve.api_token" in overrides:
+        raise CommandInputError("serve.api_token does not belong on the command line (ps shows it): set "
+                                "PODPAC_EXEC_SERVE__API_TOKEN or put it in a settings file", field="--set")
     config = ServeConfig.from_settings(args.backend, overrides)
     registry = Registry(load_pipeline(arg) for arg in args.pipelines)
     ctx = ServeContext(registry, config)

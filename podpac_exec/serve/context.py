@@ -44,7 +44,7 @@ class ServeContext:
                 field="WIDTH/HEIGHT",
             )
         try:
-            out = podpac_exec.evaluate(pipeline.node, coords, backend=self.config.backend)
+            out = podpac_exec.evaluate(pipeline.node, coords, backend=self.config.backend, **self.config.evaluate_options)
         except LimitExceededError as exc:
             raise ServeRequestError(str(exc), field=exc.field) from None
         if tuple(out.dims) != ("lat", "lon"):

@@ -67,8 +67,10 @@ def test_bad_pipelines_fail_before_binding(tmp_path, capsys):
     assert "does not give a lat/lon map: its output dims are ['lon']" in capsys.readouterr().err
     assert main(["serve", f"bad name={EXAMPLES / 'wave_field.json'}"]) == 2
     assert "pipeline name 'bad name'" in capsys.readouterr().err
-    assert main(["serve", str(EXAMPLES / "wave_field.json"), "--set", "tiling.min_tiles=2"]) == 2
-    assert "--set takes serve.* settings" in capsys.readouterr().err
+    assert main(["serve", str(EXAMPLES / "wave_field.json"), "--set", "serve.api_token=abc"]) == 2
+    assert "does not belong on the command line" in capsys.readouterr().err
+    assert main(["serve", str(EXAMPLES / "wave_field.json"), "--set", "tiling.nope=2"]) == 2
+    assert "unknown setting 'tiling.nope'" in capsys.readouterr().err
 
 
 def test_serve_settings_are_range_checked(capsys):
