@@ -19,12 +19,14 @@ from podpac_exec.serve.registry import Registry, ServedPipeline
 from podpac_exec.serve.tiles import create_tiles_app
 from podpac_exec.serve.wcs import create_wcs_app
 from podpac_exec.serve.wms import create_wms_app
+from podpac_exec.serve.wmts import PATH as WMTS_PATH, create_wmts_app
 
 #: (app factory, the paths it answers)
 CONCERNS = (
     (create_tiles_app, ("/tiles/{rest:path}", "/tilejson.json")),
     (create_info_app, ("/point", "/legend.json", "/colorbar.png", "/pipelines.json")),
     (create_wms_app, ("/wms",)),
+    (create_wmts_app, (WMTS_PATH,)),
     (create_wcs_app, ("/wcs",)),
     (create_page_app, ("/", "/static/{rest:path}")),
 )

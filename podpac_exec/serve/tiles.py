@@ -32,6 +32,8 @@ def create_tiles_app(ctx: ServeContext) -> Starlette:
         pipeline = ctx.registry.get(params.get("layer"))
         size = tile_size(params, ctx.config.max_tile_size)
         grid = tile_grid(p["tms"], z, x, y, size, ctx.config.min_zoom, ctx.config.max_zoom)
+        if params.get("style") not in (None, "", "default"):  # a WMTS style: a colormap name
+            params.setdefault("colormap", params["style"])
         style = ctx.style(pipeline, params) if fmt == "png" else None
         data = ctx.render(pipeline, grid, fmt, style)
         etag = cache_key(pipeline.hash, p["tms"], z, x, y, size, fmt, style.key if style else "")

@@ -135,3 +135,38 @@ def test_bad_tile_requests_are_clear_4xx_and_the_server_keeps_serving(url, path,
     assert message in r.json()["error"]
     assert "Traceback" not in r.text
     assert requests.get(f"{url}/tiles/WebMercatorQuad/0/0/0.png?layer=wave").status_code == 200
+
+
+def test_wmts_capabilities_read_by_owslib(url):
+    from owslib.wmts import WebMapTileService
+
+    wmts = WebMapTileService(f"{url}/wmts/1.0.0/WMTSCapabilities.xml")
+    assert list(wmts.contents) == ["wave", "styled", "masked"]
+    layer = wmts["styled"]
+    assert set(layer.tilematrixsetlinks) == {"WebMercatorQuad", "WGS1984Quad"} and "jet" in layer.styles
+    mercator = wmts.tilematrixsets["WebMercatorQuad"]
+    assert sorted(mercator.tilematrix, key=int) == [str(z) for z in range(23)]
+    z3 = mercator.tilematrix["3"]
+    assert (z3.matrixwidth, z3.matrixheight, z3.tilewidth) == (8, 8, 256)
+    assert z3.topleftcorner == pytest.approx((-20037508.342789244, 20037508.342789244))
+    assert wmts.tilematrixsets["WGS1984Quad"].tilematrix["0"].topleftcorner == (90.0, -180.0)  # lat, lon
+    tile = wmts.gettile(layer="styled", tilematrixset="WebMercatorQuad", tilematrix="3", row=2, column=5,
+                        style="gray").read()
+    direct = requests.get(f"{url}/tiles/WebMercatorQuad/3/5/2.png", params={"layer": "styled", "colormap": "gray"})
+    assert tile == direct.content
+
+
+def test_concurrent_requests_each_get_their_own_tile(url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    tiles = [(6, x, y) for x in range(30, 34) for y in range(20, 24)]
+
+    def get(tile):
+        z, x, y = tile
+        return requests.get(f"{url}/tiles/WebMercatorQuad/{z}/{x}/{y}.npy", params={"layer": "wave"}).content
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(get, tiles))
+    for (z, x, y), data in zip(tiles, results):
+        expected = pe.evaluate(NODES["wave"], tile_grid("WebMercatorQuad", z, x, y, 256, 0, 22).coordinates())
+        np.testing.assert_array_equal(load_npy(data), expected.values)
