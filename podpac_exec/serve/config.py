@@ -34,6 +34,7 @@ class ServeConfig:
             arguments["backend"] = backend
         effective = settings.snapshot(arguments)  # an unknown key or a bad value fails here
         section = effective.section("serve")
+        section.pop("pipelines", None)  # what a Lambda function serves, not how (lambda_http.py)
         options = {k: v for k, v in overrides.items() if not k.startswith("serve.") and k != "backend"}
         return cls(backend=effective["backend"], evaluate_options=options, **section)
 

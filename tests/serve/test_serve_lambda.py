@@ -1,13 +1,19 @@
-"""Serving from the aws_lambda backend on the offline emulator: the same bytes as local.
+"""Serving and Lambda, on the offline emulator with the real deployment zips (serve extra included).
 
-The real deployment zips are built and deployed to the emulator; every tile, map and point the
-server answers is then evaluated by Lambda invocations (one per tile).
+1. A local server on the aws_lambda backend: every tile, map and point is evaluated by Lambda
+   invocations (one per tile), with the same bytes as a local server.
+2. The function itself serving (``serve.pipelines``): API Gateway REST, HTTP API and Function URL
+   events answered by the serve app through Mangum, binary bodies base64-encoded.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 import requests
@@ -22,25 +28,67 @@ pytestmark = [pytest.mark.emulator, pytest.mark.timeout(600)]
 REPO = Path(__file__).resolve().parents[2]
 
 
+#: what the function needs to serve: the serve extra but the HTTP server (Lambda is the server)
+SERVE_PACKAGES = tuple(
+    r for r in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["serve"]
+    if not r.startswith("uvicorn")
+)
+
+
+@dataclass
+class Deployed:
+    emulator: Any
+    settings: dict[str, Any]
+    function_name: str
+    bucket: str
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        import podpac_exec as pe
+        from podpac_exec.plugins.backends import get_backend
+
+        client = get_backend("aws_lambda", pe.settings.snapshot(self.settings)).client("lambda")
+        response = client.invoke(FunctionName=self.function_name, Payload=json.dumps(event).encode())
+        body = json.loads(response["Payload"].read())
+        assert not response.get("FunctionError"), body
+        return body
+
+
 @pytest.fixture(scope="module")
-def lambda_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    """The real function on the emulator, serving ``wave`` and ``styled`` itself."""
     import podpac_exec as pe
     from podpac_exec.backends.aws_lambda.emulator import Emulator
     from podpac_exec.backends.aws_lambda.packaging.core import PackageSpec, build_packages
     from podpac_exec.backends.aws_lambda.resources.build import BuildOptions, build
+    from podpac_exec.plugins.backends import get_backend
 
-    package = build_packages(PackageSpec(output_dir=REPO / "build" / "aws_lambda"))
+    package = build_packages(PackageSpec(output_dir=REPO / "build" / "aws_lambda", with_packages=SERVE_PACKAGES))
     with pytest.MonkeyPatch.context() as mp, Emulator(state_dir=tmp_path_factory.mktemp("serve-emulator")) as emu:
         for key, value in emu.env().items():
             mp.setenv(key, value)
         mp.delenv("AWS_PROFILE", raising=False)
-        lambda_settings = {"aws_lambda.endpoint_url": emu.endpoint_url, "aws_lambda.bucket": "podpac-exec-serve",
-                           "aws_lambda.max_concurrency": 4}
-        build(pe.settings.snapshot(lambda_settings), BuildOptions(dist_zip=package.dist_zip, deps_zip=package.deps_zip))
-        config = ServeConfig.from_settings("aws_lambda", {**lambda_settings, "serve.cache_memory_bytes": 0})
-        app = create_app(pipelines(), config)
-        with ServerThread(app) as url:
-            yield url, emu
+        settings = {"aws_lambda.endpoint_url": emu.endpoint_url, "aws_lambda.bucket": "podpac-exec-serve",
+                    "aws_lambda.max_concurrency": 4}
+        report = build(pe.settings.snapshot(settings), BuildOptions(dist_zip=package.dist_zip, deps_zip=package.deps_zip))
+        backend = get_backend("aws_lambda", pe.settings.snapshot(settings))
+        s3, lam = backend.client("s3"), backend.client("lambda")
+        entries = []
+        for p in pipelines()[:2]:
+            key = f"podpac-exec/serve/{p.name}.json"
+            s3.put_object(Bucket=report.bucket, Key=key, Body=p.node.json.encode())
+            entries.append(f"{p.name}=s3://{report.bucket}/{key}")
+        env = lam.get_function_configuration(FunctionName=report.function_name)["Environment"]["Variables"]
+        env["PODPAC_EXEC_SERVE__PIPELINES"] = ",".join(entries)
+        lam.update_function_configuration(FunctionName=report.function_name, Environment={"Variables": env})
+        yield Deployed(emu, settings, report.function_name, report.bucket)
+
+
+@pytest.fixture(scope="module")
+def lambda_url(deployed: Deployed) -> Iterator[tuple[str, object]]:
+    """A local server whose every value is computed by the deployed function."""
+    config = ServeConfig.from_settings("aws_lambda", {**deployed.settings, "serve.cache_memory_bytes": 0})
+    with ServerThread(create_app(pipelines(), config)) as url:
+        yield url, deployed.emulator
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +136,87 @@ def test_tiles_were_computed_by_lambda_invocations(lambda_url):
     assert emulator.containers() == []
     assert requests.get(url + "/tiles/WebMercatorQuad/4/7/6.npy?layer=wave", timeout=300).status_code == 200
     assert len(emulator.containers()) >= 1  # the tile started a function container
+
+
+def function_url_event(path: str, query: str = "", stage: str = "$default", host: str = "abcd.lambda-url.us-east-1.on.aws") -> dict[str, Any]:
+    """A Function URL / HTTP API (payload 2.0) GET event, as AWS sends it."""
+    raw_path = path if stage == "$default" else f"/{stage}{path}"
+    params = dict(p.split("=", 1) for p in query.split("&") if p)
+    return {
+        "version": "2.0", "routeKey": "$default", "rawPath": raw_path, "rawQueryString": query,
+        "headers": {"host": host, "x-forwarded-proto": "https", "user-agent": "test"},
+        **({"queryStringParameters": params} if params else {}),
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "abcd", "domainName": host, "domainPrefix": "abcd", "stage": stage,
+            "http": {"method": "GET", "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": "test"},
+            "requestId": "req-serve", "routeKey": "$default", "time": "03/Dec/2026:06:00:00 +0000",
+            "timeEpoch": 1796277600000,
+        },
+        "isBase64Encoded": False,
+    }
+
+
+def rest_event(path: str, params: dict[str, str], stage: str = "prod") -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy GET event: ``path`` without the stage, as AWS sends it."""
+    host = "abcd.execute-api.us-east-1.amazonaws.com"
+    return {
+        "resource": "/{proxy+}", "path": path, "httpMethod": "GET",
+        "headers": {"Host": host, "X-Forwarded-Proto": "https"}, "multiValueHeaders": {"Host": [host]},
+        "queryStringParameters": params, "multiValueQueryStringParameters": {k: [v] for k, v in params.items()},
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "requestContext": {"stage": stage, "requestId": "req-rest", "path": f"/{stage}{path}",
+                           "identity": {"sourceIp": "127.0.0.1"}, "httpMethod": "GET"},
+        "body": None, "isBase64Encoded": False,
+    }
+
+
+def test_function_url_tiles_come_back_base64_and_equal_local(deployed, local_url):
+    for path, query in (("/tiles/WebMercatorQuad/2/1/1.png", "layer=wave"),
+                        ("/tiles/WGS1984Quad/1/0/0.npy", "layer=styled"),
+                        ("/tiles/WebMercatorQuad/3/2/3.tif", "layer=wave&colormap=gray")):
+        answer = deployed.invoke(function_url_event(path, query))
+        assert answer["statusCode"] == 200 and answer["isBase64Encoded"] is True, answer.get("body", "")[:300]
+        local = requests.get(f"{local_url}{path}?{query}", timeout=60)
+        assert base64.b64decode(answer["body"]) == local.content
+        assert answer["headers"]["content-type"] == local.headers["content-type"]
+
+
+def test_function_url_page_static_files_and_errors(deployed):
+    page = deployed.invoke(function_url_event("/"))
+    assert page["statusCode"] == 200 and page["isBase64Encoded"] is False
+    assert '"name": "wave"' in page["body"] and "static/leaflet/leaflet.js" in page["body"]
+    leaflet = deployed.invoke(function_url_event("/static/leaflet/leaflet.js"))
+    assert leaflet["statusCode"] == 200 and "Leaflet 1.9.4" in leaflet["body"][:200]
+    icon = deployed.invoke(function_url_event("/static/leaflet/images/layers.png"))
+    assert icon["statusCode"] == 200 and base64.b64decode(icon["body"])[:4] == b"\x89PNG"
+    missing = deployed.invoke(function_url_event("/tiles/WebMercatorQuad/0/0/0.png", "layer=masked"))
+    assert missing["statusCode"] == 404 and "unknown layer 'masked'; served: wave, styled" in missing["body"]
+
+
+def test_rest_api_stage_is_in_the_urls_the_app_writes(deployed):
+    answer = deployed.invoke(rest_event("/wms", {"SERVICE": "WMS", "REQUEST": "GetCapabilities"}))
+    assert answer["statusCode"] == 200 and answer["isBase64Encoded"] is False
+    assert 'xlink:href="https://abcd.execute-api.us-east-1.amazonaws.com/prod/wms?"' in answer["body"]
+    tilejson = deployed.invoke(function_url_event("/tilejson.json", "layer=wave", stage="beta"))
+    tiles = json.loads(tilejson["body"])["tiles"][0]
+    assert tiles.startswith("https://abcd.lambda-url.us-east-1.on.aws/beta/tiles/WebMercatorQuad/{z}/{x}/{y}.png")
+    bad = deployed.invoke(rest_event("/wms", {"SERVICE": "WMS", "REQUEST": "GetMap", "VERSION": "1.3.0",
+                                             "LAYERS": "wave", "CRS": "EPSG:9", "BBOX": "0,0,1,1", "WIDTH": "2",
+                                             "HEIGHT": "2", "FORMAT": "image/png"}))
+    assert bad["statusCode"] == 400 and 'code="InvalidCRS"' in bad["body"]
+
+
+def test_the_evaluate_api_keeps_its_path(deployed):
+    """A GET carrying pipeline= is still the evaluate API, even on a function that serves."""
+    import podpac_exec as pe
+
+    node = pipelines()[0].node
+    coords = pe.Coordinates([pe.clinspace(10, 0, 3, "lat"), pe.clinspace(0, 10, 4, "lon")])
+    event = rest_event("/evaluate", {"pipeline": node.json, "coordinates": coords.json})
+    answer = deployed.invoke(event)
+    assert answer["statusCode"] == 200 and answer["headers"]["Content-Type"] == "application/json"
+    from podpac_exec.backends.aws_lambda.wire.protocol import parse_response
+
+    values = parse_response(json.loads(answer["body"])).values
+    assert (values == pe.evaluate(node, coords).values).all()

@@ -661,7 +661,8 @@ def source_entries(project: Project) -> list[Entry]:
         patterns = ("*.py", *project.package_data.get(package, ()), *project.package_data.get("*", ()))
         files = {p for pattern in patterns for p in directory.glob(pattern) if p.is_file()}
         for path in sorted(files):
-            entries.append(_file_entry(path, f"{package.replace('.', '/')}/{path.name}"))
+            # package data keeps its sub-directories (serve's static/leaflet/...)
+            entries.append(_file_entry(path, f"{package.replace('.', '/')}/{path.relative_to(directory).as_posix()}"))
     return entries
 
 
