@@ -26,6 +26,7 @@ from podpac_exec.serve.server import ServerThread
 pytestmark = [pytest.mark.emulator, pytest.mark.timeout(600)]
 
 REPO = Path(__file__).resolve().parents[2]
+ZIPS = dict(dist_zip=REPO / "build" / "aws_lambda" / "podpac_dist.zip", deps_zip=REPO / "build" / "aws_lambda" / "podpac_deps.zip")
 
 
 #: what the function needs to serve: the serve extra but the HTTP server (Lambda is the server)
@@ -60,7 +61,6 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     from podpac_exec.backends.aws_lambda.emulator import Emulator
     from podpac_exec.backends.aws_lambda.packaging.core import PackageSpec, build_packages
     from podpac_exec.backends.aws_lambda.resources.build import BuildOptions, build
-    from podpac_exec.plugins.backends import get_backend
 
     package = build_packages(PackageSpec(output_dir=REPO / "build" / "aws_lambda", with_packages=SERVE_PACKAGES))
     with pytest.MonkeyPatch.context() as mp, Emulator(state_dir=tmp_path_factory.mktemp("serve-emulator")) as emu:
@@ -69,17 +69,15 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         mp.delenv("AWS_PROFILE", raising=False)
         settings = {"aws_lambda.endpoint_url": emu.endpoint_url, "aws_lambda.bucket": "podpac-exec-serve",
                     "aws_lambda.max_concurrency": 4}
-        report = build(pe.settings.snapshot(settings), BuildOptions(dist_zip=package.dist_zip, deps_zip=package.deps_zip))
-        backend = get_backend("aws_lambda", pe.settings.snapshot(settings))
-        s3, lam = backend.client("s3"), backend.client("lambda")
-        entries = []
+        files = tmp_path_factory.mktemp("served")
+        served = []
         for p in pipelines()[:2]:
-            key = f"podpac-exec/serve/{p.name}.json"
-            s3.put_object(Bucket=report.bucket, Key=key, Body=p.node.json.encode())
-            entries.append(f"{p.name}=s3://{report.bucket}/{key}")
-        env = lam.get_function_configuration(FunctionName=report.function_name)["Environment"]["Variables"]
-        env["PODPAC_EXEC_SERVE__PIPELINES"] = ",".join(entries)
-        lam.update_function_configuration(FunctionName=report.function_name, Environment={"Variables": env})
+            (files / f"{p.name}.json").write_text(p.node.json)
+            served.append(f"{p.name}={files / f'{p.name}.json'}")
+        options = BuildOptions(dist_zip=package.dist_zip, deps_zip=package.deps_zip, serve=tuple(served),
+                               function_url="AWS_IAM")
+        report = build(pe.settings.snapshot(settings), options)
+        assert report.get("served pipeline").action == "created"
         yield Deployed(emu, settings, report.function_name, report.bucket)
 
 
@@ -220,3 +218,36 @@ def test_the_evaluate_api_keeps_its_path(deployed):
 
     values = parse_response(json.loads(answer["body"])).values
     assert (values == pe.evaluate(node, coords).values).all()
+
+
+def test_build_keeps_the_url_and_served_pipelines_idempotently(deployed, tmp_path):
+    import podpac_exec as pe
+    from podpac_exec.backends.aws_lambda.resources.build import BuildInputError, BuildOptions, build, status
+
+    snapshot = pe.settings.snapshot(deployed.settings)
+    zips = ZIPS
+    again = build(snapshot, BuildOptions(**zips))  # no --serve, no --function-url: both stay
+    url = again.get("function url")
+    assert url.action == "unchanged" and url.name.startswith("https://") and url.detail == "AWS_IAM"
+    assert again.get("function config").action == "unchanged"  # the environment still names the served pipelines
+    assert status(snapshot, BuildOptions(**zips)).up_to_date
+
+    with pytest.raises(BuildInputError, match="add --public"):
+        build(snapshot, BuildOptions(**zips, function_url="NONE"))
+    public = build(snapshot, BuildOptions(**zips, function_url="NONE", public=True))
+    assert public.get("function url").action == "updated" and public.get("url permission").action == "created"
+    assert "lambda.AddPermission" in public.mutating_operations
+    back = build(snapshot, BuildOptions(**zips, function_url="AWS_IAM"))
+    assert back.get("url permission").action == "deleted"  # an AWS_IAM URL keeps no public statement
+    assert build(snapshot, BuildOptions(**zips)).mutating_calls == 0
+
+
+def test_served_pipelines_must_pass_the_allowlist(deployed, tmp_path):
+    import podpac_exec as pe
+    from podpac_exec.backends.aws_lambda.resources.build import BuildInputError, BuildOptions, build
+
+    path = tmp_path / "other.json"
+    path.write_text(pipelines()[2].node.json)
+    settings = {**deployed.settings, "aws_lambda.allowed_pipeline_hashes": [pipelines()[0].node.hash]}
+    with pytest.raises(BuildInputError, match="is not on aws_lambda.allowed_pipeline_hashes"):
+        build(pe.settings.snapshot(settings), BuildOptions(**ZIPS, serve=(f"other={path}",)))
