@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -81,3 +82,38 @@ def expected_colors(values: np.ndarray, colormap: str, vmin: float, vmax: float)
     rgba = matplotlib.colormaps[colormap]((values - vmin) / (vmax - vmin), bytes=True)
     rgba[np.isnan(values)] = 0
     return rgba
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("the browser test needs /usr/bin/chromium and /usr/bin/chromedriver: "
+                    "apt-get install chromium chromium-driver (Debian packages)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1100,720", "--force-device-scale-factor=1"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()  # stops chromedriver and the browser it started
+
+
+def wait_for(driver: object, script: str, timeout: float = 30.0) -> object:
+    """The first truthy value of ``script`` in the page, polled until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)  # type: ignore[attr-defined]
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for: {script}")

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from conftest import pipelines, serve_config
+from conftest import browser, pipelines, serve_config  # noqa: F401 - browser is a fixture
 from podpac_exec.serve.app import create_app
 from podpac_exec.serve.config import ServeConfig
 from podpac_exec.serve.server import ServerThread
@@ -228,7 +228,7 @@ def test_build_keeps_the_url_and_served_pipelines_idempotently(deployed, tmp_pat
     zips = ZIPS
     again = build(snapshot, BuildOptions(**zips))  # no --serve, no --function-url: both stay
     url = again.get("function url")
-    assert url.action == "unchanged" and url.name.startswith("https://") and url.detail == "AWS_IAM"
+    assert url.action == "unchanged" and url.name.startswith("http") and url.detail == "AWS_IAM"
     assert again.get("function config").action == "unchanged"  # the environment still names the served pipelines
     assert status(snapshot, BuildOptions(**zips)).up_to_date
 
@@ -251,3 +251,57 @@ def test_served_pipelines_must_pass_the_allowlist(deployed, tmp_path):
     settings = {**deployed.settings, "aws_lambda.allowed_pipeline_hashes": [pipelines()[0].node.hash]}
     with pytest.raises(BuildInputError, match="is not on aws_lambda.allowed_pipeline_hashes"):
         build(pe.settings.snapshot(settings), BuildOptions(**ZIPS, serve=(f"other={path}",)))
+
+
+def _function_url(deployed) -> str:
+    import podpac_exec as pe
+    from podpac_exec.plugins.backends import get_backend
+
+    lam = get_backend("aws_lambda", pe.settings.snapshot(deployed.settings)).client("lambda")
+    return lam.get_function_url_config(FunctionName=deployed.function_name)["FunctionUrl"]
+
+
+def _signed_get(url: str) -> requests.Response:
+    """A SigV4-signed GET (service lambda), as an AWS_IAM function URL requires."""
+    import botocore.session
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    request = AWSRequest(method="GET", url=url)
+    SigV4Auth(botocore.session.get_session().get_credentials(), "lambda", "us-east-1").add_auth(request)
+    return requests.get(url, headers=dict(request.headers), timeout=120)
+
+
+def test_the_emulator_serves_the_function_url_for_real(deployed, local_url, browser):
+    """The URL build created answers HTTP on 127.0.0.1 through the real function; AWS_IAM needs
+    SigV4; with NONE (--public) the map page works in Chromium straight from the function."""
+    import podpac_exec as pe
+    from podpac_exec.backends.aws_lambda.resources.build import BuildOptions, build
+    from selenium.webdriver.common.by import By
+
+    from conftest import wait_for
+
+    url = _function_url(deployed)
+    assert url.startswith("http://127.0.0.1:") and url.endswith("/")
+    assert [u["url"] for u in deployed.emulator.function_urls()] == [url]
+    tile = "tiles/WebMercatorQuad/2/1/1.png?layer=wave"
+    assert requests.get(url + tile, timeout=120).status_code == 403  # AWS_IAM: unsigned is refused
+    signed = _signed_get(url + tile)
+    assert signed.status_code == 200 and signed.content == requests.get(f"{local_url}/{tile}", timeout=60).content
+
+    build(pe.settings.snapshot(deployed.settings), BuildOptions(**ZIPS, function_url="NONE", public=True))
+    try:
+        assert _function_url(deployed) == url  # the same listener, now open
+        wms = requests.get(url + "wms", params={"SERVICE": "WMS", "REQUEST": "GetCapabilities"}, timeout=120)
+        assert wms.status_code == 200 and f'xlink:href="{url}wms?"' in wms.text
+        bad = requests.get(url + "tiles/WebMercatorQuad/40/0/0.png?layer=wave", timeout=120)
+        assert bad.status_code == 404 and "zoom 40 is outside" in bad.json()["error"]
+        browser.get(url)
+        wait_for(browser, "return window.podpacMap && window.podpacMap.tilesLoaded", timeout=120)
+        wait_for(browser, "var i = document.querySelector('#colorbar img'); return i && i.complete && i.naturalWidth > 0",
+                 timeout=120)
+        assert browser.find_element(By.ID, "hash").get_attribute("title") == pipelines()[0].node.hash
+        loaded = browser.execute_script("return document.querySelectorAll('img.leaflet-tile-loaded').length")
+        assert loaded >= 4
+    finally:
+        build(pe.settings.snapshot(deployed.settings), BuildOptions(**ZIPS, function_url="AWS_IAM"))

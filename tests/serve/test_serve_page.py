@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import requests
 
-from conftest import pipelines
+from conftest import pipelines, wait_for
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 NODES = {p.name: p.node for p in pipelines()}
 
 
@@ -43,44 +40,14 @@ def test_page_escapes_its_config():
     assert "</script><script>alert" not in html and "\\u003c/script>" in html
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip("the browser test needs /usr/bin/chromium and /usr/bin/chromedriver: "
-                    "apt-get install chromium chromium-driver (Debian packages)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1100,720", "--force-device-scale-factor=1"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()  # stops chromedriver and the browser it started
-
-
-def _wait(driver, script: str, timeout: float = 30.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = driver.execute_script(script)
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for: {script}")
-
-
 def test_map_page_in_chromium(browser, url, tmp_path):
     from PIL import Image
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
     browser.get(url + "/")
-    _wait(browser, "return window.podpacMap && window.podpacMap.tilesLoaded")
-    _wait(browser, "var i = document.querySelector('#colorbar img'); return i && i.complete && i.naturalWidth > 0")
+    wait_for(browser, "return window.podpacMap && window.podpacMap.tilesLoaded")
+    wait_for(browser, "var i = document.querySelector('#colorbar img'); return i && i.complete && i.naturalWidth > 0")
     assert browser.find_element(By.ID, "name").text == "Wave field"
     assert browser.find_element(By.ID, "hash").get_attribute("title") == NODES["wave"].hash
     tiles = browser.execute_script(
@@ -108,7 +75,7 @@ def test_map_page_in_chromium(browser, url, tmp_path):
     assert ticks == [f"{legend['vmin']:#.4g}", f"{legend['vmax']:#.4g}"]  # JavaScript's toPrecision(4)
 
     ActionChains(browser).move_to_element_with_offset(browser.find_element(By.ID, "map"), 40, 30).perform()
-    point = _wait(browser, "return window.podpacMap.lastPoint")
+    point = wait_for(browser, "return window.podpacMap.lastPoint")
     expected = requests.get(f"{url}/point", params={"layer": "wave", "lat": point["lat"], "lon": point["lon"]}).json()
     assert point["value"] == expected["value"] and point["layer"] == "wave"
     assert ": " in browser.find_element(By.ID, "cursor").text
