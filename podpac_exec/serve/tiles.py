@@ -13,7 +13,7 @@ from podpac_exec.serve import encode
 from podpac_exec.serve.cache import cache_key
 from podpac_exec.serve.context import ServeContext
 from podpac_exec.serve.errors import ServeRequestError
-from podpac_exec.serve.grids import TILE_MATRIX_SETS, get_tms, tile_grid
+from podpac_exec.serve.grids import get_tms, tile_grid
 from podpac_exec.serve.responses import JSON_ERROR_HANDLERS, binary
 
 TILE_FORMATS = ("png", "tif", "npy")
@@ -89,5 +89,3 @@ def _tile_index(text: str, name: str) -> int:
         raise ServeRequestError(f"{name} must be a non-negative integer, got {text!r}", field=name, status=404)
     return int(text)
 
-
-__all__ = ["create_tiles_app", "TILE_MATRIX_SETS"]

@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from podpac_exec.serve import encode
 from podpac_exec.serve.context import ServeContext
 from podpac_exec.serve.errors import ServeRequestError
 from podpac_exec.serve.ows import (

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from conftest import browser, pipelines, serve_config  # noqa: F401 - browser is a fixture
+from conftest import pipelines, serve_config
 from podpac_exec.serve.app import create_app
 from podpac_exec.serve.config import ServeConfig
 from podpac_exec.serve.server import ServerThread

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pytest
 import requests
 
 from conftest import pipelines, wait_for
