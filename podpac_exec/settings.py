@@ -75,6 +75,9 @@ DEFAULTS: dict[str, SettingSpec] = {
         256 * 2**20, minimum=0, doc="memory LRU of encoded tiles, in bytes (0: no memory cache)"
     ),
     "serve.cache_dir": SettingSpec("", doc="directory that also keeps encoded tiles across restarts; empty: none"),
+    "serve.cache_s3": SettingSpec(
+        "", doc="`s3://bucket/prefix` that also keeps encoded tiles, shared by servers and Lambda containers; empty: none"
+    ),
     "serve.pipelines": SettingSpec(
         [], doc="what a Lambda function serves over HTTP: `NAME=s3://bucket/key.json` entries (`aws build --serve`)"
     ),

@@ -21,6 +21,7 @@ class ServeConfig:
     max_request_cells: int = 2**22
     cache_memory_bytes: int = 256 * 2**20
     cache_dir: str = ""
+    cache_s3: str = ""
     api_token: str = ""
     evaluate_options: Mapping[str, Any] = field(default_factory=dict)
 

@@ -29,7 +29,8 @@ class ServeContext:
 
     def __post_init__(self) -> None:
         if self.cache is None:
-            self.cache = TileCache(self.config.cache_memory_bytes, self.config.cache_dir or None)
+            config = self.config
+            self.cache = TileCache(config.cache_memory_bytes, config.cache_dir or None, config.cache_s3 or None)
 
     # -- values -----------------------------------------------------------------------------
 

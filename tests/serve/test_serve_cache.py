@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from podpac_exec.serve.cache import TileCache, cache_key
 
 
@@ -37,3 +39,26 @@ def test_keys_depend_on_every_part():
     keys = {cache_key(*base)} | {cache_key(*base[:i], "other", *base[i + 1 :]) for i in range(len(base))}
     assert len(keys) == len(base) + 1
     assert cache_key(*base) == cache_key(*base)
+
+
+@pytest.mark.emulator
+def test_s3_prefix_is_shared_by_caches_and_failures_are_misses(aws_emulator, caplog):
+    s3 = aws_emulator.client("s3")
+    s3.create_bucket(Bucket="tiles")
+    key = cache_key("hash", "WebMercatorQuad", 2, 1, 1, "png", "")
+    TileCache(memory_bytes=0, s3="s3://tiles/cache/v1").put(key, b"tile bytes")
+    listed = s3.list_objects_v2(Bucket="tiles", Prefix="cache/v1/")["Contents"]
+    assert [o["Key"] for o in listed] == [f"cache/v1/{key[:2]}/{key}"]
+    other = TileCache(memory_bytes=1024, s3="s3://tiles/cache/v1")  # another server, another container
+    assert other.get(key) == b"tile bytes" and other.get(cache_key("not", "there")) is None
+    broken = TileCache(memory_bytes=0, s3="s3://no-such-bucket/x")
+    broken.put(key, b"tile bytes")  # logged, not raised: the tile was served anyway
+    assert broken.get(key) is None
+    assert "cannot write s3://no-such-bucket/x" in caplog.text
+
+
+def test_s3_url_is_checked():
+    from podpac_exec.serve.errors import ServeRequestError
+
+    with pytest.raises(ServeRequestError, match="serve.cache_s3 must be s3://bucket"):
+        TileCache(memory_bytes=0, s3="tiles/cache")

@@ -170,6 +170,9 @@ def rest_event(path: str, params: dict[str, str], stage: str = "prod") -> dict[s
 
 
 def test_function_url_tiles_come_back_base64_and_equal_local(deployed, local_url):
+    import podpac_exec as pe
+    from podpac_exec.plugins.backends import get_backend
+
     for path, query in (("/tiles/WebMercatorQuad/2/1/1.png", "layer=wave"),
                         ("/tiles/WGS1984Quad/1/0/0.npy", "layer=styled"),
                         ("/tiles/WebMercatorQuad/3/2/3.tif", "layer=wave&colormap=gray")):
@@ -178,6 +181,10 @@ def test_function_url_tiles_come_back_base64_and_equal_local(deployed, local_url
         local = requests.get(f"{local_url}{path}?{query}", timeout=60)
         assert base64.b64decode(answer["body"]) == local.content
         assert answer["headers"]["content-type"] == local.headers["content-type"]
+    # the function's containers share their tiles under <prefix>/results/serve-cache/ (expired with results)
+    s3 = get_backend("aws_lambda", pe.settings.snapshot(deployed.settings)).client("s3")
+    cached = s3.list_objects_v2(Bucket=deployed.bucket, Prefix="podpac-exec/results/serve-cache/").get("KeyCount", 0)
+    assert cached >= 3
 
 
 def test_function_url_page_static_files_and_errors(deployed):

@@ -58,6 +58,7 @@ from podpac_exec.backends.aws_lambda.resources.services import (
     stored_sha256,
 )
 from podpac_exec.backends.aws_lambda.resources.function_url import (
+    ENV_CACHE_S3,
     ENV_SERVED,
     check_url_options,
     converge_function_url,
@@ -227,6 +228,7 @@ def function_environment(
     env = {ENV_RESULTS_BUCKET: t.bucket, ENV_PREFIX: t.prefix, ENV_ALLOWED_HASHES: ",".join(t.allowed_hashes)}
     if served:
         env[ENV_SERVED] = ",".join(served)
+        env[ENV_CACHE_S3] = f"s3://{t.bucket}/{t.key('results', 'serve-cache')}"
     if t.dataset_buckets:  # the function's Dataset source policy (podpac_exec/nodes/sources.py), a settings layer
         env[ENV_DATASET_BUCKETS] = ",".join(t.dataset_buckets)
     if deps is not None:

@@ -26,6 +26,9 @@ from podpac_exec.backends.aws_lambda.resources.services import (
 AUTH_TYPES = ("AWS_IAM", "NONE")
 PUBLIC_SID = "podpac-exec-function-url-public"
 ENV_SERVED = "PODPAC_EXEC_SERVE__PIPELINES"
+#: where a serving function keeps encoded tiles, shared by its containers: under results/, which
+#: the role may write and the results lifecycle rule expires
+ENV_CACHE_S3 = "PODPAC_EXEC_SERVE__CACHE_S3"
 PUBLIC_WARNING = (
     "warning: the function URL has auth type NONE: anyone who finds it can invoke the function "
     "(and pay for it); keep serve.api_token set or use AWS_IAM"
