@@ -1,53 +1,17 @@
-"""A real uvicorn server on 127.0.0.1:0 (in a thread of this process) serving test pipelines."""
+"""Fixtures of the serve tests: a real uvicorn server on 127.0.0.1:0 (in a thread of this process)
+serving the test pipelines, and a headless Chromium. Helpers live in ``serve_support``."""
 
 from __future__ import annotations
 
-import io
-import json
-import time
-from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the serve extra is not installed: pip install 'podpac-exec[serve]'")
 
-import podpac_exec as pe  # noqa: E402
 from podpac_exec.serve.app import create_app  # noqa: E402
-from podpac_exec.serve.config import ServeConfig  # noqa: E402
-from podpac_exec.serve.registry import ServedPipeline  # noqa: E402
 from podpac_exec.serve.server import ServerThread  # noqa: E402
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "pipelines"
-
-#: SinCoords with a PODPAC style: the default colour scale comes from the node's attrs.
-STYLED = {"Sin": {"node": "core.algorithm.utility.SinCoords", "style": {"colormap": "jet", "clim": [-1.0, 1.0]}}}
-#: Negative values masked to NaN: nodata must be transparent.
-MASKED = {
-    "Sin": {"node": "core.algorithm.utility.SinCoords"},
-    "Masked": {
-        "node": "core.algorithm.generic.Mask",
-        "attrs": {"bool_op": "<", "bool_val": 0.0, "masked_val": None},
-        "inputs": {"source": "Sin", "mask": "Sin"},
-    },
-}
-
-
-def serve_config(**overrides: object) -> ServeConfig:
-    values = dict(backend="local", cache_memory_bytes=64 * 2**20, max_image_size=2048, max_request_cells=2**21)
-    values.update(overrides)
-    return ServeConfig(**values)  # type: ignore[arg-type]
-
-
-
-
-def pipelines() -> list[ServedPipeline]:
-    return [
-        ServedPipeline("wave", pe.Node.from_json((EXAMPLES / "wave_field.json").read_text()), title="Wave field"),
-        ServedPipeline("styled", pe.Node.from_definition(STYLED)),
-        ServedPipeline("masked", pe.Node.from_json(json.dumps(MASKED).replace("None", "null"))),
-    ]
+from serve_support import CHROMEDRIVER, CHROMIUM, pipelines, serve_config  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -61,31 +25,6 @@ def server() -> Iterator[tuple[str, object]]:
 @pytest.fixture(scope="module")
 def url(server: tuple[str, object]) -> str:
     return server[0]
-
-
-def load_npy(data: bytes) -> np.ndarray:
-    return np.load(io.BytesIO(data), allow_pickle=False)
-
-
-def decode_png(data: bytes) -> np.ndarray:
-    """RGBA uint8 pixels of a PNG."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as im:
-        return np.asarray(im.convert("RGBA"))
-
-
-def expected_colors(values: np.ndarray, colormap: str, vmin: float, vmax: float) -> np.ndarray:
-    """PODPAC's ``to_image`` colouring, straight from matplotlib: the reference for PNG pixels."""
-    import matplotlib
-
-    rgba = matplotlib.colormaps[colormap]((values - vmin) / (vmax - vmin), bytes=True)
-    rgba[np.isnan(values)] = 0
-    return rgba
-
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 @pytest.fixture(scope="module")
@@ -106,14 +45,3 @@ def browser() -> Iterator[object]:
         yield driver
     finally:
         driver.quit()  # stops chromedriver and the browser it started
-
-
-def wait_for(driver: object, script: str, timeout: float = 30.0) -> object:
-    """The first truthy value of ``script`` in the page, polled until ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = driver.execute_script(script)  # type: ignore[attr-defined]
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for: {script}")

@@ -7,7 +7,7 @@ import logging
 import pytest
 import requests
 
-from conftest import pipelines, serve_config
+from serve_support import pipelines, serve_config
 from podpac_exec.serve.app import create_app
 from podpac_exec.serve.server import RedactApiKey, ServerThread
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 import requests
 
-from conftest import EXAMPLES
+from serve_support import EXAMPLES
 from podpac_exec.cli.main import build_parser, main
 
 

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 import podpac_exec as pe
-from conftest import load_npy, pipelines
+from serve_support import load_npy, pipelines
 from podpac_exec.errors import SettingsError
 from podpac_exec.serve.app import create_app
 from podpac_exec.serve.config import ServeConfig

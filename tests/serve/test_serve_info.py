@@ -7,7 +7,7 @@ import pytest
 import requests
 
 import podpac_exec as pe
-from conftest import decode_png, pipelines
+from serve_support import decode_png, pipelines
 
 NODES = {p.name: p.node for p in pipelines()}
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,7 +17,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from conftest import pipelines, serve_config
+from serve_support import pipelines, serve_config
 from podpac_exec.serve.app import create_app
 from podpac_exec.serve.config import ServeConfig
 from podpac_exec.serve.server import ServerThread
@@ -26,14 +25,9 @@ from podpac_exec.serve.server import ServerThread
 pytestmark = [pytest.mark.emulator, pytest.mark.timeout(600)]
 
 REPO = Path(__file__).resolve().parents[2]
-ZIPS = dict(dist_zip=REPO / "build" / "aws_lambda" / "podpac_dist.zip", deps_zip=REPO / "build" / "aws_lambda" / "podpac_deps.zip")
-
-
-#: what the function needs to serve: the serve extra but the HTTP server (Lambda is the server)
-SERVE_PACKAGES = tuple(
-    r for r in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["serve"]
-    if not r.startswith("uvicorn")
-)
+#: zips of their own (the e2e tests package without the serve extra into build/aws_lambda), same wheel cache
+OUTPUT = REPO / "build" / "aws_lambda_serve"
+ZIPS = dict(dist_zip=OUTPUT / "podpac_dist.zip", deps_zip=OUTPUT / "podpac_deps.zip")
 
 
 @dataclass
@@ -62,7 +56,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     from podpac_exec.backends.aws_lambda.packaging.core import PackageSpec, build_packages
     from podpac_exec.backends.aws_lambda.resources.build import BuildOptions, build
 
-    package = build_packages(PackageSpec(output_dir=REPO / "build" / "aws_lambda", with_packages=SERVE_PACKAGES))
+    package = build_packages(PackageSpec(output_dir=OUTPUT, wheel_cache_dir=REPO / "build" / "aws_lambda" / "wheels", serve=True))
     with pytest.MonkeyPatch.context() as mp, Emulator(state_dir=tmp_path_factory.mktemp("serve-emulator")) as emu:
         for key, value in emu.env().items():
             mp.setenv(key, value)
@@ -286,7 +280,7 @@ def test_the_emulator_serves_the_function_url_for_real(deployed, local_url, brow
     from podpac_exec.backends.aws_lambda.resources.build import BuildOptions, build
     from selenium.webdriver.common.by import By
 
-    from conftest import wait_for
+    from serve_support import wait_for
 
     url = _function_url(deployed)
     assert url.startswith("http://127.0.0.1:") and url.endswith("/")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import requests
 
-from conftest import pipelines, wait_for
+from serve_support import pipelines, wait_for
 
 NODES = {p.name: p.node for p in pipelines()}
 
@@ -32,7 +32,7 @@ def test_page_escapes_its_config():
     from podpac_exec.serve.context import ServeContext
     from podpac_exec.serve.page import page_html
     from podpac_exec.serve.registry import Registry, ServedPipeline
-    from conftest import serve_config
+    from serve_support import serve_config
 
     pipeline = ServedPipeline("x", NODES["wave"], title="</script><script>alert(1)</script>")
     html = page_html(ServeContext(Registry([pipeline]), serve_config()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import EXAMPLES, pipelines
+from serve_support import EXAMPLES, pipelines
 from podpac_exec.errors import PipelineError
 from podpac_exec.serve.errors import ServeRequestError
 from podpac_exec.serve.registry import Registry, ServedPipeline, load_pipeline

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import expected_colors
+from serve_support import expected_colors
 from podpac_exec.serve.errors import ServeRequestError
 from podpac_exec.serve.style import Style, colorize, node_style, resolve_style
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 import podpac_exec as pe
-from conftest import decode_png, expected_colors, load_npy, pipelines
+from serve_support import decode_png, expected_colors, load_npy, pipelines
 from podpac_exec.coordinates import ArrayCoordinates1d, Coordinates
 from podpac_exec.serve.grids import tile_grid
 

@@ -12,7 +12,7 @@ from owslib.util import ServiceException
 from owslib.wcs import WebCoverageService
 
 import podpac_exec as pe
-from conftest import pipelines
+from serve_support import pipelines
 from podpac_exec.serve.grids import Grid
 
 NODES = {p.name: p.node for p in pipelines()}

@@ -12,7 +12,7 @@ from owslib.util import ServiceException
 from owslib.wms import WebMapService
 
 import podpac_exec as pe
-from conftest import decode_png, expected_colors, pipelines
+from serve_support import decode_png, expected_colors, pipelines
 
 NODES = {p.name: p.node for p in pipelines()}
 OGC = "{http://www.opengis.net/ogc}"
