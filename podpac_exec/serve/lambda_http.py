@@ -46,9 +46,17 @@ def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _build(entries: tuple[str, ...]) -> Any:
-    from mangum import Mangum
+    try:
+        from mangum import Mangum
 
-    from podpac_exec.serve.app import create_app
+        from podpac_exec.serve.app import create_app
+    except ModuleNotFoundError as exc:
+        raise ServeRequestError(
+            f"the function serves pipelines but was packaged without the serve extra ({exc.name} is missing): "
+            "podpac-exec aws package --serve, then aws build",
+            field="serve.pipelines",
+            status=500,
+        ) from None
     from podpac_exec.serve.config import ServeConfig
     from podpac_exec.serve.registry import Registry
 

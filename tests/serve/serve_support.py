@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -75,3 +76,36 @@ def wait_for(driver: object, script: str, timeout: float = 30.0) -> object:
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for: {script}")
+
+
+def function_url_event(path: str, query: str = "", stage: str = "$default", host: str = "abcd.lambda-url.us-east-1.on.aws") -> dict[str, Any]:
+    """A Function URL / HTTP API (payload 2.0) GET event, as AWS sends it."""
+    raw_path = path if stage == "$default" else f"/{stage}{path}"
+    params = dict(p.split("=", 1) for p in query.split("&") if p)
+    return {
+        "version": "2.0", "routeKey": "$default", "rawPath": raw_path, "rawQueryString": query,
+        "headers": {"host": host, "x-forwarded-proto": "https", "user-agent": "test"},
+        **({"queryStringParameters": params} if params else {}),
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "abcd", "domainName": host, "domainPrefix": "abcd", "stage": stage,
+            "http": {"method": "GET", "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": "test"},
+            "requestId": "req-serve", "routeKey": "$default", "time": "03/Dec/2026:06:00:00 +0000",
+            "timeEpoch": 1796277600000,
+        },
+        "isBase64Encoded": False,
+    }
+
+
+def rest_event(path: str, params: dict[str, str], stage: str = "prod") -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy GET event: ``path`` without the stage, as AWS sends it."""
+    host = "abcd.execute-api.us-east-1.amazonaws.com"
+    return {
+        "resource": "/{proxy+}", "path": path, "httpMethod": "GET",
+        "headers": {"Host": host, "X-Forwarded-Proto": "https"}, "multiValueHeaders": {"Host": [host]},
+        "queryStringParameters": params, "multiValueQueryStringParameters": {k: [v] for k, v in params.items()},
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "requestContext": {"stage": stage, "requestId": "req-rest", "path": f"/{stage}{path}",
+                           "identity": {"sourceIp": "127.0.0.1"}, "httpMethod": "GET"},
+        "body": None, "isBase64Encoded": False,
+    }

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from serve_support import pipelines, serve_config
+from serve_support import function_url_event, pipelines, rest_event, serve_config
 from podpac_exec.serve.app import create_app
 from podpac_exec.serve.config import ServeConfig
 from podpac_exec.serve.server import ServerThread
@@ -128,39 +128,6 @@ def test_tiles_were_computed_by_lambda_invocations(lambda_url):
     assert emulator.containers() == []
     assert requests.get(url + "/tiles/WebMercatorQuad/4/7/6.npy?layer=wave", timeout=300).status_code == 200
     assert len(emulator.containers()) >= 1  # the tile started a function container
-
-
-def function_url_event(path: str, query: str = "", stage: str = "$default", host: str = "abcd.lambda-url.us-east-1.on.aws") -> dict[str, Any]:
-    """A Function URL / HTTP API (payload 2.0) GET event, as AWS sends it."""
-    raw_path = path if stage == "$default" else f"/{stage}{path}"
-    params = dict(p.split("=", 1) for p in query.split("&") if p)
-    return {
-        "version": "2.0", "routeKey": "$default", "rawPath": raw_path, "rawQueryString": query,
-        "headers": {"host": host, "x-forwarded-proto": "https", "user-agent": "test"},
-        **({"queryStringParameters": params} if params else {}),
-        "requestContext": {
-            "accountId": "anonymous", "apiId": "abcd", "domainName": host, "domainPrefix": "abcd", "stage": stage,
-            "http": {"method": "GET", "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                     "userAgent": "test"},
-            "requestId": "req-serve", "routeKey": "$default", "time": "03/Dec/2026:06:00:00 +0000",
-            "timeEpoch": 1796277600000,
-        },
-        "isBase64Encoded": False,
-    }
-
-
-def rest_event(path: str, params: dict[str, str], stage: str = "prod") -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy GET event: ``path`` without the stage, as AWS sends it."""
-    host = "abcd.execute-api.us-east-1.amazonaws.com"
-    return {
-        "resource": "/{proxy+}", "path": path, "httpMethod": "GET",
-        "headers": {"Host": host, "X-Forwarded-Proto": "https"}, "multiValueHeaders": {"Host": [host]},
-        "queryStringParameters": params, "multiValueQueryStringParameters": {k: [v] for k, v in params.items()},
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "requestContext": {"stage": stage, "requestId": "req-rest", "path": f"/{stage}{path}",
-                           "identity": {"sourceIp": "127.0.0.1"}, "httpMethod": "GET"},
-        "body": None, "isBase64Encoded": False,
-    }
 
 
 def test_function_url_tiles_come_back_base64_and_equal_local(deployed, local_url):
