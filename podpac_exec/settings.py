@@ -63,6 +63,30 @@ DEFAULTS: dict[str, SettingSpec] = {
     "retry.max_attempts": SettingSpec(5, minimum=1, maximum=100, doc="tries of one tile call, the first included"),
     "retry.base_delay_s": SettingSpec(0.2, minimum=0, maximum=3600, doc="first backoff delay, in seconds"),
     "retry.max_delay_s": SettingSpec(10.0, minimum=0, maximum=3600, doc="longest backoff delay, in seconds"),
+    "serve.min_zoom": SettingSpec(0, minimum=0, maximum=30, doc="lowest zoom level `podpac-exec serve` answers tiles for"),
+    "serve.max_zoom": SettingSpec(22, minimum=0, maximum=30, doc="highest zoom level `podpac-exec serve` answers tiles for"),
+    "serve.max_tile_size": SettingSpec(
+        512, minimum=16, maximum=4096, doc="largest `tilesize` (pixels per side) of a served tile"
+    ),
+    "serve.max_image_size": SettingSpec(
+        4096, minimum=16, maximum=65536, doc="largest WMS/WCS `WIDTH` or `HEIGHT`, in pixels"
+    ),
+    "serve.max_request_cells": SettingSpec(
+        2**22, minimum=1, doc="most cells one served request (tile, map, coverage) evaluates"
+    ),
+    "serve.cache_memory_bytes": SettingSpec(
+        256 * 2**20, minimum=0, doc="memory LRU of encoded tiles, in bytes (0: no memory cache)"
+    ),
+    "serve.cache_dir": SettingSpec("", doc="directory that also keeps encoded tiles across restarts; empty: none"),
+    "serve.cache_s3": SettingSpec(
+        "", doc="`s3://bucket/prefix` that also keeps encoded tiles, shared by servers and Lambda containers; empty: none"
+    ),
+    "serve.pipelines": SettingSpec(
+        [], doc="what a Lambda function serves over HTTP: `NAME=s3://bucket/key.json` entries (`aws build --serve`)"
+    ),
+    "serve.api_token": SettingSpec(
+        "", doc="API key every served request must carry (`X-API-Key` header, `api_key` query or cookie); empty: none"
+    ),
 }
 
 #: Names that look like secrets are masked by ``config show`` and never written to payloads.
