@@ -17,15 +17,11 @@ from podpac_exec.pipelines.classes import PodpacClass, podpac_classes
 
 HAS, PLANNED_STATUS, NOT_PLANNED_STATUS = "has", "planned", "not planned"
 
-#: Data sources and reprojection another engineer is adding now (issue 10): the one place to
-#: flip. A registered class is reported as "has" without editing anything; drop it from here then.
-ISSUE_10: frozenset[str] = frozenset()  # issue 10 landed: Rasterio, Zarr, H5PY, CSV, Reproject
-ISSUE_10_STATUS = "planned (issue 10)"
-ISSUE_10_REASON = "being added with issue 10's data sources, reprojection and interpolation methods"
-
 PLANNED: dict[str, str] = {}
 
-_MANAGER = "PODPAC's execution managers: podpac-exec's backends (local, aws_lambda) and tile fan-out do this"
+_MANAGER = "PODPAC's execution managers: podpac-exec's execution backends and tile fan-out do this"
+#: PODPAC's managers (remote, multi-process and parallel execution), by the package they live in
+MANAGER_PACKAGE = "core.managers."
 _CACHE = "PODPAC's cache layer: podpac-exec evaluates without PODPAC's caches (results are written by batch)"
 _BASE = "abstract base class: not a node a pipeline names"
 NOT_PLANNED: dict[str, str] = {
@@ -35,12 +31,6 @@ NOT_PLANNED: dict[str, str] = {
     "CacheNode": _CACHE,
     "HashCache": _CACHE,
     "ZarrCache": _CACHE,
-    "Lambda": _MANAGER,
-    "Process": _MANAGER,
-    "Parallel": _MANAGER,
-    "ParallelAsync": _MANAGER,
-    "ParallelAsyncOutputZarr": _MANAGER,
-    "ParallelOutputZarr": _MANAGER,
     "WCS": "remote OGC service client (server-side interpolation, network access per request)",
     "PyDAP": "remote OPeNDAP client (pydap is not a dependency)",
     "OGR": "vector data rasterized through GDAL's OGR (GDAL vector support is not a dependency)",
@@ -67,12 +57,12 @@ def coverage() -> list[Coverage]:
     for cls in podpac_classes().classes:
         if any(name in registered for name in cls.names):
             out.append(Coverage(cls, HAS, ""))
-        elif cls.name in ISSUE_10:
-            out.append(Coverage(cls, ISSUE_10_STATUS, ISSUE_10_REASON))
         elif cls.name in PLANNED:
             out.append(Coverage(cls, PLANNED_STATUS, PLANNED[cls.name]))
         elif cls.name in NOT_PLANNED:
             out.append(Coverage(cls, NOT_PLANNED_STATUS, NOT_PLANNED[cls.name]))
+        elif cls.path.startswith(MANAGER_PACKAGE):
+            out.append(Coverage(cls, NOT_PLANNED_STATUS, _MANAGER))
         elif cls.abstract:
             out.append(Coverage(cls, NOT_PLANNED_STATUS, _BASE))
         else:
@@ -82,7 +72,7 @@ def coverage() -> list[Coverage]:
 
 def markdown_table(rows: list[Coverage]) -> str:
     """The table docs/podpac-compatibility.md carries."""
-    counts = {s: sum(r.status == s for r in rows) for s in (HAS, ISSUE_10_STATUS, PLANNED_STATUS, NOT_PLANNED_STATUS)}
+    counts = {s: sum(r.status == s for r in rows) for s in (HAS, PLANNED_STATUS, NOT_PLANNED_STATUS)}
     lines = [
         f"{len(rows)} PODPAC {podpac_classes().version} node classes: "
         + ", ".join(f"{n} {s}" for s, n in counts.items())
