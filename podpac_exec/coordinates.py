@@ -23,6 +23,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from podpac_exec import crs as _crs_mod
 from podpac_exec.errors import CoordinatesError
 
 __all__ = [
@@ -1550,11 +1551,67 @@ class Coordinates:
                 return i
         return None
 
+    # -- CRS --------------------------------------------------------------------------------------
+    def transform(self, crs: str, *, pointwise: bool = False) -> Coordinates:
+        """These coordinates in another CRS, as PODPAC 4 transforms them: uniform axes stay
+        uniform where the transform is separable, a grid that does not stay a grid becomes
+        stacked ``lat_lon`` points (row-major; PODPAC keeps them as a 2-D stacked dim), ``alt``
+        is transformed when the CRS has vertical units. The same CRS by meaning returns self.
+        ``pointwise`` transforms every value of a separable axis instead of rebuilding a uniform
+        axis from its transformed ends, so a slice transforms to the same values as the whole."""
+        to_crs = _check_crs(crs)
+        if _crs_mod.same_crs(self._crs, to_crs):
+            return self
+        return Coordinates._new(_transform_members(self, to_crs, pointwise), to_crs)
+
+    def stays_a_grid_in(self, crs: str) -> bool:
+        """Whether :meth:`transform` keeps the lat/lon grid a grid in ``crs`` (PODPAC's sample
+        test over the bounds); True without separate lat and lon dims."""
+        if "lat" not in self.dims or "lon" not in self.dims or _crs_mod.same_crs(self._crs, _check_crs(crs)):
+            return True
+        return _sample_transform(self, _crs_mod.transformer(self._crs, crs)) is not None
+
+    def as_points(self) -> Coordinates:
+        """These coordinates with separate lat and lon dims stacked into ``lat_lon`` points
+        (row-major, as :meth:`transform` stacks a grid that does not stay a grid)."""
+        if "lat" not in self.dims or "lon" not in self.dims:
+            return self
+        dims = self.dims
+        first = min(dims.index("lat"), dims.index("lon"))
+        if abs(dims.index("lat") - dims.index("lon")) != 1:
+            raise _err("lat and lon must be adjacent to stack them; transpose first", "coordinates")
+        members = list(self._coords)
+        a, b = members[first], members[first + 1]
+        grid = np.meshgrid(a.coordinates, b.coordinates, indexing="ij")
+        members[first : first + 2] = [StackedCoordinates([ArrayCoordinates1d(g.ravel(), name=c.name) for g, c in zip(grid, (a, b))])]
+        return Coordinates._new(tuple(members), self._crs)
+
+    def bounds_in(self, crs: str) -> dict[str, tuple[float, float]]:
+        """The bounds of every lat/lon/alt udim once transformed into ``crs`` (PODPAC's
+        ``get_bounds(crs)``). A grid that does not stay a grid is bounded by its transformed
+        perimeter, which holds the extremes for the smooth transforms between map CRSs."""
+        transformed = None
+        if "lat" in self.dims and "lon" in self.dims and not _crs_mod.same_crs(self._crs, _check_crs(crs)):
+            lat, lon = self["lat"].coordinates.astype(float), self["lon"].coordinates.astype(float)
+            edge_lat = np.concatenate([lat, lat, np.full(lon.size, lat[0]), np.full(lon.size, lat[-1])])
+            edge_lon = np.concatenate([np.full(lat.size, lon[0]), np.full(lat.size, lon[-1]), lon, lon])
+            rest = self.drop(["lat", "lon"])
+            edge = StackedCoordinates([ArrayCoordinates1d(edge_lat, name="lat"), ArrayCoordinates1d(edge_lon, name="lon")])
+            transformed = Coordinates._new(rest._coords + (edge,), self._crs).transform(crs)
+        else:
+            transformed = self.transform(crs)
+        out: dict[str, tuple[float, float]] = {}
+        for member in transformed.values():
+            for c in member if isinstance(member, StackedCoordinates) else (member,):
+                if c.name in ("lat", "lon", "alt") and c.size:
+                    out[c.name] = (float(np.nanmin(c.coordinates)), float(np.nanmax(c.coordinates)))
+        return out
+
     # -- comparison -----------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Coordinates):
             return NotImplemented
-        if self.dims != other.dims or self._crs != other._crs or self.shape != other.shape:
+        if self.dims != other.dims or self.shape != other.shape or not _crs_mod.equal_crs(self._crs, other._crs):
             return False
         return all(a == b for a, b in zip(self._coords, other._coords))
 
@@ -1575,11 +1632,107 @@ def _member_name(c: Member) -> str:
 
 
 def _check_crs(crs: Any) -> str:
+    """The CRS string as written, once pyproj has parsed it."""
     if crs is None:
         return DEFAULT_CRS
     if not isinstance(crs, str) or not crs.strip():
         raise _err(f"must be a non-empty string, got {crs!r}", "crs")
+    if crs != DEFAULT_CRS:
+        _crs_mod.parse_crs(crs)
     return crs
+
+
+# -- CRS transforms (PODPAC 4.0.5's Coordinates.transform) -----------------------------------------
+
+
+def _transform_members(coords: Coordinates, to_crs: str, pointwise: bool = False) -> tuple[Member, ...]:
+    if "alt" in coords.udims and not _crs_mod.has_vertical_units(to_crs):
+        raise _err("altitude is defined, but the target CRS has no vertical units", "crs")
+    if ("lat" in coords.udims) != ("lon" in coords.udims):
+        raise _err("lat and lon are transformed together: both dims are needed", "crs")
+    dims = coords.dims
+    if "lat" in dims and "lon" in dims and abs(dims.index("lat") - dims.index("lon")) != 1:
+        raise _err("lat and lon must be adjacent to transform them; transpose first", "crs")
+    transformer = _crs_mod.transformer(coords.crs, to_crs)
+    members: list[Member] = list(coords.values())
+    if "lat" in dims and "lon" in dims:
+        separable = _separable_transform(coords, transformer, members, pointwise)
+        if separable is not None:
+            members = separable
+        else:  # not a grid in the target CRS: every point, as stacked lat_lon in row-major order
+            members = list(coords.as_points().values())
+    return tuple(_transform_member(c, transformer) for c in members)
+
+
+def _sample_transform(coords: Coordinates, transformer: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """PODPAC's test: a 5x5 sample of the lat/lon bounds, transformed; ``None`` when the sample
+    is not a grid in the target CRS, else its transformed lat column and lon row."""
+    lat, lon = coords["lat"], coords["lon"]
+    sample_lat, sample_lon = np.meshgrid(np.linspace(*lat.bounds, 5), np.linspace(*lon.bounds, 5), indexing="ij")
+    tlon, tlat = _crs_mod.transform_points(transformer, sample_lon, sample_lat)
+    if not (all(np.allclose(col, tlat[:, 0]) for col in tlat.T) and all(np.allclose(row, tlon[0]) for row in tlon)):
+        return None
+    return tlat[:, 0], tlon[0]
+
+
+def _separable_transform(
+    coords: Coordinates, transformer: Any, members: list[Member], pointwise: bool = False
+) -> list[Member] | None:
+    """PODPAC's shortcut: where the sample stays a grid, a uniform axis that maps uniformly is
+    rebuilt from its transformed ends and any other axis is transformed along a diagonal.
+    ``None`` when the grid does not stay a grid."""
+    sample = _sample_transform(coords, transformer)
+    if sample is None:
+        return None
+    tlat, tlon = sample
+    sampled = {"lat": tlat, "lon": tlon}
+    out = list(members)
+    for position, (name, other) in enumerate((("lat", "lon"), ("lon", "lat"))):
+        this, that = coords[name], coords[other]
+        index = coords.dims.index(name)
+        # PODPAC tests the member at the sample's position (0 for lat, 1 for lon), not by name
+        uniform = isinstance(members[position], UniformCoordinates1d)
+        if not pointwise and uniform and _monotonic_properties(sampled[name])[2]:
+            start, stop = sampled[name][0], sampled[name][-1]
+            if this.is_descending:
+                start, stop = stop, start
+            out[index] = UniformCoordinates1d(float(start), float(stop), size=this.size, name=name)
+            continue
+        if this.size > 1 and that.size > 1:
+            along = np.linspace(*that.bounds, this.size)
+        elif this.size == that.size:
+            along = that.coordinates
+        else:
+            along = np.zeros(this.size) + np.mean(that.coordinates)
+        xy = (along, this.coordinates) if name == "lat" else (this.coordinates, along)
+        tx, ty = _crs_mod.transform_points(transformer, *xy)
+        out[index] = ArrayCoordinates1d(np.asarray(ty if name == "lat" else tx, dtype=float), name=name).simplify()
+    return out
+
+
+def _transform_member(c: Member, transformer: Any) -> Member:
+    if isinstance(c, StackedCoordinates):
+        udims = c.udims
+        spatial = "lat" in udims and "lon" in udims
+        if not spatial and "alt" not in udims:
+            return c
+        zeros = np.zeros(c.size)
+        lon = c["lon"].coordinates if spatial else zeros
+        lat = c["lat"].coordinates if spatial else zeros
+        new: dict[str, Any] = {}
+        if "alt" in udims:
+            tlon, tlat, new["alt"] = _crs_mod.transform_points(transformer, lon, lat, c["alt"].coordinates)
+        else:
+            tlon, tlat = _crs_mod.transform_points(transformer, lon, lat)
+        if spatial:
+            new.update(lat=tlat, lon=tlon)
+        return StackedCoordinates(
+            [ArrayCoordinates1d(np.asarray(new[d], dtype=float), name=d).simplify() if d in new else c[d] for d in udims]
+        )
+    if c.name != "alt":
+        return c
+    _, _, talt = _crs_mod.transform_points(transformer, np.zeros(c.size), np.zeros(c.size), c.coordinates)
+    return ArrayCoordinates1d(np.asarray(talt, dtype=float), name="alt").simplify()
 
 
 def _normalize_dim(dim: Any) -> str | None:

@@ -17,7 +17,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from podpac_exec.errors import SettingsError
 from podpac_exec.plugins.manager import get_plugin_manager, plugin_generation
@@ -52,6 +52,9 @@ DEFAULTS: dict[str, SettingSpec] = {
     "sources.allowed_buckets": SettingSpec([], doc="`bucket` or `bucket/prefix` sources may read; empty: any"),
     "sources.allow_local_paths": SettingSpec(True, doc="whether sources may read local files"),
     "sources.local_roots": SettingSpec([], doc="directories local sources must lie under; empty: any"),
+    "sources.chunk_cache_bytes": SettingSpec(
+        256 * 2**20, minimum=0, doc="bytes of zarr chunks kept in memory per process, shared by the tiles of a request"
+    ),
     "sources.allow_internal_addresses": SettingSpec(
         True, doc="whether http(s) sources may name loopback or private IP addresses"
     ),
@@ -61,6 +64,30 @@ DEFAULTS: dict[str, SettingSpec] = {
     "retry.max_attempts": SettingSpec(5, minimum=1, maximum=100, doc="tries of one tile call, the first included"),
     "retry.base_delay_s": SettingSpec(0.2, minimum=0, maximum=3600, doc="first backoff delay, in seconds"),
     "retry.max_delay_s": SettingSpec(10.0, minimum=0, maximum=3600, doc="longest backoff delay, in seconds"),
+    "serve.min_zoom": SettingSpec(0, minimum=0, maximum=30, doc="lowest zoom level `podpac-exec serve` answers tiles for"),
+    "serve.max_zoom": SettingSpec(22, minimum=0, maximum=30, doc="highest zoom level `podpac-exec serve` answers tiles for"),
+    "serve.max_tile_size": SettingSpec(
+        512, minimum=16, maximum=4096, doc="largest `tilesize` (pixels per side) of a served tile"
+    ),
+    "serve.max_image_size": SettingSpec(
+        4096, minimum=16, maximum=65536, doc="largest WMS/WCS `WIDTH` or `HEIGHT`, in pixels"
+    ),
+    "serve.max_request_cells": SettingSpec(
+        2**22, minimum=1, doc="most cells one served request (tile, map, coverage) evaluates"
+    ),
+    "serve.cache_memory_bytes": SettingSpec(
+        256 * 2**20, minimum=0, doc="memory LRU of encoded tiles, in bytes (0: no memory cache)"
+    ),
+    "serve.cache_dir": SettingSpec("", doc="directory that also keeps encoded tiles across restarts; empty: none"),
+    "serve.cache_s3": SettingSpec(
+        "", doc="`s3://bucket/prefix` that also keeps encoded tiles, shared by servers and Lambda containers; empty: none"
+    ),
+    "serve.pipelines": SettingSpec(
+        [], doc="what a Lambda function serves over HTTP: `NAME=s3://bucket/key.json` entries (`aws build --serve`)"
+    ),
+    "serve.api_token": SettingSpec(
+        "", doc="API key every served request must carry (`X-API-Key` header, `api_key` query or cookie); empty: none"
+    ),
 }
 
 #: Names that look like secrets are masked by ``config show`` and never written to payloads.
@@ -132,6 +159,14 @@ class Settings:
         new = _merge_sections(self._specs, sections)
         self._declared.update(new)
         self._specs.update(new)
+        self._default_layer = None
+
+    def unregister_sections(self, names: Iterable[str]) -> None:
+        """Forget sections declared with :meth:`register_sections` (tests, unloaded plugins)."""
+        prefixes = tuple(f"{name}." for name in names)
+        for table in (self._declared, self._specs):
+            for key in [k for k in table if k.startswith(prefixes) and k not in DEFAULTS]:
+                del table[key]
         self._default_layer = None
 
     def specs(self) -> dict[str, SettingSpec]:

@@ -146,9 +146,3 @@ def markdown_table(specs: Mapping[str, SettingSpec]) -> str:
             .replace("``", "(empty)")
         )
     return "\n".join(rows) + "\n"
-
-
-if __name__ == "__main__":  # python -m podpac_exec.settings_schema > table (docs/settings.md)
-    from podpac_exec.settings import settings
-
-    print(markdown_table(settings.specs()), end="")

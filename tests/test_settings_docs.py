@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from podpac_exec.settings import settings
+from podpac_exec.settings_doc import DOC, table_of
 from podpac_exec.settings_schema import markdown_table
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
 
 
 def test_every_setting_is_documented_with_its_current_spec():
-    text = DOC.read_text()
-    table = text.split("<!-- settings-table -->\n", 1)[1].split("<!-- /settings-table -->", 1)[0]
+    table = table_of(DOC.read_text())
     specs = settings.specs()
     for key in specs:
-        assert f"| `{key}` |" in table, f"{key} is missing from docs/settings.md (python -m podpac_exec.settings_schema)"
-    assert table.strip() == markdown_table(specs).strip(), "docs/settings.md is stale: python -m podpac_exec.settings_schema"
+        assert f"| `{key}` |" in table, f"{key} is missing from docs/settings.md (python -m podpac_exec.settings_doc)"
+    assert table.strip() == markdown_table(specs).strip(), "docs/settings.md is stale: python -m podpac_exec.settings_doc"
 
 
 def test_every_setting_has_a_description():

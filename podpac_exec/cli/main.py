@@ -108,6 +108,11 @@ def cmd_backends(args: argparse.Namespace) -> int:
 def cmd_nodes(args: argparse.Namespace) -> int:
     from podpac_exec.nodes.registry import get_node_registry
 
+    if args.podpac:
+        from podpac_exec.cli.coverage import cmd_podpac_coverage
+
+        return cmd_podpac_coverage(args)
+
     rows = [(r.name, ", ".join(r.cls.podpac_aliases), r.provider) for r in get_node_registry().records]
     _print_table(("node", "aliases", "plugin"), rows)
     return EXIT_OK
@@ -157,19 +162,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     sub.add_parser("backends", help="list installed backends").set_defaults(func=cmd_backends)
-    sub.add_parser("nodes", help="list node types").set_defaults(func=cmd_nodes)
+    nodes = sub.add_parser("nodes", help="list node types")
+    nodes.add_argument("--podpac", action="store_true", help="every PODPAC 4.0.5 node class and its status here")
+    nodes.set_defaults(func=cmd_nodes)
     config = sub.add_parser("config", help="settings").add_subparsers(dest="config_command", required=True)
     config.add_parser("show", help="each effective value and its layer").set_defaults(func=cmd_config_show)
 
+    from podpac_exec.cli.upgrade import add_upgrade_command
+
+    add_upgrade_command(sub)
     get_plugin_manager().hook.podpac_exec_add_commands(subparsers=sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
+        from podpac_exec.cli.upgrade import one_line_upgrade_warnings
+
         parser = build_parser()
         args = parser.parse_args(argv)
-        return int(args.func(args) or 0)
+        with one_line_upgrade_warnings():
+            return int(args.func(args) or 0)
     except PodpacExecError as exc:
         print(f"podpac-exec: error: {exc}", file=sys.stderr)
         return exit_code_for(exc)

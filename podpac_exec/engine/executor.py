@@ -14,6 +14,7 @@ from podpac_exec.errors import LimitExceededError, PodpacExecError
 from podpac_exec.nodes.base import Node
 from podpac_exec.settings import EffectiveSettings, settings
 from podpac_exec.engine.stats import EvaluationStats
+from podpac_exec.nodes.opening import READ_BYTES
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -51,6 +52,7 @@ def evaluate(
     evaluation = EvaluationOptions(effective, stats)
     plan = plan_request(node, coords, backend_obj, effective)
     t0 = time.perf_counter()
+    read_before = READ_BYTES.total
     try:
         if len(plan) == 1 and compute:
             return evaluate_one(node, coords, backend_obj, evaluation)
@@ -59,6 +61,7 @@ def evaluate(
         return evaluate_plan(node, coords, backend_obj, evaluation, plan, compute=compute)
     finally:
         stats.wall_seconds = time.perf_counter() - t0
+        stats.bytes_read += READ_BYTES.total - read_before
         if compute:
             stats.backend_report = backend_obj.report(stats)
 

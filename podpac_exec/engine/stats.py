@@ -38,6 +38,8 @@ class EvaluationStats:
         self.started = time.time()
         self.wall_seconds = 0.0
         self.invocations: list[dict[str, Any]] = []
+        #: bytes data sources read in this process during the call (remote reads are the backend's)
+        self.bytes_read = 0
         #: the backend's own figures for the finished call (:meth:`Backend.report`)
         self.backend_report: dict[str, Any] = {}
 
@@ -60,6 +62,7 @@ class EvaluationStats:
             self.records.extend(other.records)
             self.retries += other.retries
             self.invocations.extend(other.invocations)
+            self.bytes_read += other.bytes_read
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_lock"}
@@ -87,6 +90,7 @@ class EvaluationStats:
             "tile_seconds_max": round(max(seconds, default=0.0), 6),
             "wall_seconds": round(self.wall_seconds, 6),
             "invocations": len(self.invocations),
+            "bytes_read": self.bytes_read,
         }
 
     def __iter__(self) -> Iterator[TileRecord]:

@@ -69,6 +69,8 @@ class Node(tl.HasTraits):
     default_style: ClassVar[Mapping[str, Any]] = {}
     #: PODPAC's unary algorithms (Interpolate, Convolution, reductions) show their source's style.
     inherits_source_style: ClassVar[bool] = False
+    #: A multi-output node evaluated for one output (``output`` set): ``output``/``outputs`` allowed.
+    selects_output: ClassVar[bool] = False
 
     # PODPAC's multi-output and units attrs: accepted as None (what PODPAC writes by default).
     units = tl.Unicode(default_value=None, allow_none=True).tag(attr=True)
@@ -98,7 +100,7 @@ class Node(tl.HasTraits):
                     f"{type(self).__name__}.{name}: {_trait_message(exc)}", field=f"attrs.{name}"
                 ) from None
         for name in _DROPPED_WHEN_NONE:
-            if getattr(self, name) is not None:
+            if getattr(self, name) is not None and not (self.selects_output and name in ("output", "outputs")):
                 raise PipelineError(
                     f"{type(self).__name__}.{name}: only None is supported (multi-output nodes and units "
                     "are not implemented)",
@@ -249,6 +251,20 @@ class Node(tl.HasTraits):
     def eval(self, coordinates: "Coordinates") -> "xr.DataArray":  # noqa: A003 - PODPAC's name
         """Evaluate in this process at ``coordinates``; dims follow the request's order."""
         return self._as_output(coordinates, self._eval(coordinates))
+
+    def interpolate(self, interpolation: Any = "nearest", *, method: Any = None, **kwargs: Any) -> "Node":
+        """An ``Interpolate`` node with this node as its source (PODPAC's ``Node.interpolate``).
+
+        ``interpolation`` is PODPAC's argument (a method name, a dict or a list of dicts);
+        ``method`` is accepted as its synonym. Other keywords go to ``Interpolate``.
+        """
+        from podpac_exec.nodes.interpolation import Interpolate
+
+        if method is not None:
+            if interpolation != "nearest":
+                raise PipelineError("interpolate: give interpolation or method, not both", field="interpolation")
+            interpolation = method
+        return Interpolate(source=self, interpolation=interpolation, **kwargs)
 
     def _as_output(self, coordinates: "Coordinates", out: "xr.DataArray | np.ndarray") -> "xr.DataArray":
         if isinstance(out, np.ndarray):
@@ -410,6 +426,8 @@ def _to_json_value(value: Any) -> Any:
 
 def _canonical_value(value: Any) -> Any:
     """Normalize numbers (1 == 1.0, -0.0 == 0.0) so equal values hash equally."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf" and value.ndim:
+        return _canonical_array(value)
     value = _to_json_value(value)
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
@@ -423,6 +441,18 @@ def _canonical_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _canonical_value(v) for k, v in value.items()}
     return repr(value)
+
+
+def _canonical_array(value: np.ndarray) -> list[Any]:
+    """``_canonical_value`` of a numeric array, element by element, without a Python call per element
+    (an inline source of millions of values hashes in a second, not minutes)."""
+    floats = value.astype(np.float64) + 0.0
+    nan = np.isnan(floats)
+    if not nan.any():
+        return floats.tolist()
+    out = floats.astype(object)
+    out[nan] = "NaN"
+    return out.tolist()
 
 
 def _input_hashes(value: Any) -> Any:

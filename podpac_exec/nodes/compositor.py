@@ -87,7 +87,7 @@ class OrderedCompositor(Node):
         index = np.ones(len(self.sources), dtype=bool)
         for c in ([member] if len(member.udims) == 1 else list(member)):
             if c.name in coordinates.udims:
-                index &= _outer_select(c, coordinates[c.name].bounds)
+                index &= outer_select(c, coordinates[c.name].bounds)
         return [s for s, keep in zip(self.sources, index) if keep]
 
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
@@ -127,7 +127,7 @@ class TileCompositor(OrderedCompositor):
         return ~np.isnan(data)
 
 
-def _outer_select(c: "Coordinates1d", bounds: tuple[Any, Any]) -> np.ndarray:
+def outer_select(c: "Coordinates1d", bounds: tuple[Any, Any]) -> np.ndarray:
     """Which of ``c``'s points PODPAC's outer intersection with ``bounds`` selects.
 
     All points when ``c`` lies within the bounds, none when it lies outside them, otherwise

@@ -19,6 +19,7 @@ from podpac_exec.errors import CoordinatesError, LimitExceededError, PipelineErr
 from podpac_exec.nodes.base import Node
 from podpac_exec.nodes.interpolation import NEAREST_INTERPOLATION, interpolate_source
 from podpac_exec.nodes.traits import ArrayTrait, CoordinatesTrait
+from podpac_exec.nodes.opening import s3_options
 from podpac_exec.nodes.sources import check_source_url, redact_credentials
 
 if TYPE_CHECKING:
@@ -307,14 +308,6 @@ class Dataset(DataSource):
         return block[tuple(local)]
 
 
-def _s3_options(anon: bool) -> dict[str, Any]:
-    options: dict[str, Any] = {"anon": anon}
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    if endpoint:
-        options["endpoint_url"] = endpoint
-    return options
-
-
 def _is_zarr(path: str) -> bool:
     return path.rstrip("/").endswith(".zarr") or os.path.isdir(path)
 
@@ -345,7 +338,7 @@ def _open_dataset(source: str, anon: bool = False) -> "xr.Dataset":
     location = check_source_url(source)  # a local path comes back resolved: open what was checked
     try:
         if location.startswith("s3://"):
-            options = _s3_options(anon)
+            options = s3_options(anon)
             if location.rstrip("/").endswith(".zarr"):
                 return xr.open_zarr(location, chunks=None, storage_options=options)
             return _open_remote_netcdf(location, options)

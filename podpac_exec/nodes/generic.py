@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import traitlets as tl
 
-from podpac_exec.errors import ExpressionError, PipelineError
+from podpac_exec.errors import CoordinatesError, ExpressionError, PipelineError
 from podpac_exec.nodes._arrays import align_axes, exact_shape, keep_dims
 from podpac_exec.nodes.base import Node
 from podpac_exec.nodes.traits import NodeTrait
@@ -19,7 +19,48 @@ if TYPE_CHECKING:
     from podpac_exec.coordinates import Coordinates
 
 
-class Arithmetic(_Algorithm):
+class _GenericInputs(_Algorithm):
+    """PODPAC's ``GenericInputs``: every keyword holding a node (other than the declared attrs)
+    is an input named by its keyword, written under ``inputs``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        name = type(self).__name__
+        names = self.attr_names()
+        named: dict[str, Node] = {}
+        for key in list(kwargs):
+            if key == "inputs":  # PODPAC's trait holding the named inputs: not a usable name
+                raise PipelineError(f"{name}: 'inputs' is reserved and cannot name an input", field="inputs.inputs")
+            if key == "style" or key in names:
+                if isinstance(kwargs[key], Node):
+                    raise PipelineError(
+                        f"{name}: {key!r} is a reserved attribute and cannot name an input", field=f"inputs.{key}"
+                    )
+                continue
+            value = kwargs.pop(key)
+            if not isinstance(value, Node):
+                raise PipelineError(
+                    f"{name}: input {key!r} must be a node, got {type(value).__name__} "
+                    f"(attributes are: {', '.join(names)})",
+                    field=f"inputs.{key}",
+                )
+            named[key] = value
+        self._named_inputs = named
+        super().__init__(**kwargs)
+
+    @property
+    def inputs(self) -> dict[str, Node]:
+        return dict(self._named_inputs)
+
+    def _base_definition(self) -> OrderedDict[str, Any]:
+        d = super()._base_definition()
+        style = d.pop("style", None)
+        d["inputs"] = dict(self._named_inputs)
+        if style is not None:
+            d["style"] = style
+        return d
+
+
+class Arithmetic(_GenericInputs):
     """``eqn`` evaluated pointwise over named input nodes, PODPAC style.
 
     ``Arithmetic(A=SinCoords(), B=Arange(), eqn="A * B + {k}", params={"k": 1})``: every keyword
@@ -33,29 +74,6 @@ class Arithmetic(_Algorithm):
 
     eqn = tl.Unicode("").tag(attr=True)
     params = tl.Dict().tag(attr=True)
-
-    def __init__(self, **kwargs: Any) -> None:
-        names = self.attr_names()
-        named: dict[str, Node] = {}
-        for key in list(kwargs):
-            if key == "inputs":  # PODPAC's trait holding the named inputs: not a usable name
-                raise PipelineError("Arithmetic: 'inputs' is reserved and cannot name an input", field="inputs.inputs")
-            if key == "style" or key in names:
-                if isinstance(kwargs[key], Node):
-                    raise PipelineError(
-                        f"Arithmetic: {key!r} is a reserved attribute and cannot name an input", field=f"inputs.{key}"
-                    )
-                continue
-            value = kwargs.pop(key)
-            if not isinstance(value, Node):
-                raise PipelineError(
-                    f"Arithmetic: input {key!r} must be a node, got {type(value).__name__} "
-                    f"(attributes are: {', '.join(names)})",
-                    field=f"inputs.{key}",
-                )
-            named[key] = value
-        self._named_inputs = named
-        super().__init__(**kwargs)
 
     def validate(self) -> None:
         if not self.eqn:
@@ -83,28 +101,21 @@ class Arithmetic(_Algorithm):
             )
         return compiled
 
-    @property
-    def inputs(self) -> dict[str, Node]:
-        return dict(self._named_inputs)
-
-    def _base_definition(self) -> OrderedDict[str, Any]:
-        d = super()._base_definition()
-        style = d.pop("style", None)
-        d["inputs"] = dict(self._named_inputs)
-        if style is not None:
-            d["style"] = style
-        return d
-
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state.pop("_compiled", None)  # recompiled on first use after unpickling
         return state
 
     def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
-        dims: set[str] = set()
-        for node in self._named_inputs.values():
-            dims.update(node.output_coordinates(coordinates).dims)
-        return keep_dims(coordinates, dims)
+        from podpac_exec.coordinates import Coordinates
+
+        outs = [node.output_coordinates(coordinates) for node in self._named_inputs.values()]
+        base = keep_dims(coordinates, {d for out in outs for d in out.dims})
+        # an input that resizes a dim (DayOfYear's day labels, an expansion) gives the output its size
+        resized = {d: m for out in reversed(outs) for d, m in out.items() if d in base.dims and m.size != base[d].size}
+        if not resized:
+            return base
+        return Coordinates([resized.get(d, m) for d, m in base.items()], crs=base.crs)
 
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
         compiled = self.__dict__.get("_compiled")
@@ -118,6 +129,60 @@ class Arithmetic(_Algorithm):
         first = next(iter(self._named_inputs))
         dtype = arrays[first].dtype if first in arrays else np.float64
         return exact_shape(result, out.shape, dtype)
+
+
+class Combine(_GenericInputs):
+    """One of several named inputs, chosen by ``output`` (PODPAC's multi-output ``Combine``).
+
+    PODPAC stacks the inputs along an ``output`` dim named by ``outputs`` (default: the input
+    names, in input order); with ``output`` set it returns that one. Only that form is
+    supported: a result with an ``output`` dim is not. Only the chosen input is evaluated
+    (PODPAC evaluates all and requires equal coordinates; their dims are checked here).
+    """
+
+    podpac_name = "core.algorithm.generic.Combine"
+    podpac_aliases = ()
+    selects_output = True
+
+    def validate(self) -> None:
+        names = list(self._named_inputs)
+        if not names:
+            raise PipelineError("Combine needs at least one input node (e.g. A=...)", field="inputs")
+        if self.outputs is None:
+            self.outputs = names  # PODPAC's default, written out as PODPAC does
+        if len(self.outputs) != len(names):
+            raise PipelineError(
+                f"Combine.outputs names {len(self.outputs)} outputs for {len(names)} inputs", field="attrs.outputs"
+            )
+        if self.output is None:
+            raise PipelineError(
+                f"Combine.output: a result with an 'output' dim (multi-output) is not supported; "
+                f"set output to one of {', '.join(map(str, self.outputs))}",
+                field="attrs.output",
+            )
+        if self.output not in self.outputs:
+            raise PipelineError(
+                f"Combine.output {self.output!r} is not one of the outputs {', '.join(map(str, self.outputs))}",
+                field="attrs.output",
+            )
+
+    @property
+    def selected(self) -> Node:
+        return list(self._named_inputs.values())[list(self.outputs).index(self.output)]
+
+    def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
+        outs = [node.output_coordinates(coordinates) for node in self._named_inputs.values()]
+        if any(out.dims != outs[0].dims for out in outs):
+            raise CoordinatesError(
+                "Combine: cannot combine inputs with different coordinates "
+                f"({', '.join(f'{k}: {o.dims}' for k, o in zip(self._named_inputs, outs))})",
+                field="inputs",
+            )
+        return self.selected.output_coordinates(coordinates)
+
+    def _eval(self, coordinates: "Coordinates") -> np.ndarray:
+        self.output_coordinates(coordinates)
+        return self.selected.eval_values(coordinates)[0]
 
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {

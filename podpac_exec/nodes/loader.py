@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,11 @@ _META_KEYS = ("podpac_version", "podpac_output_node")
 
 def load_json(text: str | bytes) -> Node:
     """Parse PODPAC pipeline JSON (bare ``NaN`` tokens allowed) and build its output node."""
+    return load_definition(parse_json(text))
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Pipeline JSON as ordered mappings, within ``limits.max_pipeline_bytes``."""
     from podpac_exec.settings import settings
 
     limit = settings.get("limits.max_pipeline_bytes")
@@ -30,20 +36,28 @@ def load_json(text: str | bytes) -> Node:
         except UnicodeDecodeError as exc:
             raise PipelineError(f"pipeline JSON is not UTF-8 ({exc.reason})", field="pipeline") from None
     try:
-        definition = json.loads(text, object_pairs_hook=OrderedDict)
+        return json.loads(text, object_pairs_hook=OrderedDict)
     except json.JSONDecodeError as exc:
         raise PipelineError(
             f"malformed pipeline JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", field="pipeline"
         ) from None
     except RecursionError:
         raise PipelineError("pipeline JSON is nested too deeply", field="pipeline") from None
-    return load_definition(definition)
 
 
 def load_definition(definition: Any) -> Node:
-    """Build the output node of a PODPAC pipeline definition (an ordered mapping of refs)."""
+    """Build the output node of a PODPAC pipeline definition (an ordered mapping of refs).
+
+    A definition in an older PODPAC format is upgraded first, with one
+    :class:`~podpac_exec.pipelines.PipelineUpgradeWarning` saying what was rewritten.
+    """
     from podpac_exec.nodes.registry import get_node_registry
+    from podpac_exec.pipelines import PipelineUpgradeWarning, upgrade_definition
     from podpac_exec.settings import settings
+
+    definition, report = upgrade_definition(definition)
+    if report is not None:
+        warnings.warn(report.message, PipelineUpgradeWarning, stacklevel=3)
 
     if not isinstance(definition, Mapping):
         raise PipelineError(

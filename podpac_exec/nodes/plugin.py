@@ -7,7 +7,10 @@ from podpac_exec.plugins.manager import hookimpl
 
 @hookimpl
 def podpac_exec_register_nodes() -> list[type]:
-    from podpac_exec.nodes import compositor, data, generic, interpolation, selection, signal, stats, time_stats, utility
+    from podpac_exec.nodes import (
+        climatology, compositor, data, generic, interpolation, keyed_files, raster, reprojection, selection, signal,
+        stats, tables, time_stats, utility,
+    )
 
     return [
         utility.SinCoords,
@@ -40,4 +43,12 @@ def podpac_exec_register_nodes() -> list[type]:
         time_stats.DayOfYear,
         time_stats.ResampleReduce,
         compositor.TileCompositor,
+        generic.Combine,
+        climatology.BetaFitDayOfYear,
+        # issue 10: file sources
+        raster.Rasterio,
+        keyed_files.Zarr,
+        keyed_files.H5PY,
+        tables.CSV,
+        reprojection.Reproject,
     ]

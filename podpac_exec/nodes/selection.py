@@ -99,6 +99,12 @@ class _PerDimModify(ModifyCoordinates):
     time = tl.List().tag(attr=True)
     alt = tl.List().tag(attr=True)
 
+    def __init__(self, **kwargs: Any) -> None:
+        # PODPAC's default: the source (so ExpandCoordinates(source=X, ...) writes X as both)
+        if kwargs.get("coordinates_source") is None and isinstance(kwargs.get("source"), Node):
+            kwargs["coordinates_source"] = kwargs["source"]
+        super().__init__(**kwargs)
+
     def resized_dims(self) -> frozenset[str]:
         return frozenset(d for d in _DIMS if getattr(self, d))
 
@@ -140,6 +146,8 @@ class ExpandCoordinates(_PerDimModify):
                     f"ExpandCoordinates.{dim}: expected [start, end] or [start, end, step], got {value!r}",
                     field=f"attrs.{dim}",
                 )
+            for entry in value:  # offsets are checked here, where the loader can name the node
+                _checked(self, dim, coord_delta, entry, isinstance(entry, str))
 
     def modified_coordinates1d(self, coordinates: "Coordinates", dim: str) -> "Coordinates1d":
         from podpac_exec.coordinates import ArrayCoordinates1d, UniformCoordinates1d
@@ -192,6 +200,10 @@ class SelectCoordinates(_PerDimModify):
             value = getattr(self, dim)
             if value and len(value) > 3:
                 raise PipelineError(f"SelectCoordinates.{dim}: invalid selection {value!r}", field=f"attrs.{dim}")
+            for entry in value[:2]:
+                _checked(self, dim, _coord_value, entry)
+            if len(value) == 3:
+                _checked(self, dim, coord_delta, value[2], isinstance(value[2], str))
 
     def modified_coordinates1d(self, coordinates: "Coordinates", dim: str) -> "Coordinates1d":
         from podpac_exec.coordinates import ArrayCoordinates1d, UniformCoordinates1d
@@ -428,6 +440,15 @@ def _array_select(values: np.ndarray, lo: Any, hi: Any, monotonic: bool, descend
         keep = [bool(np.any(bounds <= edge)), bool(np.any(bounds > edge))]
         inside[i0:i1] = keep[::-1] if descending else keep
     return inside
+
+
+def _checked(node: Node, dim: str, parse: Any, value: Any, *args: Any) -> None:
+    """``parse(value, *args, field)``, its error naming the node class and the dim's attr."""
+    field = f"attrs.{dim}"
+    try:
+        parse(value, *args, field)
+    except PipelineError as exc:
+        raise PipelineError(f"{type(node).__name__}.{dim}: {exc.message}", field=field) from None
 
 
 def _coord_value(value: Any, field: str) -> Any:

@@ -18,7 +18,7 @@ import numpy as np
 import traitlets as tl
 
 from podpac_exec.errors import CoordinatesError, PipelineError
-from podpac_exec.nodes.base import NodeRequirements
+from podpac_exec.nodes.base import Node, NodeRequirements
 from podpac_exec.nodes.traits import NodeTrait
 from podpac_exec.nodes.utility import _Algorithm
 
@@ -39,6 +39,12 @@ class _TimeReduce(_Algorithm):
     coordinates_source = NodeTrait(allow_none=True).tag(attr=True)
     reduce_fn = tl.Unicode("mean").tag(attr=True)
     custom_reduce_fn = tl.Any(None, allow_none=True).tag(attr=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        # PODPAC's default: the source (so DayOfYear(source=X) writes X as both)
+        if kwargs.get("coordinates_source") is None and isinstance(kwargs.get("source"), Node):
+            kwargs["coordinates_source"] = kwargs["source"]
+        super().__init__(**kwargs)
 
     def validate(self) -> None:
         name = type(self).__name__
@@ -121,11 +127,17 @@ class _TimeReduce(_Algorithm):
         values, dims = self.source.eval_values(coordinates)
         if "time" not in dims:
             raise PipelineError(f"{type(self).__name__}: the source output has no time dim", field="inputs.source")
-        # time last and contiguous: each cell's groups reduce as one row, whatever the tile's width
-        rows = np.ascontiguousarray(np.moveaxis(np.asarray(values, dtype=np.float64), dims.index("time"), -1))
-        out = self._reduce_rows(rows, self.groups(times)[1])
-        order = [d for d in dims if d != "time"] + ["time"]
-        return out.transpose([order.index(d) for d in coordinates.dims if d in order])
+        values = np.asarray(values, dtype=np.float64)
+        axis = dims.index("time")
+        groups = self.groups(times)[1]
+        fn = self.reduce_fn.lower()
+        if fn in _SEGMENT_REDUCERS:
+            out = _segment_reduce(fn, values, axis, groups)
+        else:
+            # time last and contiguous: each cell's groups reduce as one row, whatever the tile's width
+            rows = np.ascontiguousarray(np.moveaxis(values, axis, -1))
+            out = np.moveaxis(self._reduce_rows(rows, groups), -1, axis)
+        return out.transpose([dims.index(d) for d in coordinates.dims if d in dims])
 
 
 class GroupReduce(_TimeReduce):
@@ -203,6 +215,51 @@ def _as_indices(group: Any, size: int) -> np.ndarray:
     if isinstance(group, slice):
         return np.arange(size, dtype=np.intp)[group]
     return np.asarray(group, dtype=np.intp)
+
+
+#: Reductions computed per group as one ``reduceat`` over contiguous time segments.
+_SEGMENT_REDUCERS = ("mean", "sum", "count", "max", "min")
+
+
+def _segment_reduce(fn: str, values: np.ndarray, axis: int, groups: list[np.ndarray]) -> np.ndarray:
+    """``fn`` of each group of ``values`` along ``axis``, NaN skipped (NaN for an empty group).
+
+    The groups' members are laid end to end (no copy when they already are, as resampling bins
+    and one year of days are) and each segment is reduced along ``axis`` with one ufunc call:
+    each cell's values are accumulated in time order whatever the other dims' sizes, so tiled
+    equals untiled exactly.
+    """
+    shape = list(values.shape)
+    shape[axis] = len(groups)
+    out = np.full(shape, np.nan)
+    if not any(g.size for g in groups):
+        return out
+    order = np.concatenate(groups)
+    if order.size != values.shape[axis] or np.any(order != np.arange(order.size)):
+        values = np.take(values, order, axis=axis)
+    nan = np.isnan(values) if fn in ("mean", "sum", "count") else None
+    filled = np.where(nan, 0.0, values) if nan is not None and fn != "count" and nan.any() else values
+    head: tuple[slice, ...] = (slice(None),) * axis
+    start = 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for i, group in enumerate(groups):
+            if not group.size:
+                continue
+            segment = head + (slice(start, start + group.size),)
+            start += group.size
+            target = out[head + (i,)]
+            if fn in ("max", "min"):
+                (np.fmax if fn == "max" else np.fmin).reduce(values[segment], axis=axis, out=target)
+                continue
+            if fn != "count":
+                np.add.reduce(filled[segment], axis=axis, out=target)
+            if fn != "sum":
+                counts = group.size - np.count_nonzero(nan[segment], axis=axis)
+                if fn == "count":
+                    target[...] = counts
+                else:
+                    target /= counts
+    return out
 
 
 def _empty_nan(fn: Callable[..., np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:

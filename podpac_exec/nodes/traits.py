@@ -72,9 +72,11 @@ class CoordinatesTrait(tl.TraitType):
 
         if value is None or isinstance(value, Coordinates):
             return value
-        if isinstance(value, (dict, list)):
-            try:
+        try:
+            if isinstance(value, (dict, list)):
                 return Coordinates.from_definition(value)
-            except CoordinatesError as exc:
-                raise tl.TraitError(str(exc)) from exc
+            if isinstance(value, str):  # PODPAC's Reproject writes its coordinates as JSON text
+                return Coordinates.from_json(value)
+        except CoordinatesError as exc:
+            raise tl.TraitError(str(exc)) from exc
         self.error(obj, value)

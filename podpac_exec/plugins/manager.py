@@ -1,7 +1,7 @@
 """The plugin manager: the core's own plugins, then entry points of group ``podpac_exec.backends``.
 
 Each plugin comes in one way. The core's plugins (node set, default dispatch, statistics, the
-batch command) are listed in :data:`BUILTIN_PLUGINS`; everything else, the bundled backends
+batch and serve commands) are listed in :data:`BUILTIN_PLUGINS`; everything else, the bundled backends
 included, is an entry point. Entry points of the podpac-exec distribution itself always load;
 ``PODPAC_EXEC_DISABLE_PLUGIN_AUTOLOAD=1`` skips those of every other distribution. A plugin that
 fails to import is a warning naming it; a hook implementation no hook specification knows (a
@@ -36,6 +36,7 @@ BUILTIN_PLUGINS = (
     "podpac_exec.engine.dispatch",
     "podpac_exec.engine.stats",
     "podpac_exec.batch.command",
+    "podpac_exec.serve.command",
 )
 
 hookimpl = pluggy.HookimplMarker(PROJECT)

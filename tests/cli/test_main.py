@@ -92,7 +92,10 @@ def test_config_show_masks_secrets_and_names_layers(monkeypatch, capsys):
     settings.register_sections({"testsec": {"api_token": ""}})
     monkeypatch.setenv("PODPAC_EXEC_TESTSEC__API_TOKEN", "hunter2-very-secret")
     monkeypatch.setenv("PODPAC_EXEC_BACKEND", "local")
-    assert main(["config", "show"]) == 0
+    try:
+        assert main(["config", "show"]) == 0
+    finally:
+        settings.unregister_sections(["testsec"])
     out = capsys.readouterr().out
     assert "hunter2" not in out and "****" in out
     line = next(l for l in out.splitlines() if l.startswith("backend "))

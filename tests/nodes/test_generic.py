@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import numpy as np
@@ -19,6 +20,7 @@ from algorithm_helpers import (
 )
 from numpy import nan
 
+import podpac_exec as pe
 from podpac_exec.errors import ExpressionError, PipelineError
 from podpac_exec.nodes import stats
 from podpac_exec.nodes.generic import Arithmetic, Mask
@@ -297,3 +299,40 @@ _SHARED = [
 )
 def test_shared_podpac_reference_cases(case):
     assert_matches_reference(load(case["pipeline"]), case)
+
+
+# -- Combine (values: test_podpac_reference_pipelines, combine_*) ----------------------------------
+
+
+def test_combine_without_output_names_the_field():
+    from podpac_exec.nodes.generic import Combine
+
+    with pytest.raises(pe.PipelineError, match="multi-output") as err:
+        Combine(A=pe.nodes.SinCoords(), B=pe.nodes.Arange())
+    assert err.value.field == "attrs.output"
+    with pytest.raises(pe.PipelineError, match="not one of the outputs") as err:
+        Combine(A=pe.nodes.SinCoords(), output="Z")
+    with pytest.raises(pe.PipelineError, match="2 outputs for 1 inputs") as err:
+        Combine(A=pe.nodes.SinCoords(), outputs=["x", "y"], output="x")
+    assert err.value.field == "attrs.outputs"
+    with pytest.raises(pe.PipelineError, match="at least one input"):
+        Combine(output="A")
+
+
+def test_combine_refuses_inputs_with_different_dims():
+    from podpac_exec.nodes.generic import Combine
+
+    node = Combine(A=pe.nodes.SinCoords(), B=pe.nodes.Mean(source=pe.nodes.SinCoords(), dims=["lat"]), output="A")
+    coords = pe.Coordinates([pe.clinspace(0, 3, 4, "lat"), pe.clinspace(0, 2, 3, "lon")])
+    with pytest.raises(pe.CoordinatesError, match="different coordinates"):
+        pe.evaluate(node, coords)
+
+
+def test_combine_writes_podpacs_definition_and_evaluates_the_chosen_input_only():
+    from podpac_exec.nodes.generic import Combine
+
+    node = Combine(A=pe.nodes.SinCoords(), B=pe.nodes.Arange(), output="B")
+    attrs = json.loads(node.json)["Combine"]["attrs"]
+    assert attrs["outputs"] == ["A", "B"] and attrs["output"] == "B"
+    coords = pe.Coordinates([pe.clinspace(0, 3, 4, "lat"), pe.clinspace(0, 2, 3, "lon")])
+    np.testing.assert_array_equal(pe.evaluate(node, coords).values, pe.evaluate(pe.nodes.Arange(), coords).values)

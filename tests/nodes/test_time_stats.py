@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -57,3 +59,22 @@ def test_bad_attrs_are_one_line_errors(build, field):
 def test_request_without_datetime_time_is_refused():
     with pytest.raises(CoordinatesError):
         DayOfYear(source=SOURCE, reduce_fn="mean").eval(Coordinates([[0.0]], dims=["lat"]))
+
+
+@pytest.mark.parametrize("fn", ["mean", "sum", "count", "max", "min"])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_segment_reductions_equal_the_per_group_reducers(fn, axis):
+    from podpac_exec.nodes.time_stats import _REDUCERS, _segment_reduce
+
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(4, 9, 3))
+    values[rng.random(values.shape) < 0.2] = np.nan
+    values[1, :, 0] = np.nan  # an all-NaN group along axis 1 for some cells
+    n = values.shape[axis]
+    groups = [np.array([0, 2], dtype=np.intp), np.zeros(0, dtype=np.intp), np.arange(3, n, dtype=np.intp), np.array([1])]
+    got = _segment_reduce(fn, values, axis, groups)
+    moved = np.moveaxis(values, axis, -1)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = np.stack([_REDUCERS[fn](np.take(moved, g, axis=-1)) for g in groups], axis=-1)
+    np.testing.assert_allclose(got, np.moveaxis(want, -1, axis), rtol=1e-13, equal_nan=True)

@@ -38,6 +38,13 @@ def add_aws_parsers(aws_subparsers: Any) -> None:
                          help="run pipelines put under <prefix>/input/ (*.json), results to <prefix>/output/")  # fmt: skip
     trigger.add_argument("--no-s3-trigger", dest="s3_trigger", action="store_const", const=False,
                          help="remove the S3 trigger")  # fmt: skip
+    p.add_argument("--function-url", choices=("AWS_IAM", "NONE", "off"), default=None,
+                   help="create or update the function URL with this auth type (AWS_IAM: SigV4-signed callers); "
+                   "off removes it; NONE needs --public")  # fmt: skip
+    p.add_argument("--public", action="store_true", help="allow --function-url NONE: anyone may invoke the URL")
+    p.add_argument("--serve", action="append", default=None, metavar="[NAME=]FILE",
+                   help="a pipeline the function serves over HTTP (tiles, WMS, WCS, map page); repeatable; "
+                   "without it the function keeps serving what it serves now")  # fmt: skip
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--upload-only", action="store_true", help="only stage the zips in S3 (for --from-s3 builds)")
     mode.add_argument("--from-s3", action="store_true", help="code and dependencies from the function_source_* objects")
@@ -87,6 +94,8 @@ def _options(args: argparse.Namespace) -> BuildOptions:
         dist_zip=args.dist_zip, deps_zip=args.deps_zip, layer_zips=tuple(args.layer_zip),
         role_arn=args.role_arn, s3_trigger=getattr(args, "s3_trigger", None),
         upload_only=getattr(args, "upload_only", False), from_s3=args.from_s3,
+        function_url=getattr(args, "function_url", None), public=getattr(args, "public", False),
+        serve=tuple(args.serve) if getattr(args, "serve", None) is not None else None,
     )  # fmt: skip
 
 
@@ -106,7 +115,18 @@ def _yes_no(value: bool | None) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    print_actions(build(_settings(args), _options(args)))
+    options = _options(args)
+    if options.function_url == "NONE" and options.public:
+        import sys
+
+        from podpac_exec.backends.aws_lambda.resources.function_url import PUBLIC_WARNING
+
+        print(f"podpac-exec aws build: {PUBLIC_WARNING}", file=sys.stderr)
+    report = build(_settings(args), options)
+    print_actions(report)
+    for r in report.resources:
+        if r.kind == "function url" and r.name.startswith("http"):
+            print(f"function URL: {r.name}")
     return 0
 
 

@@ -43,6 +43,8 @@ def add_package_parser(aws_subparsers: Any) -> None:
     p.add_argument("--ephemeral-storage-mb", type=int, default=None,
                    help="the function's /tmp size the dependencies must fit (default: setting aws_lambda.ephemeral_storage_mb)")
     p.add_argument("--no-s3fs", dest="s3fs", action="store_false", help="leave out s3fs/aiobotocore (no s3:// sources)")
+    p.add_argument("--serve", action="store_true",
+                   help="bundle the serve extra (starlette, mangum, morecantile, pillow, matplotlib): for aws build --serve")
     p.add_argument("--runtime-botocore", dest="runtime_botocore_version", metavar="VERSION", default=None,
                    help="the runtime's botocore version, when known: if aiobotocore accepts it, botocore is not bundled")
     p.set_defaults(func=package_command)  # fmt: skip
@@ -65,6 +67,7 @@ def spec_from_args(args: argparse.Namespace) -> PackageSpec:
         ephemeral_storage_mb=int(setting(args.ephemeral_storage_mb, "ephemeral_storage_mb")),
         output_dir=args.output_dir,
         s3fs=args.s3fs,
+        serve=args.serve,
         runtime_botocore_version=args.runtime_botocore_version,
     )
 

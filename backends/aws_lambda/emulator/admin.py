@@ -57,6 +57,8 @@ def handle(app: EmulatorApp, method: str, route: str, environ: dict[str, Any], b
     if route == "containers/stop" and method == "POST":
         app.pool.stop_all()
         return _json({"ok": True})
+    if route == "function-urls" and method == "GET":
+        return _json(app.function_urls.listing())
     if route == "async" and method == "GET":
         timeout = float(parse_qs(environ.get("QUERY_STRING", "")).get("timeout_s", ["30"])[0])
         return _json(app.invoker.background.wait(timeout))

@@ -249,6 +249,10 @@ class Emulator:
         """Stop every container (the next invoke of each function is a cold start)."""
         self._call("POST", "containers/stop")
 
+    def function_urls(self) -> list[dict[str, Any]]:
+        """The function URLs served on 127.0.0.1: account, region, function, url."""
+        return self._call("GET", "function-urls")
+
     def wait_async(self, timeout_s: float = 30.0) -> list[dict[str, Any]]:
         """Wait until every ``InvocationType=Event`` run (S3 event notifications included) has finished.
 

@@ -30,6 +30,7 @@ from .s3_events import RequestFacts, S3Notifier
 from .config import Settings
 from .errors import AwsError
 from .faults import FaultInjector, Faults
+from .function_urls import URL_CONFIG_PATH, FunctionUrls
 from .invoke import Invoker
 from .pool import Pool
 from .procs import group_members
@@ -77,6 +78,7 @@ class EmulatorApp:
         )
         self.invoker = Invoker(self.pool, self.faults, Path(settings.state_dir), Path(settings.cache_dir), endpoint_url)
         self.notifier = S3Notifier(self.invoker.background)
+        self.function_urls = FunctionUrls(self.invoker)
         moto_bridge.install_s3_hook()
 
     def prewarm(self) -> None:
@@ -91,6 +93,7 @@ class EmulatorApp:
         """Back to the state after start: no resources, containers, faults or pending events; initial settings."""
         self.pool.stop_all()
         self.invoker.clear_shared_dir()  # what containers unpacked goes with them
+        self.function_urls.stop_all()
         self.invoker.background.reset()
         self.faults.set(Faults())
         self.settings = self.initial
@@ -108,6 +111,7 @@ class EmulatorApp:
         }
 
     def close(self) -> None:
+        self.function_urls.stop_all()
         self.pool.stop_all(closing=True)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -126,9 +130,23 @@ class EmulatorApp:
                         start_response, *self.invoker.handle(environ, body, unquote(m["name"]), qualifier)
                     )
                 self._check_control(environ, method, path)
+                m = URL_CONFIG_PATH.match(path)
+                if m and method in ("GET", "POST", "PUT"):
+                    return self._url_config(environ, start_response, unquote(m["name"]))
         except AwsError as e:
             return self._respond(start_response, e.status, e.response_headers(), e.body())
         return self._to_moto(environ, start_response)
+
+    def _url_config(self, environ: dict[str, Any], start_response: StartResponse, name: str) -> Iterable[bytes]:
+        """moto's answer to a function URL config call, with the URL that the emulator serves."""
+        answer: list[Any] = []
+        body = b"".join(self.moto(environ, lambda status, headers, exc_info=None: answer.append((status, headers))))
+        status, headers = answer[-1]
+        if status.startswith("2"):
+            account, region = moto_bridge.identify(environ)
+            body = self.function_urls.rewrite(account, region, name, body)
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        return self._respond(start_response, int(status.split()[0]), headers, body)
 
     def _to_moto(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Let moto answer; objects it created for a successful request get their S3 event notifications.

@@ -1,4 +1,5 @@
-"""The function side: answers direct invokes, S3 puts of pipeline JSON and API Gateway events.
+"""The function side: answers direct invokes, S3 puts of pipeline JSON and API Gateway events
+(the evaluate API, or, for a function with ``serve.pipelines``, the serve app's GET requests).
 
 ``dist/aws_lambda/handler.py`` stages the dependencies and calls :func:`handle_event`. Pipelines
 run on the local backend inside the function. The function's own configuration comes from its
@@ -55,6 +56,8 @@ def handle_event(event: Any, context: Any = None) -> Any:
     if _is_s3_event(event):
         return handle_s3_event(event, context)
     if _is_api_gateway_event(event):
+        if _is_serve_event(event):
+            return handle_serve_event(event, context)
         return handle_api_gateway_event(event, context)
     try:
         return handle_direct(event, context)
@@ -287,6 +290,26 @@ def handle_api_gateway_event(event: Mapping[str, Any], context: Any = None) -> d
         return _http(400, error_document(exc))
     except Exception as exc:  # noqa: BLE001 - an HTTP caller always gets an answer
         return _http(500, error_document(exc))
+
+
+def handle_serve_event(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    """An HTTP GET for the pipelines this function serves (``serve.pipelines``): tiles, WMS, WCS,
+    the map page, answered by the serve app (``podpac_exec/serve/lambda_http.py``). The app answers
+    bad requests itself; a failure to build it (a pipeline not readable or not allowed) is a 500."""
+    try:
+        from podpac_exec.serve.lambda_http import handle
+
+        return handle(event, context)
+    except (PipelineNotAllowedError, SourceNotAllowedError) as exc:
+        return _http(403, error_document(exc))
+    except Exception as exc:  # noqa: BLE001 - an HTTP caller always gets an answer
+        return _http(500, error_document(exc))
+
+
+def _is_serve_event(event: Mapping[str, Any]) -> bool:
+    from podpac_exec.serve.lambda_http import wants
+
+    return wants(event)
 
 
 def _api_gateway_request(event: Mapping[str, Any]) -> Any:

@@ -114,6 +114,7 @@ class PackageSpec:
     ephemeral_storage_mb: int = 2048
     output_dir: Path = Path("build/aws_lambda")
     s3fs: bool = True  # s3fs + aiobotocore, for s3:// data sources
+    serve: bool = False  # the serve extra but its HTTP server: the function answers tiles, WMS, WCS
     runtime_botocore_version: str | None = None  # the runtime's botocore when known (else assumed to conflict)
     source_root: Path | None = None  # the project checkout (default: the one this module is in)
     handler_path: Path | None = None  # default: <source_root>/dist/aws_lambda/handler.py
@@ -308,10 +309,13 @@ def read_project(root: Path) -> Project:
 
 
 def root_requirements(spec: PackageSpec, project: Project) -> list[str]:
-    """The requirements the function needs: core dependencies, s3fs (aws extra), --with packages."""
+    """The requirements the function needs: core dependencies, s3fs (aws extra), the serve extra
+    (without uvicorn: Lambda is the server), --with packages."""
     reqs = list(project.dependencies)
     if spec.s3fs:
         reqs += project.extras.get("aws", ())
+    if spec.serve:
+        reqs += [r for r in project.extras.get("serve", ()) if not r.startswith("uvicorn")]
     if spec.include_runtime_provided:
         reqs.append("boto3")
     reqs += spec.with_packages
@@ -661,7 +665,8 @@ def source_entries(project: Project) -> list[Entry]:
         patterns = ("*.py", *project.package_data.get(package, ()), *project.package_data.get("*", ()))
         files = {p for pattern in patterns for p in directory.glob(pattern) if p.is_file()}
         for path in sorted(files):
-            entries.append(_file_entry(path, f"{package.replace('.', '/')}/{path.name}"))
+            # package data keeps its sub-directories (serve's static/leaflet/...)
+            entries.append(_file_entry(path, f"{package.replace('.', '/')}/{path.relative_to(directory).as_posix()}"))
     return entries
 
 

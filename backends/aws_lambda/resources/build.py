@@ -16,7 +16,7 @@ import contextlib
 import re
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,13 @@ from podpac_exec.backends.aws_lambda.resources.services import (
     remove_s3_trigger,
     stage_file,
     stored_sha256,
+)
+from podpac_exec.backends.aws_lambda.resources.function_url import (
+    ENV_CACHE_S3,
+    ENV_SERVED,
+    check_url_options,
+    converge_function_url,
+    stage_served,
 )
 from podpac_exec.engine.retry import RetryPolicy
 from podpac_exec.errors import NotFoundError
@@ -113,6 +120,11 @@ class BuildOptions:
     log_retention_days: int = LOG_RETENTION_DAYS
     role_retry: RetryPolicy = ROLE_PROPAGATION_RETRY
     direct_upload_limit: int = DIRECT_UPLOAD_LIMIT
+    #: the function URL: None leaves it as it is, "off" removes it, "AWS_IAM" or "NONE" (needs public)
+    function_url: str | None = None
+    public: bool = False
+    #: ``NAME=FILE`` pipelines the function serves over HTTP; None keeps what it serves now
+    serve: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -209,9 +221,15 @@ def resolve_target(config: dict[str, Any], sts: Any, role_arn: str | None = None
     )  # fmt: skip
 
 
-def function_environment(t: Target, deps: tuple[str, str, str] | None) -> dict[str, str]:
-    """The variables the handler reads; ``deps`` is (bucket, key, sha256) of the staged zip, None in layers mode."""
+def function_environment(
+    t: Target, deps: tuple[str, str, str] | None, served: Sequence[str] | None = None
+) -> dict[str, str]:
+    """The variables the handler reads; ``deps`` is (bucket, key, sha256) of the staged zip, None in
+    layers mode; ``served`` the ``serve.pipelines`` entries of a function that serves HTTP."""
     env = {ENV_RESULTS_BUCKET: t.bucket, ENV_PREFIX: t.prefix, ENV_ALLOWED_HASHES: ",".join(t.allowed_hashes)}
+    if served:
+        env[ENV_SERVED] = ",".join(served)
+        env[ENV_CACHE_S3] = f"s3://{t.bucket}/{t.key('results', 'serve-cache')}"
     if t.dataset_buckets:  # the function's Dataset source policy (podpac_exec/nodes/sources.py), a settings layer
         env[ENV_DATASET_BUCKETS] = ",".join(t.dataset_buckets)
     if deps is not None:
@@ -341,6 +359,7 @@ def _s3_sources(ctx: Context, layers: bool) -> tuple[CodeSource, tuple[str, str,
 
 def _converge_all(ctx: Context, options: BuildOptions, package: Any) -> str:
     t = ctx.target
+    check_url_options(options.function_url, options.public)  # before any change
     paths = _local_paths(options, package, strict=ctx.apply, need_dist=not options.from_s3)
     function_environment(t, None if paths.layers else (t.bucket, t.deps_key, "0" * 64))  # too big: fail before any change
     role_arn = converge_role(ctx)
@@ -352,9 +371,11 @@ def _converge_all(ctx: Context, options: BuildOptions, package: Any) -> str:
         code, deps = _local_sources(ctx, options, paths)
     converge_log_group(ctx, options.log_retention_days)
     layer_arns = converge_layers(ctx, list(paths.layers), options.direct_upload_limit)
-    wanted = desired_configuration(t, role_arn, function_environment(t, deps), layer_arns)
+    served = stage_served(ctx, options.serve)
+    wanted = desired_configuration(t, role_arn, function_environment(t, deps, served), layer_arns)
     function_arn = converge_function(ctx, code, wanted)
     converge_s3_trigger(ctx, function_arn, options.s3_trigger)
+    converge_function_url(ctx, options.function_url, options.public)
     return function_arn
 
 

@@ -97,10 +97,11 @@ def test_bundled_when_no_bucket(handler, monkeypatch):
 
 
 SHOWS_DEPS = """
-import os, tempfile, handler as podpac_handler
+import os, tempfile, time, handler as podpac_handler
 
 def handler(event, context):
     how = podpac_handler.ensure_dependencies()
+    time.sleep(1.5)  # longer than the emulator waits for a busy container: the others start their own
     import podpac_exec_fake_dep
     own = os.path.join(tempfile.gettempdir(), "podpac_exec_deps")
     return {"how": how, "pid": os.getpid(), "value": podpac_exec_fake_dep.VALUE, "file": podpac_exec_fake_dep.__file__,
@@ -109,7 +110,7 @@ def handler(event, context):
 
 
 def test_emulated_containers_unpack_once_per_host_and_share_it_read_only(aws_emulator, deploy, staged):
-    """Eight containers cold-starting at once: one download and unpack, seven reuse it, read-only."""
+    """Containers cold-starting together: one download and unpack, the others reuse it, read-only."""
     from concurrent.futures import ThreadPoolExecutor
     import json as _json
     import os
@@ -129,7 +130,7 @@ def test_emulated_containers_unpack_once_per_host_and_share_it_read_only(aws_emu
         answers = list(pool.map(invoke, range(8)))
     # one container downloaded (a warm container keeps answering how it got them); none twice
     assert len({a["pid"] for a in answers if a["how"] == "downloaded"}) == 1, answers
-    assert {a["how"] for a in answers} == {"downloaded", "reused"}
+    assert len({a["pid"] for a in answers}) >= 2 and {a["how"] for a in answers} == {"downloaded", "reused"}
     assert {a["value"] for a in answers} == {42} and not any(a["own_tmp_copy"] for a in answers)
     shared = Path(aws_emulator.state_dir) / "shared" / "podpac_exec_deps" / staged
     assert {a["file"] for a in answers} == {str(shared / "podpac_exec_fake_dep" / "__init__.py")}

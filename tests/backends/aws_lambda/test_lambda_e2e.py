@@ -125,6 +125,45 @@ def test_focal_pipeline_tiles_with_halos_equal_local(deployment: Deployment) -> 
     assert stats.tiles >= 8
 
 
+def test_real_data_on_s3_fanned_out_equals_local(deployment: Deployment, tmp_path: Path) -> None:
+    """A UTM Cloud-Optimized GeoTIFF and a Zarr store staged in S3, requested on a lat/lon grid,
+    fanned out over several Lambda tiles: the same values as the local backend."""
+    import rasterio
+    import zarr
+    from rasterio.transform import from_origin
+
+    values = np.add.outer(np.arange(256.0), np.arange(192.0) * 0.5).astype("float32")
+    cog = tmp_path / "utm.tif"
+    with rasterio.open(cog, "w", driver="COG", height=256, width=192, count=1, dtype="float32", crs="EPSG:32618",
+                       transform=from_origin(300000.0, 4500000.0, 125.0, 125.0), nodata=-9999.0, blocksize=128) as f:
+        f.write(values, 1)
+    store = tmp_path / "cube.zarr"
+    group = zarr.open_group(str(store), mode="w")
+    group.create_array("data", data=values.astype(float)[:64, :80], chunks=(16, 16), dimension_names=["lat", "lon"])
+    group.create_array("lat", data=np.linspace(40.6, 40.0, 64), dimension_names=["lat"])
+    group.create_array("lon", data=np.linspace(-77.4, -76.6, 80), dimension_names=["lon"])
+    s3 = deployment.client("s3")
+    data_bucket = deployment.report.bucket  # the function's role may read its own bucket
+    s3.upload_file(str(cog), data_bucket, "data/utm.tif")
+    for path in store.rglob("*"):
+        if path.is_file():
+            s3.upload_file(str(path), data_bucket, "data/cube.zarr/" + str(path.relative_to(store)))
+    request = pe.Coordinates([pe.clinspace(40.6, 40.36, 24, "lat"), pe.clinspace(-77.34, -77.1, 20, "lon")])  # inside both
+    pipelines = [
+        pe.nodes.Interpolate(source=pe.Node.from_definition({"R": {"node": "data.Rasterio", "attrs": {"source": f"s3://{data_bucket}/data/utm.tif"}}}),
+                             interpolation="bilinear"),
+        pe.nodes.Interpolate(source=pe.Node.from_definition({"Z": {"node": "data.Zarr", "attrs": {"source": f"s3://{data_bucket}/data/cube.zarr"}}}),
+                             interpolation="nearest"),
+    ]
+    for node in pipelines:
+        stats = pe.EvaluationStats()
+        remote = deployment.evaluate(node, request, stats=stats, max_tile_bytes=8 * 24 * 5)
+        local = pe.evaluate(node, request)
+        assert stats.tiles >= 4 and stats.failures == 0
+        assert np.isfinite(local.values).all()
+        np.testing.assert_array_equal(remote.values, local.values)
+
+
 def test_dependencies_fetched_at_cold_start_only(deployment: Deployment) -> None:
     if deployment.emulator is not None:
         deployment.emulator.stop_containers()

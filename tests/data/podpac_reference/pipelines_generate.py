@@ -32,14 +32,14 @@ import warnings
 from collections import OrderedDict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LEGACY = os.path.join(os.path.dirname(HERE), "legacy_pipelines")
+LEGACY = os.path.join(os.path.dirname(HERE), "pipelines_legacy")
 
 _TMP = tempfile.mkdtemp(prefix="podpac_ref_")
 os.environ["XDG_CONFIG_HOME"] = _TMP
 _CWD = os.getcwd()
 os.chdir(_TMP)
 warnings.simplefilter("ignore")
-logging.disable(logging.WARNING)
+logging.disable(logging.CRITICAL)  # BetaFitDayOfYear logs every failed fit as an error
 
 import numpy as np  # noqa: E402
 import podpac  # noqa: E402
@@ -60,6 +60,8 @@ from podpac.core.algorithm.stats import (  # noqa: E402
     ResampleReduce,
     Skew,
 )
+from podpac.alglib.climatology import BetaFitDayOfYear  # noqa: E402
+from podpac.core.algorithm.generic import Combine  # noqa: E402
 from podpac.core.compositor.tile_compositor import TileCompositor  # noqa: E402
 from podpac.core.data.array_source import Array  # noqa: E402
 from podpac.core.interpolation.interpolation import Interpolate  # noqa: E402
@@ -71,6 +73,7 @@ podpac.settings["MULTITHREADING"] = False
 podpac.settings["ENABLE_CACHE"] = False
 podpac.settings["DEBUG"] = False
 podpac.settings["CHUNK_SIZE"] = None
+podpac.settings.allow_unrestricted_code_execution(True)  # Arithmetic in the legacy fixtures (our own files)
 assert podpac.__version__ == "4.0.5", podpac.__version__
 
 CASES: list = []
@@ -432,12 +435,61 @@ add_case(
 
 
 # ======================================================================================================================
+# Combine (one output selected: a result with an "output" dim is not supported by podpac-exec)
+# ======================================================================================================================
+
+GRID_2 = Interpolate(source=Array(source=field(C_GRID.shape, 8), coordinates=C_GRID))
+add_case(
+    "combine_select_second",
+    "Combine of two grids with output 'B': the second input's values.",
+    REQ_GRID,
+    Combine(A=GRID, B=GRID_2, output="B"),
+)
+add_case(
+    "combine_renamed_outputs",
+    "Combine with outputs renamed ['first', 'second'] and output 'first': the first input.",
+    REQ_GRID,
+    Combine(A=GRID, B=GRID_2, outputs=["first", "second"], output="first"),
+)
+add_case(
+    "combine_of_reductions",
+    "Combine of a Median and a Mean over time, output 'mean'.",
+    C_DAILY,
+    # inputs in name order: PODPAC writes inputs sorted but outputs in construction order, so a
+    # Combine(median=..., mean=...) reloads with its outputs swapped (its JSON means another node)
+    Combine(mean=Mean(source=DAILY, dims=["time"]), median=Median(source=DAILY, dims=["time"]), output="mean"),
+)
+
+
+# ======================================================================================================================
+# BetaFitDayOfYear (alglib.climatology; one output selected)
+# ======================================================================================================================
+
+# 77 days across the new year and the leap day: windows wrap at the year's ends
+REQ_BETA = Coordinates([LATS, np.arange("2019-12-20", "2020-03-06", dtype="datetime64[D]")], dims=["lat", "time"])
+for output, extra in [
+    ("d0", {"window": 7, "percentiles": [0.1, 0.5], "scale_float": [-15.0, 15.0]}),
+    ("d1", {"window": 14, "percentiles": [0.25, 0.9], "scale_float": [-12.0, 16.0]}),
+    ("a", {"window": 5, "scale_float": [-15.0, 15.0], "rescale": False}),
+    ("b", {"window": 30, "scale_float": [-15.0, 15.0], "rescale": False}),
+    ("a", {"window": 2, "scale_float": [-4.0, 4.0], "rescale": False}),  # most values scaled out: NaN, few points
+]:
+    add_case(
+        "betafit_%s_window%d_%g" % (output, extra["window"], extra["scale_float"][0]),
+        "BetaFitDayOfYear output %s %s over 77 daily request times (new year and Feb 29)." % (output, extra),
+        REQ_BETA,
+        BetaFitDayOfYear(source=DAILY, output=output, **extra),
+        rtol=SCIPY_RTOL,
+    )
+
+
+# ======================================================================================================================
 # legacy pipelines: what PODPAC 4.0.5 makes of each committed old-format file and of its upgraded form
 # ======================================================================================================================
 
 
 def legacy_checks():
-    """For every ``<name>.json`` in tests/data/legacy_pipelines with an ``<name>.upgraded.json``:
+    """For every ``<name>.json`` in tests/data/pipelines_legacy with an ``<name>.upgraded.json``:
     PODPAC 4.0.5 loading each (ok or its error) and the upgraded form's values at the fixture's
     coordinates (``<name>.coords.json``)."""
     out = []
@@ -454,14 +506,18 @@ def legacy_checks():
         with open(os.path.join(LEGACY, name + ".coords.json")) as f:
             coords = Coordinates.from_json(f.read())
         entry = OrderedDict([("name", name)])
+        original = None
         try:
-            Node.from_json(old_text).eval(coords)
+            original = Node.from_json(old_text).eval(coords)
             entry["podpac_loads_original"] = "ok"
         except Exception as e:  # noqa: BLE001
             entry["podpac_loads_original"] = "%s: %s" % (type(e).__name__, str(e).splitlines()[0][:200])
         node = Node.from_json(new_text)  # must load: the point of upgrading
+        entry["podpac_loads_upgraded"] = "ok"
         entry["upgraded_sha"] = _sha(new_text)
         entry["output"] = serialize(node.eval(coords), coords)
+        if original is not None:  # PODPAC 4 reads this old file itself: the upgrade must not change its values
+            assert serialize(original, coords) == entry["output"], name
         out.append(entry)
     return out
 

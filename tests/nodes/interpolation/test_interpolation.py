@@ -20,7 +20,7 @@ from podpac_exec.nodes.interpolation import (
     interpolate,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 REFERENCE = json.loads((DATA / "podpac_reference" / "cases.json").read_text())
 EXTRA = json.loads((DATA / "podpac_nodes_extra" / "cases.json").read_text())["cases"]
 
@@ -164,11 +164,19 @@ def test_time_against_numbers_is_an_error():
         interpolate(np.array([1.0, 2.0]), source, Coordinates([[1.0]], dims=["time"]))
 
 
-def test_crs_mismatch_is_an_error():
-    request = Coordinates([[1.0], [0.0]], dims=["lat", "lon"], crs="EPSG:3857")
-    with pytest.raises(CoordinatesError, match="reprojection"):
-        interpolate(VALUES, GRID, request)
-    interpolate(VALUES, GRID, Coordinates([[1.0], [0.0]], dims=["lat", "lon"], crs="EPSG:4326"))
+def test_a_request_in_another_crs_is_transformed_into_the_sources():
+    from podpac_exec.crs import transformer
+
+    x, y = transformer("EPSG:4326", "EPSG:3857").transform(np.array([0.0]), np.array([1.0]))
+    request = Coordinates([[float(y[0])], [float(x[0])]], dims=["lat", "lon"], crs="EPSG:3857")
+    same = Coordinates([[1.0], [0.0]], dims=["lat", "lon"], crs="WGS84")
+    np.testing.assert_array_equal(interpolate(VALUES, GRID, request), interpolate(VALUES, GRID, same))
+
+
+def test_a_request_that_cannot_be_transformed_names_the_crs():
+    request = Coordinates([[1.0]], dims=["lat"], crs="EPSG:3857")
+    with pytest.raises(CoordinatesError, match="coordinates.crs: cannot transform.*lat and lon"):
+        interpolate(VALUES[:, 0], Coordinates([GRID["lat"]]), request)
 
 
 def test_shape_mismatch_is_an_error():
@@ -205,7 +213,7 @@ def test_parse_forms():
 @pytest.mark.parametrize(
     "definition, field",
     [
-        ("cubic", "attrs.interpolation"),
+        ("quadratic", "attrs.interpolation"),
         ("nope", "attrs.interpolation"),
         (3, "attrs.interpolation"),
         ([], "attrs.interpolation"),
@@ -213,7 +221,8 @@ def test_parse_forms():
         ({"method": "nearest", "dims": "lat"}, "attrs.interpolation.dims"),
         ({"method": "nearest", "params": {"spatial_tolerance": "x"}}, "attrs.interpolation.params.spatial_tolerance"),
         ({"method": "nearest", "params": {"frobnicate": 1}}, "attrs.interpolation.params.frobnicate"),
-        ({"method": "nearest", "interpolators": ["ScipyGrid"]}, "attrs.interpolation.interpolators"),
+        ({"method": "lanczos", "interpolators": ["ScipyGrid"]}, "attrs.interpolation.interpolators"),
+        ({"method": "nearest", "interpolators": ["Frobnicator"]}, "attrs.interpolation.interpolators[0]"),
         ({"method": "nearest", "colour": 1}, "attrs.interpolation.colour"),
         ([{"method": "nearest", "dims": ["lat"]}, {"method": "linear", "dims": ["lat", "lon"]}], "attrs.interpolation"),
     ],

@@ -1,0 +1,165 @@
+"""``Rasterio``: one band of a GeoTIFF or Cloud-Optimized GeoTIFF, read by window.
+
+The file's transform gives the pixel centres (``lat`` descending from the top row, ``lon``
+from the left column) and its CRS the coordinates' CRS, as in PODPAC 4.0.5's
+``Coordinates.from_geotransform``. A tile reads only the window its interpolation selects; on S3
+the object is read by byte ranges (fsspec), so a tile never fetches the whole file. The file's
+nodata value becomes NaN. ``prefer_overviews`` is refused for now (docs/podpac-compatibility.md).
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import traitlets as tl
+
+from podpac_exec.errors import PipelineError
+from podpac_exec.nodes.data import DataSource
+from podpac_exec.nodes.opening import locate, open_binary, source_error
+
+if TYPE_CHECKING:
+    from podpac_exec.coordinates import Coordinates
+
+_NAME = "Rasterio"
+
+
+class Rasterio(DataSource):
+    """PODPAC's ``data.Rasterio``: ``source``, ``band`` (1-based), ``crs`` (overrides the file's)."""
+
+    podpac_name: ClassVar[str] = "core.data.rasterio_source.Rasterio"
+    podpac_aliases: ClassVar[tuple[str, ...]] = ("data.Rasterio",)
+
+    source = tl.Unicode(default_value=None, allow_none=True).tag(attr=True)
+    band = tl.Int(default_value=1, allow_none=True).tag(attr=True)
+    crs = tl.Unicode(default_value=None, allow_none=True).tag(attr=True)
+    aws_https = tl.Bool(True).tag(attr=True)
+    prefer_overviews = tl.Bool(False).tag(attr=True)
+    prefer_overviews_closest = tl.Bool(False).tag(attr=True)
+    anon = tl.Bool(False).tag(attr=True)
+
+    native_index_type: ClassVar[str] = "slice"
+
+    def validate(self) -> None:
+        super().validate()
+        locate(_NAME, self.source)
+        if self.band is None or self.band < 1:
+            raise PipelineError(f"Rasterio band must be a positive band number, got {self.band!r}", field="attrs.band")
+        if self.prefer_overviews:
+            raise PipelineError("Rasterio prefer_overviews is not supported yet; read at full resolution",
+                                field="attrs.prefer_overviews")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_opened", None)  # open files are not shipped; they reopen lazily
+        state.pop("_lock", None)
+        return state
+
+    # -- the file --------------------------------------------------------------------------------
+
+    def _file(self) -> "_OpenRaster":
+        opened = self.__dict__.get("_opened")
+        if opened is None:
+            lock = self.__dict__.setdefault("_lock", threading.Lock())
+            with lock:
+                opened = self.__dict__.get("_opened")
+                if opened is None:
+                    opened = self.__dict__["_opened"] = _OpenRaster.open(self.source, self.anon, self.band, self.crs)
+        return opened
+
+    def native_coordinates(self) -> "Coordinates":
+        return self._file().coordinates
+
+    def _read(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
+        return self._file().read(index)
+
+    def read_native(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
+        values = super().read_native(index)
+        nodata = self._file().nodata
+        if nodata is not None:
+            values[values == nodata] = np.nan
+        return values
+
+
+#: Datasets opened through a Python opener must be closed before the interpreter shuts down
+#: (GDAL would call back into a finalising Python).
+_OPEN: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_datasets() -> None:
+    for dataset in list(_OPEN):
+        dataset.close()
+
+
+class _OpenRaster:
+    """An open dataset, its band, coordinates and nodata; reads are serialised (GDAL handles
+    are not thread-safe)."""
+
+    def __init__(self, dataset: Any, source: str, band: int, coordinates: "Coordinates") -> None:
+        self.dataset, self.source, self.band = dataset, source, band
+        self.coordinates = coordinates
+        nodata = dataset.nodatavals[band - 1]
+        self.nodata = None if nodata is None or np.isnan(nodata) else float(nodata)
+        self.lock = threading.Lock()
+
+    @classmethod
+    def open(cls, source: str, anon: bool, band: int, crs: str | None) -> "_OpenRaster":
+        import rasterio
+
+        location = locate(_NAME, source)
+        try:
+            # GDAL reads through the opener by byte ranges (rasterio.open(fileobj) would read the
+            # whole file into memory first)
+            dataset = rasterio.open(location, opener=lambda path, mode="rb": open_binary(path, anon))
+        except PipelineError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - GDAL's and fsspec's errors alike
+            raise source_error(_NAME, source, exc, "cannot open") from None
+        if band > dataset.count:
+            raise PipelineError(
+                f"Rasterio {source!r} has {dataset.count} band(s); band {band} does not exist", field="attrs.band"
+            )
+        _OPEN.add(dataset)
+        return cls(dataset, source, band, _coordinates(dataset, crs, source))
+
+    def read(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
+        from rasterio.windows import Window
+
+        window, local = [], []
+        for idx in index:
+            if isinstance(idx, slice):
+                start, stop, step = idx.indices(10**12)
+                window.append((start, stop))
+                local.append(slice(None, None, step))
+            else:
+                lo, hi = int(idx.min()), int(idx.max()) + 1
+                window.append((lo, hi))
+                local.append(idx - lo)
+        (r0, r1), (c0, c1) = window
+        try:
+            with self.lock:
+                block = self.dataset.read(self.band, window=Window(c0, r0, c1 - c0, r1 - r0))
+        except Exception as exc:  # noqa: BLE001
+            raise source_error(_NAME, self.source, exc) from None
+        return block[tuple(local)]  # index arrays broadcast as numpy's advanced indexing
+
+
+def _coordinates(dataset: Any, crs: str | None, source: str) -> "Coordinates":
+    """Pixel centres from the geotransform (PODPAC's ``from_geotransform`` for unrotated grids)."""
+    from podpac_exec.coordinates import Coordinates, UniformCoordinates1d
+
+    t = dataset.transform
+    if t.b != 0 or t.d != 0:
+        raise PipelineError(f"Rasterio {source!r} has a rotated geotransform, which is not supported", field="attrs.source")
+    rows, cols = dataset.height, dataset.width
+    lat = UniformCoordinates1d(t.f + t.e / 2, t.f + t.e * (rows - 0.5), size=rows, name="lat")
+    lon = UniformCoordinates1d(t.c + t.a / 2, t.c + t.a * (cols - 0.5), size=cols, name="lon")
+    if crs is None:
+        if dataset.crs is None:
+            raise PipelineError(f"Rasterio {source!r} has no CRS; give one with attrs.crs", field="attrs.crs")
+        crs = dataset.crs.to_string()
+    return Coordinates([lat, lon], crs=crs)

@@ -1,0 +1,107 @@
+"""What every served request shares: the registry, the bounds, the cache, and the one path by
+which values are computed (``podpac_exec.evaluate`` on a grid's lat/lon pixel centres)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+
+from podpac_exec.coordinates import Coordinates, clinspace
+from podpac_exec.errors import LimitExceededError
+from podpac_exec.serve.cache import TileCache, cache_key
+from podpac_exec.serve.config import ServeConfig
+from podpac_exec.serve.errors import ServeRequestError
+from podpac_exec.serve.grids import Grid
+from podpac_exec.serve.registry import Registry, ServedPipeline
+from podpac_exec.serve.style import Style, colorize, resolve_style
+from podpac_exec.serve import encode
+
+RANGE_SAMPLE = (91, 181)  # lat x lon points of the sample that sets a default colour scale
+
+
+@dataclass
+class ServeContext:
+    registry: Registry
+    config: ServeConfig
+    cache: TileCache | None = None  # default: the one the config describes
+
+    def __post_init__(self) -> None:
+        if self.cache is None:
+            config = self.config
+            self.cache = TileCache(config.cache_memory_bytes, config.cache_dir or None, config.cache_s3 or None)
+
+    # -- values -----------------------------------------------------------------------------
+
+    def evaluate(self, pipeline: ServedPipeline, coords: Coordinates) -> np.ndarray:
+        """The pipeline's values at ``coords`` (lat x lon) on the configured backend."""
+        import podpac_exec
+
+        cells = coords.size
+        if cells > self.config.max_request_cells:
+            raise ServeRequestError(
+                f"the request has {cells} cells, above serve.max_request_cells={self.config.max_request_cells}",
+                field="WIDTH/HEIGHT",
+            )
+        try:
+            out = podpac_exec.evaluate(pipeline.node, coords, backend=self.config.backend, **self.config.evaluate_options)
+        except LimitExceededError as exc:
+            raise ServeRequestError(str(exc), field=exc.field) from None
+        if tuple(out.dims) != ("lat", "lon"):
+            raise ServeRequestError(
+                f"pipeline {pipeline.name!r} does not give a lat/lon map: its output dims are {list(out.dims)}",
+                field="layer",
+                status=500,
+            )
+        return np.asarray(out.values, dtype=float)
+
+    def grid_values(self, pipeline: ServedPipeline, grid: Grid) -> np.ndarray:
+        return self.evaluate(pipeline, grid.coordinates())
+
+    def value_range(self, pipeline: ServedPipeline) -> tuple[float, float]:
+        """(min, max) of the pipeline on a coarse grid over its bounds (computed once)."""
+
+        def compute() -> tuple[float, float]:
+            west, south, east, north = pipeline.bounds
+            rows, cols = RANGE_SAMPLE
+            coords = Coordinates([clinspace(north, south, rows, "lat"), clinspace(west, east, cols, "lon")])
+            values = self.evaluate(pipeline, coords)
+            finite = values[np.isfinite(values)]
+            return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+
+        return pipeline.value_range(compute)
+
+    def prepare(self) -> None:
+        """Evaluate every pipeline once (its default colour scale): a pipeline that cannot give
+        a lat/lon map fails now, not at the first tile."""
+        for pipeline in self.registry:
+            self.value_range(pipeline)
+
+    # -- rendering --------------------------------------------------------------------------
+
+    def style(self, pipeline: ServedPipeline, params: Mapping[str, str]) -> Style:
+        return resolve_style(params, pipeline.node.style, lambda: self.value_range(pipeline))
+
+    def render(self, pipeline: ServedPipeline, grid: Grid, fmt: str, style: Style | None) -> bytes:
+        """The grid encoded as ``fmt`` (png needs a style), from the cache when seen before."""
+        key = cache_key(pipeline.hash, fmt, style.key if style else "", grid.crs, grid.bounds, grid.width, grid.height)
+        return self.cached(key, lambda: self.encode(pipeline, grid, fmt, style))
+
+    def cached(self, key: str, produce: Callable[[], bytes]) -> bytes:
+        """The cache's bytes for ``key``, or ``produce()``'s, then kept."""
+        assert self.cache is not None
+        data = self.cache.get(key)
+        if data is None:
+            data = produce()
+            self.cache.put(key, data)
+        return data
+
+    def encode(self, pipeline: ServedPipeline, grid: Grid, fmt: str, style: Style | None) -> bytes:
+        encoders: dict[str, Callable[[np.ndarray], bytes]] = {
+            "png": lambda v: encode.png(colorize(v, style)),  # type: ignore[arg-type]
+            "npy": encode.npy,
+            "tif": lambda v: encode.geotiff(v, grid, pipeline.name),
+            "nc": lambda v: encode.netcdf(v, grid, pipeline.name, {"pipeline_hash": pipeline.hash}),
+        }
+        return encoders[fmt](self.grid_values(pipeline, grid))

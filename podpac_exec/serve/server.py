@@ -1,0 +1,85 @@
+"""Run the app under uvicorn: in the foreground (the CLI) or in a thread (tests, benchmarks).
+
+Port 0 picks a free port; the URL printed or returned is the one actually bound. The access log
+never shows an API key given in a query string.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from typing import Any, Callable
+
+LOCALHOST = "127.0.0.1"
+_KEY_IN_QUERY = re.compile(r"(api_key=)[^&\s\"]*", re.I)
+
+
+class RedactApiKey(logging.Filter):
+    """Masks ``api_key=...`` in uvicorn's access-log records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_KEY_IN_QUERY.sub(r"\1****", a) if isinstance(a, str) else a for a in record.args)
+        record.msg = _KEY_IN_QUERY.sub(r"\1****", str(record.msg))
+        return True
+
+
+def make_server(app: Any, host: str = LOCALHOST, port: int = 0, access_log: bool = True) -> Any:
+    import uvicorn
+
+    config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="info", lifespan="off")
+    server = uvicorn.Server(config)
+    return server
+
+
+def bound_url(server: Any) -> str:
+    """``http://host:port`` of a started server (the real port when 0 was asked)."""
+    sock = server.servers[0].sockets[0]
+    host, port = sock.getsockname()[:2]
+    return f"http://{host}:{port}"
+
+
+def serve_forever(app: Any, host: str, port: int, on_started: Callable[[str], None]) -> None:
+    """Run until interrupted, calling ``on_started(url)`` once listening."""
+    import asyncio
+
+    server = make_server(app, host, port)
+    logging.getLogger("uvicorn.access").addFilter(RedactApiKey())
+
+    async def main() -> None:
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            if task.done():
+                await task  # startup failed: its error
+                return
+            await asyncio.sleep(0.02)
+        on_started(bound_url(server))
+        await task
+
+    asyncio.run(main())
+
+
+class ServerThread:
+    """``with ServerThread(app) as url:`` a real uvicorn server on 127.0.0.1:0 in a thread."""
+
+    def __init__(self, app: Any, host: str = LOCALHOST, access_log: bool = False) -> None:
+        self.server = make_server(app, host, 0, access_log=access_log)
+        self.server.install_signal_handlers = lambda: None  # not the main thread
+        self.thread = threading.Thread(target=self.server.run, name="podpac-exec-serve", daemon=True)
+        self.url = ""
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.01)
+        self.url = bound_url(self.server)
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)

@@ -1,0 +1,133 @@
+"""Rasterio: coordinates from the geotransform, bands, nodata, windowed reads, S3, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import podpac_exec as pe
+from podpac_exec.errors import CoordinatesError, PipelineError
+from podpac_exec.nodes.interpolation import Interpolate
+from podpac_exec.nodes.raster import Rasterio
+from podpac_exec.nodes.sources import SourceNotAllowedError
+
+rasterio = pytest.importorskip("rasterio")
+from rasterio.transform import from_origin  # noqa: E402
+
+
+def write_tif(path: Path, values: np.ndarray, crs: str = "EPSG:32618", nodata: float | None = -9999.0, **kw) -> Path:
+    count = values.shape[0] if values.ndim == 3 else 1
+    bands = values if values.ndim == 3 else values[None]
+    profile = dict(driver=kw.pop("driver", "GTiff"), height=bands.shape[1], width=bands.shape[2], count=count,
+                   dtype="float32", crs=crs, transform=kw.pop("transform", from_origin(300000.0, 4500000.0, 100.0, 100.0)),
+                   nodata=nodata, **kw)
+    with rasterio.open(path, "w", **profile) as f:
+        f.write(bands.astype("float32"))
+    return path
+
+
+@pytest.fixture
+def tif(tmp_path) -> Path:
+    values = np.arange(2 * 20 * 30, dtype="float32").reshape(2, 20, 30)
+    values[0, 0, 0] = -9999
+    return write_tif(tmp_path / "a.tif", values)
+
+
+def test_coordinates_are_pixel_centres_in_the_files_crs(tif):
+    coords = Rasterio(source=str(tif)).native_coordinates()
+    assert coords.crs == "EPSG:32618" and coords.dims == ("lat", "lon") and coords.shape == (20, 30)
+    np.testing.assert_allclose(coords["lat"].coordinates[[0, -1]], [4499950.0, 4498050.0])
+    np.testing.assert_allclose(coords["lon"].coordinates[[0, -1]], [300050.0, 302950.0])
+
+
+def test_values_band_and_nodata(tif):
+    node = Rasterio(source=str(tif))
+    native = node.native_coordinates()
+    out = pe.evaluate(node, native)
+    assert np.isnan(out.values[0, 0])
+    np.testing.assert_array_equal(out.values.ravel()[1:], np.arange(1, 600, dtype=float))
+    band2 = pe.evaluate(Rasterio(source=str(tif), band=2), native)
+    np.testing.assert_array_equal(band2.values.ravel(), np.arange(600, 1200, dtype=float))
+
+
+def test_a_tile_reads_only_its_window(tif, monkeypatch):
+    node = Rasterio(source=str(tif))
+    native = node.native_coordinates()
+    opened = node._file()
+    windows = []
+    real = opened.dataset.read
+    monkeypatch.setattr(opened.dataset, "read", lambda *a, **k: windows.append(k["window"]) or real(*a, **k))
+    sub = native[2:5, 10:14]
+    np.testing.assert_array_equal(pe.evaluate(node, sub).values, pe.evaluate(node, native).values[2:5, 10:14])
+    first = windows[0]
+    assert (first.height, first.width) <= (5, 6)  # the tile and its one-cell halo, not the file
+
+
+def test_cog_on_s3_equals_local(tmp_path, aws_emulator):
+    import boto3
+
+    values = np.random.default_rng(0).normal(size=(64, 64)).astype("float32")
+    cog = write_tif(tmp_path / "c.tif", values, driver="COG", blocksize=16)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="rasters")
+    s3.upload_file(str(cog), "rasters", "c.tif")
+    request = pe.Coordinates([pe.clinspace(40.63, 40.62, 5, "lat"), pe.clinspace(-77.36, -77.35, 6, "lon")])
+    local = pe.evaluate(Interpolate(source=Rasterio(source=str(cog)), interpolation="bilinear"), request)
+    remote = pe.evaluate(Interpolate(source=Rasterio(source="s3://rasters/c.tif"), interpolation="bilinear"), request)
+    np.testing.assert_array_equal(remote.values, local.values)
+    assert np.isfinite(local.values).any()
+
+
+@pytest.mark.parametrize(
+    ("attrs", "field", "message"),
+    [
+        ({"source": "/nonexistent/x.tif"}, "attrs.source", "does not exist"),
+        ({"band": 0}, "attrs.band", "positive band"),
+        ({"band": 3}, "attrs.band", "band 3 does not exist"),
+        ({"crs": "EPSG:99999"}, "crs", "unknown CRS"),
+        ({"prefer_overviews": True}, "attrs.prefer_overviews", "not supported"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_field(tif, attrs, field, message):
+    with pytest.raises((PipelineError, CoordinatesError)) as info:
+        node = Rasterio(**{"source": str(tif), **attrs})
+        pe.evaluate(node, pe.Coordinates([pe.clinspace(40.63, 40.62, 2, "lat"), pe.clinspace(-77.36, -77.35, 2, "lon")]))
+    assert field in str(info.value) or info.value.field.endswith(field)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_corrupt_geotiff_is_one_line_and_nothing_is_cached(tmp_path):
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(b"II*\x00" + b"\x00" * 64)
+    node = Rasterio(source=str(bad))
+    for _ in range(2):
+        with pytest.raises(PipelineError) as info:
+            node.native_coordinates()
+        assert info.value.field == "attrs.source" and "Rasterio cannot open" in str(info.value)
+        assert "\n" not in str(info.value)
+    assert "_opened" not in node.__dict__
+
+
+def test_a_bucket_outside_the_policy_is_refused_before_any_read():
+    with pe.settings.override(sources__allowed_buckets=["allowed"]):
+        with pytest.raises(SourceNotAllowedError, match="attrs.source"):
+            Rasterio(source="s3://elsewhere/x.tif")
+
+
+def test_json_round_trip(tif):
+    node = Rasterio(source=str(tif), band=2)
+    again = pe.Node.from_json(node.json)
+    assert again.json == node.json and again.band == 2
+
+
+def test_a_window_of_a_cog_reads_a_fraction_of_the_file_and_stats_count_it(tmp_path):
+    values = np.random.default_rng(1).normal(size=(1024, 1024)).astype("float32")
+    cog = write_tif(tmp_path / "big.tif", values, driver="COG", blocksize=256, compress="NONE")
+    node = Rasterio(source=str(cog))
+    window = node.native_coordinates()[:200, :200]
+    stats = pe.EvaluationStats()
+    pe.evaluate(node, window, stats=stats)
+    assert 0 < stats.bytes_read < cog.stat().st_size / 4  # one 256x256 block of sixteen, and headers
+    assert stats.summary()["bytes_read"] == stats.bytes_read
