@@ -1,5 +1,5 @@
 """Encoded tiles by key: a memory LRU bounded in bytes, in front of optional stores that outlive
-the process (a directory, an ``s3://bucket/prefix`` shared by servers and Lambda containers)."""
+the process (a directory, an ``s3://bucket/prefix`` shared by servers and remote workers)."""
 
 from __future__ import annotations
 
@@ -117,41 +117,45 @@ class DirectoryStore:
 
 
 class S3Store:
-    """``s3://bucket/prefix/<key[:2]>/<key>`` through boto3 (its own credential chain). A cache is
-    best effort: an S3 failure is logged and counts as a miss, never fails the request."""
+    """``s3://bucket/prefix/<key[:2]>/<key>`` through fsspec/s3fs, as data sources read S3 (the
+    usual credential chain, the endpoint from ``AWS_ENDPOINT_URL``). A cache is best effort: an S3
+    failure is logged and counts as a miss, never fails the request."""
 
-    def __init__(self, url: str, client: Any = None) -> None:
+    def __init__(self, url: str, filesystem: Any = None) -> None:
         if not url.startswith("s3://") or not url[5:].split("/", 1)[0]:
             from podpac_exec.serve.errors import ServeRequestError
 
             raise ServeRequestError(f"serve.cache_s3 must be s3://bucket[/prefix], got {url!r}", field="serve.cache_s3")
         self.bucket, _, prefix = url[5:].partition("/")
         self.prefix = prefix.strip("/")
-        self._client = client
+        self._fs = filesystem
         self._lock = threading.Lock()
 
     @property
-    def client(self) -> Any:
+    def fs(self) -> Any:
         with self._lock:
-            if self._client is None:
-                import boto3
+            if self._fs is None:
+                import fsspec
 
-                self._client = boto3.client("s3")
-            return self._client
+                from podpac_exec.nodes.opening import s3_options
 
-    def _key(self, key: str) -> str:
-        return "/".join(p for p in (self.prefix, key[:2], key) if p)
+                self._fs = fsspec.filesystem("s3", **s3_options(anon=False))
+            return self._fs
+
+    def _path(self, key: str) -> str:
+        return "/".join(p for p in (self.bucket, self.prefix, key[:2], key) if p)
 
     def read(self, key: str) -> bytes | None:
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
-        except Exception as exc:  # noqa: BLE001 - NoSuchKey is the common miss; any failure is one
-            if getattr(exc, "response", {}).get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
-                log.warning("tile cache: cannot read s3://%s/%s: %s", self.bucket, self._key(key), exc)
+            return self.fs.cat_file(self._path(key))
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # noqa: BLE001 - any failure is a miss
+            log.warning("tile cache: cannot read s3://%s: %s", self._path(key), exc)
             return None
 
     def write(self, key: str, data: bytes) -> None:
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+            self.fs.pipe_file(self._path(key), data)
         except Exception as exc:  # noqa: BLE001 - the tile was served; only its caching failed
-            log.warning("tile cache: cannot write s3://%s/%s: %s", self.bucket, self._key(key), exc)
+            log.warning("tile cache: cannot write s3://%s: %s", self._path(key), exc)

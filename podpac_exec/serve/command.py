@@ -31,7 +31,7 @@ def podpac_exec_add_commands(subparsers: Any) -> None:
     p.add_argument("--port", type=_port, default=0, help="port to bind; 0 picks a free one (default)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting: serve.* ones configure the server (--set serve.max_zoom=12), others go to "
-                   "every evaluation (--set aws_lambda.function_name=F); the API key (serve.api_token) belongs "
+                   "every evaluation (a backend's section, --set BACKEND.KEY=VALUE); the API key (serve.api_token) belongs "
                    "in the environment or a settings file, not on the command line")
     p.set_defaults(func=cmd_serve)
 

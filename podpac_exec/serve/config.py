@@ -11,7 +11,7 @@ from podpac_exec.settings import settings
 @dataclass(frozen=True)
 class ServeConfig:
     """Bounds and cache of a server; ``backend`` is the backend every value is computed on, with
-    ``evaluate_options`` (other settings, e.g. ``aws_lambda.function_name``) on every call."""
+    ``evaluate_options`` (other settings, e.g. a backend's section) on every call."""
 
     backend: str
     min_zoom: int = 0
@@ -35,7 +35,7 @@ class ServeConfig:
             arguments["backend"] = backend
         effective = settings.snapshot(arguments)  # an unknown key or a bad value fails here
         section = effective.section("serve")
-        section.pop("pipelines", None)  # what a Lambda function serves, not how (lambda_http.py)
+        section.pop("pipelines", None)  # what a serving function answers for (its backend reads it), not how this server runs
         options = {k: v for k, v in overrides.items() if not k.startswith("serve.") and k != "backend"}
         return cls(backend=effective["backend"], evaluate_options=options, **section)
 

@@ -1,4 +1,4 @@
-"""lambda_http in this process: which HTTP events it takes, Mangum's answers, stages as root_path.
+"""serve_http (the serve app inside the function) in this process: which HTTP events it takes, Mangum's answers, stages as root_path.
 
 (The same code inside the real function on the emulator: test_serve_lambda.py.)
 """
@@ -12,7 +12,7 @@ import sys
 import pytest
 import requests
 
-from podpac_exec.serve import lambda_http
+from podpac_exec.backends.aws_lambda.function import serve_http as lambda_http
 from serve_support import EXAMPLES, function_url_event, rest_event
 
 

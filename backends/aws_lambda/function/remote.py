@@ -26,6 +26,11 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from podpac_exec.backends.aws_lambda.function.allowlist import (  # noqa: F401 - part of this module's API
+    ENV_ALLOWED_HASHES,
+    PipelineNotAllowedError,
+    check_allowlist,
+)
 from podpac_exec.backends.aws_lambda.wire.protocol import (
     OutputSpec,
     ProtocolError,
@@ -40,14 +45,9 @@ from podpac_exec.nodes.sources import SourceNotAllowedError, redact_credentials
 
 ENV_RESULTS_BUCKET = "PODPAC_LAMBDA_RESULTS_BUCKET"
 ENV_PREFIX = "PODPAC_LAMBDA_PREFIX"
-ENV_ALLOWED_HASHES = "PODPAC_LAMBDA_ALLOWED_PIPELINE_HASHES"
 
 #: Filled by the handler bootstrap: how the dependencies were made available this invoke.
 RUNTIME_STATE: dict[str, Any] = {"invocations": 0}
-
-
-class PipelineNotAllowedError(PipelineError):
-    """The pipeline's hash is not on the function's allowlist."""
 
 
 def handle_event(event: Any, context: Any = None) -> Any:
@@ -139,14 +139,6 @@ def _check_pipeline_bytes(pipeline: Mapping[str, Any], limit: int) -> None:
     if size > limit:
         raise LimitExceededError(
             f"the pipeline is {size} bytes as JSON, above limits.max_pipeline_bytes={limit}", field="pipeline"
-        )
-
-
-def check_allowlist(node_hash: str) -> None:
-    allowed = [h.strip() for h in os.environ.get(ENV_ALLOWED_HASHES, "").split(",") if h.strip()]
-    if allowed and node_hash not in allowed:
-        raise PipelineNotAllowedError(
-            f"pipeline {node_hash[:16]}... is not on this function's allowlist", field="pipeline"
         )
 
 
@@ -294,10 +286,10 @@ def handle_api_gateway_event(event: Mapping[str, Any], context: Any = None) -> d
 
 def handle_serve_event(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     """An HTTP GET for the pipelines this function serves (``serve.pipelines``): tiles, WMS, WCS,
-    the map page, answered by the serve app (``podpac_exec/serve/lambda_http.py``). The app answers
+    the map page, answered by the serve app (``function/serve_http.py``). The app answers
     bad requests itself; a failure to build it (a pipeline not readable or not allowed) is a 500."""
     try:
-        from podpac_exec.serve.lambda_http import handle
+        from podpac_exec.backends.aws_lambda.function.serve_http import handle
 
         return handle(event, context)
     except (PipelineNotAllowedError, SourceNotAllowedError) as exc:
@@ -307,7 +299,7 @@ def handle_serve_event(event: Mapping[str, Any], context: Any = None) -> dict[st
 
 
 def _is_serve_event(event: Mapping[str, Any]) -> bool:
-    from podpac_exec.serve.lambda_http import wants
+    from podpac_exec.backends.aws_lambda.function.serve_http import wants
 
     return wants(event)
 

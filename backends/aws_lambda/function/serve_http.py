@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Mapping
 
+from podpac_exec.backends.aws_lambda.function.allowlist import check_allowlist
 from podpac_exec.serve.errors import ServeRequestError
 
 _lock = threading.Lock()
@@ -67,7 +68,6 @@ def _build(entries: tuple[str, ...]) -> Any:
 
 def load_entry(entry: str) -> Any:
     """``NAME=s3://bucket/key`` or ``NAME=path`` as a served pipeline on the function's allowlist."""
-    from podpac_exec.backends.aws_lambda.function.remote import check_allowlist
     from podpac_exec.nodes.base import Node
     from podpac_exec.serve.registry import ServedPipeline, load_pipeline
 
