@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from podpac_exec.cli.main import EXIT_OK, _print_table
+from podpac_exec.cli.arguments import print_table
+from podpac_exec.cli.exit_codes import EXIT_OK
 
 
 def cmd_podpac_coverage(args: argparse.Namespace) -> int:
     from podpac_exec.pipelines.coverage import coverage
 
     rows = coverage()
-    _print_table(("PODPAC class", "status", "reason"), [(r.cls.path, r.status, r.reason) for r in rows])
+    print_table(("PODPAC class", "status", "reason"), [(r.cls.path, r.status, r.reason) for r in rows])
     summary: dict[str, int] = {}
     for row in rows:
         summary[row.status] = summary.get(row.status, 0) + 1

@@ -6,46 +6,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any, Sequence
 
 from podpac_exec.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, exit_code_for
+from podpac_exec.cli.arguments import (  # noqa: F401 - also this module's API, for plugins
+    CommandInputError,
+    parse_set_options,
+    print_table,
+    read_text_argument,
+)
 from podpac_exec.errors import PodpacExecError
 
 EXIT_INTERNAL = EXIT_FAILURE  # the name plugins import
-
-
-class CommandInputError(PodpacExecError, ValueError):
-    """A CLI argument is unusable (missing file, bad --set...)."""
-
-
-def read_text_argument(value: str, what: str) -> str:
-    """A JSON argument given inline or as a path (``-`` reads standard input)."""
-    if value == "-":
-        return sys.stdin.read()
-    if value.lstrip().startswith(("{", "[")):
-        return value
-    path = Path(value)
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CommandInputError(f"{what} file not found: {value}", field=what) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandInputError(f"cannot read {what} file {value}: {exc}", field=what) from None
-
-
-def parse_set_options(pairs: Sequence[str]) -> dict[str, Any]:
-    """``--set section.key=value`` pairs; values are JSON when they parse, else strings."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise CommandInputError(f"--set expects KEY=VALUE, got {pair!r}", field="--set")
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
-    return out
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -101,7 +73,7 @@ def cmd_backends(args: argparse.Namespace) -> int:
         missing = spec.missing_requirements()
         status = "ok" if not missing else f"missing {', '.join(missing)} (pip install 'podpac-exec[{spec.extra}]')"
         rows.append((name, spec.provider, status, spec.description))
-    _print_table(("backend", "plugin", "status", "description"), rows)
+    print_table(("backend", "plugin", "status", "description"), rows)
     return EXIT_OK
 
 
@@ -114,7 +86,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
         return cmd_podpac_coverage(args)
 
     rows = [(r.name, ", ".join(r.cls.podpac_aliases), r.provider) for r in get_node_registry().records]
-    _print_table(("node", "aliases", "plugin"), rows)
+    print_table(("node", "aliases", "plugin"), rows)
     return EXIT_OK
 
 
@@ -125,14 +97,8 @@ def cmd_config_show(args: argparse.Namespace) -> int:
     for rec in settings.snapshot().records():
         value = "****" if rec.is_secret and rec.value else json.dumps(rec.value)
         rows.append((rec.key, value, rec.layer + (f" ({rec.source})" if rec.source and "file" in rec.layer else "")))
-    _print_table(("setting", "value", "layer"), rows)
+    print_table(("setting", "value", "layer"), rows)
     return EXIT_OK
-
-
-def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    for row in (header, *rows):
-        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
 SUFFIXES = (".nc", ".zarr", ".npy")
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 class OutputError(PodpacExecError, ValueError):
@@ -62,7 +63,6 @@ def write_result(result: "xr.DataArray", path: str | Path, name: str = "result")
 
 def check_output_paths(*, output: str | None = None, plot: str | None = None, timeline: str | None = None) -> None:
     """Check every path a command will write before it starts working (``None``: not asked for)."""
-    from podpac_exec.cli.plotting import FIGURE_SUFFIXES
 
     if output:
         check_output_path(output)

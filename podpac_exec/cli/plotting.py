@@ -27,14 +27,13 @@ def pyplot(option: str) -> Any:
     return plt
 
 
-FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def save_figure(fig: Any, path: str | Path) -> Path:
     """Write ``fig`` as a PNG (its directory must exist) and release it."""
     import matplotlib.pyplot as plt
 
-    from podpac_exec.cli.outputs import check_output_path
+    from podpac_exec.cli.outputs import FIGURE_SUFFIXES, check_output_path
 
     try:
         path = check_output_path(path, field="figure", suffixes=FIGURE_SUFFIXES)

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from podpac_exec.cli.main import EXIT_OK, CommandInputError, read_text_argument
+from podpac_exec.cli.arguments import CommandInputError, read_text_argument
+from podpac_exec.cli.exit_codes import EXIT_OK
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:

@@ -37,7 +37,8 @@ def podpac_exec_add_commands(subparsers: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from podpac_exec.cli.main import EXIT_OK, CommandInputError, parse_set_options
+    from podpac_exec.cli.arguments import CommandInputError, parse_set_options
+    from podpac_exec.cli.exit_codes import EXIT_OK
 
     try:
         from podpac_exec.serve.app import create_app

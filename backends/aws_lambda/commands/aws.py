@@ -100,9 +100,9 @@ def _options(args: argparse.Namespace) -> BuildOptions:
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    from podpac_exec.cli.main import _print_table
+    from podpac_exec.cli.arguments import print_table
 
-    _print_table(header, rows)
+    print_table(header, rows)
 
 
 def print_actions(report: BuildReport) -> None:
