@@ -2,6 +2,7 @@
 
 Plugins implement them with :data:`podpac_exec.plugins.manager.hookimpl`. Built-in plugins (the core
 node set, the local backend, the statistics wrapper) are registered exactly as third-party ones.
+docs/plugin-hooks.md describes each hook for plugin authors (a test fails when one is missing).
 """
 
 from __future__ import annotations
@@ -45,9 +46,11 @@ def podpac_exec_evaluate_node(
 ) -> "xr.DataArray | None":
     """Evaluate ``node`` at ``coordinates`` (one tile of a request) on ``backend``.
 
-    Called once per tile by the executor, possibly from several threads at once. The plugin that
-    provides ``backend`` answers; every other implementation returns ``None``. Stops at the first
-    non-None result. Wrappers (``@hookimpl(wrapper=True)``) add cross-cutting behaviour around it
+    Called once per tile by the executor, possibly from several threads at once. Stops at the first
+    non-None result. The core answers last: its ``trylast`` implementation
+    (``podpac_exec.engine.dispatch``) calls ``backend.evaluate(node, coordinates, options)``, so a
+    backend implements :meth:`Backend.evaluate` and needs no hook; a plugin implements this hook
+    only to answer instead of the backend (returning ``None`` to pass). Wrappers (``@hookimpl(wrapper=True)``) add cross-cutting behaviour around it
     (timing, caching, statistics) and must re-raise errors. ``options`` carries the effective
     settings, the statistics collector and the tile being evaluated.
     """

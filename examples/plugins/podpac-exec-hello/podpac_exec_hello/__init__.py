@@ -1,0 +1,1 @@
+"""An example third-party podpac-exec plugin (see docs/plugin-hooks.md)."""
