@@ -31,6 +31,11 @@ PODPAC_FORMAT_VERSION = "4.0.5"
 #: PODPAC's attrs that only matter when they are set to something other than ``None``.
 _DROPPED_WHEN_NONE = ("units", "outputs", "output")
 
+#: What nodes need from the modules built on this one (they import it, so it cannot import
+#: them): the loader's ``load_definition``/``load_json`` and the ``Interpolate`` node. They fill
+#: it when imported; ``podpac_exec.nodes``, which Python always imports before this module,
+#: imports both.
+PROVIDED: dict[str, Any] = {}
 
 @dataclass(frozen=True)
 class NodeRequirements:
@@ -210,15 +215,11 @@ class Node(tl.HasTraits):
 
     @classmethod
     def from_definition(cls, definition: Mapping[str, Any]) -> "Node":
-        from podpac_exec.nodes.loader import load_definition
-
-        return load_definition(definition)
+        return PROVIDED["load_definition"](definition)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "Node":
-        from podpac_exec.nodes.loader import load_json
-
-        return load_json(text)
+        return PROVIDED["load_json"](text)
 
     # -- evaluation ----------------------------------------------------------------------------
 
@@ -258,8 +259,7 @@ class Node(tl.HasTraits):
         ``interpolation`` is PODPAC's argument (a method name, a dict or a list of dicts);
         ``method`` is accepted as its synonym. Other keywords go to ``Interpolate``.
         """
-        from podpac_exec.nodes.interpolation import Interpolate
-
+        Interpolate = PROVIDED["Interpolate"]
         if method is not None:
             if interpolation != "nearest":
                 raise PipelineError("interpolate: give interpolation or method, not both", field="interpolation")

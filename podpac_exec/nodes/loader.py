@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from podpac_exec.errors import LimitExceededError, PipelineError, PodpacExecError
-from podpac_exec.nodes.base import Node
+from podpac_exec.nodes.base import PROVIDED, Node
 
 _NODE_KEYS = ("node", "plugin", "attrs", "inputs", "style", "style_class")
 _META_KEYS = ("podpac_version", "podpac_output_node")
@@ -176,3 +176,6 @@ def _build(cls: type[Node], ref: str, kwargs: dict[str, Any]) -> Node:
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
         # ArithmeticError: an integer attr beyond float64 (1e400 written as digits) overflows
         raise PipelineError(f"node {ref!r} ({cls.__name__}): {exc}", field=ref) from None
+
+
+PROVIDED.update(load_definition=load_definition, load_json=load_json)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import traitlets as tl
 
 from podpac_exec.errors import PipelineError
-from podpac_exec.nodes.base import Node, NodeRequirements
+from podpac_exec.nodes.base import PROVIDED, Node, NodeRequirements
 from podpac_exec.nodes.interpolation.definition import Interpolation
 from podpac_exec.nodes.interpolation.source import interpolate_source, needs_whole_request, output_coordinates
 from podpac_exec.nodes.traits import NodeTrait
@@ -64,3 +64,6 @@ class Interpolate(Node):
         if hasattr(self.source, "native_coordinates"):
             return interpolate_source(self.source, coordinates, self._parsed)  # type: ignore[arg-type]
         return self.source.eval(coordinates)
+
+
+PROVIDED["Interpolate"] = Interpolate
