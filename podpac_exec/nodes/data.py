@@ -65,8 +65,13 @@ class DataSource(Node):
             values[np.isin(values, self.nan_vals)] = self.nan_val
         return values
 
+    def source_for(self, request: "Coordinates") -> "Any":
+        """What to interpolate ``request`` from: this source, or a coarser form of it that a
+        subclass picks for the request (a GeoTIFF's overview)."""
+        return self
+
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
-        return interpolate_source(self, coordinates, NEAREST_INTERPOLATION)
+        return interpolate_source(self.source_for(coordinates), coordinates, NEAREST_INTERPOLATION)
 
 
 def _require_number(value: Any, field: str) -> None:

@@ -4,12 +4,14 @@ The file's transform gives the pixel centres (``lat`` descending from the top ro
 from the left column) and its CRS the coordinates' CRS, as in PODPAC 4.0.5's
 ``Coordinates.from_geotransform``. A tile reads only the window its interpolation selects; on S3
 the object is read by byte ranges (fsspec), so a tile never fetches the whole file. The file's
-nodata value becomes NaN. ``prefer_overviews`` is refused for now (docs/podpac-compatibility.md).
+nodata value becomes NaN. With ``prefer_overviews``, a request coarser than the data is read from
+an overview (:meth:`Rasterio.source_for`).
 """
 
 from __future__ import annotations
 
 import atexit
+import math
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -48,9 +50,6 @@ class Rasterio(DataSource):
         locate(_NAME, self.source)
         if self.band is None or self.band < 1:
             raise PipelineError(f"Rasterio band must be a positive band number, got {self.band!r}", field="attrs.band")
-        if self.prefer_overviews:
-            raise PipelineError("Rasterio prefer_overviews is not supported yet; read at full resolution",
-                                field="attrs.prefer_overviews")
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
@@ -60,15 +59,24 @@ class Rasterio(DataSource):
 
     # -- the file --------------------------------------------------------------------------------
 
-    def _file(self) -> "_OpenRaster":
-        opened = self.__dict__.get("_opened")
-        if opened is None:
+    def _file(self, overview: int | None = None) -> "_OpenRaster":
+        """The open file, or one of its overviews (0: the first, as GDAL numbers them)."""
+        opened = self.__dict__.setdefault("_opened", {})
+        if overview not in opened:
             lock = self.__dict__.setdefault("_lock", threading.Lock())
             with lock:
-                opened = self.__dict__.get("_opened")
-                if opened is None:
-                    opened = self.__dict__["_opened"] = _OpenRaster.open(self.source, self.anon, self.band, self.crs)
-        return opened
+                if overview not in opened:
+                    opened[overview] = _OpenRaster.open(self.source, self.anon, self.band, self.crs, overview)
+        return opened[overview]
+
+    def source_for(self, request: "Coordinates") -> Any:
+        """With ``prefer_overviews``, the overview whose decimation is closest below the request's
+        step over the pixel size (the closest either way with ``prefer_overviews_closest``), as
+        PODPAC chooses; the full-resolution file otherwise or for a request as fine as the data."""
+        if not self.prefer_overviews:
+            return self
+        level = _overview_for(self._file(), request, self.prefer_overviews_closest)
+        return self if level is None else _Overview(self, level)
 
     def native_coordinates(self) -> "Coordinates":
         return self._file().coordinates
@@ -77,11 +85,59 @@ class Rasterio(DataSource):
         return self._file().read(index)
 
     def read_native(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
-        values = super().read_native(index)
-        nodata = self._file().nodata
-        if nodata is not None:
-            values[values == nodata] = np.nan
+        return self._masked(self._file(), index)
+
+    def _masked(self, opened: "_OpenRaster", index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
+        values = np.array(opened.read(index), dtype=np.float64)
+        if self.nan_vals:
+            values[np.isin(values, self.nan_vals)] = self.nan_val
+        if opened.nodata is not None:
+            values[values == opened.nodata] = np.nan
         return values
+
+
+class _Overview:
+    """One overview of a :class:`Rasterio` file, as a source of its own (a NativeSource)."""
+
+    native_index_type = "slice"
+
+    def __init__(self, raster: Rasterio, level: int) -> None:
+        self.raster, self.level = raster, level
+
+    def native_coordinates(self) -> "Coordinates":
+        return self.raster._file(self.level).coordinates
+
+    def read_native(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
+        return self.raster._masked(self.raster._file(self.level), index)
+
+
+def _overview_for(opened: "_OpenRaster", request: "Coordinates", closest: bool) -> int | None:
+    """PODPAC's rule (``get_data_overviews``) on the request's step in the file's CRS: none below a
+    factor of 2 or without overviews, else the overview closest below (or closest)."""
+    from podpac_exec.crs import same_crs
+
+    native = opened.coordinates
+    if "lat" not in request.dims or "lon" not in request.dims:
+        return None  # points: full resolution
+    if not same_crs(request.crs, native.crs):
+        request = request.transform(native.crs, pointwise=True)
+        if "lat" not in request.dims:
+            return None
+    factor = math.inf
+    for dim in ("lat", "lon"):
+        values = request[dim].coordinates.astype(float)
+        if values.size < 2:
+            return None
+        factor = min(factor, float(np.abs(np.diff(values)).min()) / abs(native[dim].step))
+    overviews = opened.dataset.overviews(opened.band)
+    if factor < 2 or not overviews:
+        return None
+    diffs = factor - np.array(overviews, dtype=float)
+    if closest:
+        diffs = np.abs(diffs)
+    else:
+        diffs[diffs < 0] = np.inf
+    return int(np.argmin(diffs))
 
 
 #: Datasets opened through a Python opener must be closed before the interpreter shuts down
@@ -107,14 +163,15 @@ class _OpenRaster:
         self.lock = threading.Lock()
 
     @classmethod
-    def open(cls, source: str, anon: bool, band: int, crs: str | None) -> "_OpenRaster":
+    def open(cls, source: str, anon: bool, band: int, crs: str | None, overview: int | None = None) -> "_OpenRaster":
         import rasterio
 
         location = locate(_NAME, source)
         try:
             # GDAL reads through the opener by byte ranges (rasterio.open(fileobj) would read the
             # whole file into memory first)
-            dataset = rasterio.open(location, opener=lambda path, mode="rb": open_binary(path, anon))
+            options = {} if overview is None else {"overview_level": overview}
+            dataset = rasterio.open(location, opener=lambda path, mode="rb": open_binary(path, anon), **options)
         except PipelineError:
             raise
         except Exception as exc:  # noqa: BLE001 - GDAL's and fsspec's errors alike

@@ -9,6 +9,7 @@ import pytest
 
 import podpac_exec as pe
 from podpac_exec.errors import CoordinatesError, PipelineError
+from podpac_exec.nodes.data import Array
 from podpac_exec.nodes.interpolation import Interpolate
 from podpac_exec.nodes.raster import Rasterio
 from podpac_exec.nodes.sources import SourceNotAllowedError
@@ -87,7 +88,6 @@ def test_cog_on_s3_equals_local(tmp_path, aws_emulator):
         ({"band": 0}, "attrs.band", "positive band"),
         ({"band": 3}, "attrs.band", "band 3 does not exist"),
         ({"crs": "EPSG:99999"}, "crs", "unknown CRS"),
-        ({"prefer_overviews": True}, "attrs.prefer_overviews", "not supported"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_field(tif, attrs, field, message):
@@ -107,7 +107,7 @@ def test_a_corrupt_geotiff_is_one_line_and_nothing_is_cached(tmp_path):
             node.native_coordinates()
         assert info.value.field == "attrs.source" and "Rasterio cannot open" in str(info.value)
         assert "\n" not in str(info.value)
-    assert "_opened" not in node.__dict__
+    assert not node.__dict__.get("_opened")  # nothing cached
 
 
 def test_a_bucket_outside_the_policy_is_refused_before_any_read():
@@ -131,3 +131,34 @@ def test_a_window_of_a_cog_reads_a_fraction_of_the_file_and_stats_count_it(tmp_p
     pe.evaluate(node, window, stats=stats)
     assert 0 < stats.bytes_read < cog.stat().st_size / 4  # one 256x256 block of sixteen, and headers
     assert stats.summary()["bytes_read"] == stats.bytes_read
+
+
+def test_prefer_overviews_reads_the_overview_a_coarse_request_needs(tmp_path):
+    """PODPAC's choice (closest decimation below the request's step over the pixel size), and the
+    values are the overview's, interpolated as from any source."""
+    from rasterio.enums import Resampling
+
+    values = np.add.outer(np.sin(np.arange(256) * 0.37) * 40, np.cos(np.arange(320) * 0.23) * 25).astype("float32")
+    path = tmp_path / "ovr.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=256, width=320, count=1, dtype="float32", crs="EPSG:4326",
+                       transform=from_origin(-80.0, 45.0, 0.02, 0.02), tiled=True, blockxsize=64, blockysize=64) as f:
+        f.write(values, 1)
+        f.build_overviews([2, 4, 8], Resampling.average)
+    coarse = pe.Coordinates([pe.clinspace(44.9, 40.1, 54, "lat"), pe.clinspace(-79.9, -73.7, 70, "lon")])  # 0.09 deg
+    fine = pe.Coordinates([pe.clinspace(44.9, 40.1, 241, "lat"), pe.clinspace(-79.9, -73.7, 311, "lon")])  # 0.02
+    node = Rasterio(source=str(path), prefer_overviews=True)
+    assert node.source_for(fine) is node
+    chosen = node.source_for(coarse)
+    assert chosen.level == 1  # 4.5x: the 4x overview (closest below)
+    assert Rasterio(source=str(path), prefer_overviews=True, prefer_overviews_closest=True).source_for(coarse).level == 1
+    with rasterio.open(path, overview_level=1) as ds:
+        overview = ds.read(1).astype(float)
+        t = ds.transform
+    grid = pe.Coordinates([pe.clinspace(t.f + t.e / 2, t.f + t.e * (ds.height - 0.5), ds.height, "lat"),
+                           pe.clinspace(t.c + t.a / 2, t.c + t.a * (ds.width - 0.5), ds.width, "lon")])
+    for method in ("nearest", "bilinear"):
+        want = pe.evaluate(Interpolate(source=Array(source=overview, coordinates=grid), interpolation=method), coarse)
+        got = pe.evaluate(Interpolate(source=node, interpolation=method), coarse)
+        np.testing.assert_allclose(got.values, want.values, rtol=1e-12)
+        tiled = pe.evaluate(Interpolate(source=node, interpolation=method), coarse, max_tile_bytes=8 * 70 * 4)
+        np.testing.assert_array_equal(tiled.values, got.values)

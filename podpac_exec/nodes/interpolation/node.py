@@ -62,7 +62,8 @@ class Interpolate(Node):
 
     def _eval(self, coordinates: "Coordinates") -> "np.ndarray | xr.DataArray":
         if hasattr(self.source, "native_coordinates"):
-            return interpolate_source(self.source, coordinates, self._parsed)  # type: ignore[arg-type]
+            source = self.source.source_for(coordinates) if hasattr(self.source, "source_for") else self.source
+            return interpolate_source(source, coordinates, self._parsed)  # type: ignore[arg-type]
         return self.source.eval(coordinates)
 
 
