@@ -73,7 +73,8 @@ class BatchReport:
             "failed": len(self.failures),
             "retries": self.stats.retries,
             "wall_seconds": round(self.wall_seconds, 3),
-            "failures": [f.__dict__ for f in self.failures],
+            # in tile order, however the cluster finished them
+            "failures": [f.__dict__ for f in sorted(self.failures, key=lambda f: (f.request, f.tile))],
         }
         if self.backend_report:
             out["backend_report"] = self.backend_report
