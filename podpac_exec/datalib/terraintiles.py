@@ -25,7 +25,7 @@ from podpac_exec.datalib import tile_pyramid as pyramid
 from podpac_exec.errors import LimitExceededError, PipelineError
 from podpac_exec.nodes.base import Node, NodeRequirements
 from podpac_exec.nodes.interpolation import Interpolation, InterpolationTrait, interpolate_source
-from podpac_exec.nodes.opening import READ_BYTES, s3_options, source_error
+from podpac_exec.nodes.opening import READ_BYTES, bounding_window, s3_options, source_error
 from podpac_exec.nodes.sources import check_source_url
 from podpac_exec.settings_schema import SettingSpec
 
@@ -142,17 +142,8 @@ class _Mosaic:
         return self.coordinates
 
     def read_native(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
-        window, local = [], []
-        for idx in index:
-            if isinstance(idx, slice):
-                start, stop, step = idx.indices(10**12)
-                window.append((start, stop))
-                local.append(slice(None, None, step))
-            else:
-                lo, hi = int(idx.min()), int(idx.max()) + 1
-                window.append((lo, hi))
-                local.append(idx - lo)
-        (r0, r1), (c0, c1) = window
+        (rows, cols), local = bounding_window(index)
+        r0, r1, c0, c1 = rows.start, rows.stop, cols.start, cols.stop
         p = self.pixels
         needed = [(ty, tx) for ty in range(r0 // p, (r1 - 1) // p + 1) for tx in range(c0 // p, (c1 - 1) // p + 1)]
         with ThreadPoolExecutor(max_workers=min(self.threads, len(needed))) as pool:

@@ -19,7 +19,7 @@ from podpac_exec.errors import CoordinatesError, LimitExceededError, PipelineErr
 from podpac_exec.nodes.base import Node
 from podpac_exec.nodes.interpolation import NEAREST_INTERPOLATION, interpolate_source
 from podpac_exec.nodes.traits import ArrayTrait, CoordinatesTrait
-from podpac_exec.nodes.opening import s3_options
+from podpac_exec.nodes.opening import bounding_window, open_once, s3_options
 from podpac_exec.nodes.sources import check_source_url, redact_credentials
 
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
     from podpac_exec.coordinates import Coordinates
 
-_VALID_DIMS = ("lat", "lon", "alt", "time")
 _OPEN_LOCK = threading.Lock()
+_VALID_DIMS = ("lat", "lon", "alt", "time")
 
 
 class DataSource(Node):
@@ -42,6 +42,12 @@ class DataSource(Node):
     boundary = tl.Dict().tag(attr=True)
 
     native_index_type: ClassVar[str] = "numpy"
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_opened", None)  # open files are not shipped; they reopen lazily (open_once)
+        state.pop("_open_lock", None)
+        return state
 
     def validate(self) -> None:
         for i, value in enumerate(self.nan_vals):
@@ -196,23 +202,15 @@ class Dataset(DataSource):
             del d["attrs"]["data_key"]  # PODPAC then picks the file's only variable, as we do
         return d
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state.pop("_opened", None)  # open files are not shipped; they reopen lazily
-        return state
-
     # -- file access ---------------------------------------------------------------------------
 
     def _variable(self) -> tuple["xr.DataArray", "Coordinates"]:
         """The selected variable (lazy) laid out on the native dims, and its coordinates."""
-        opened = self.__dict__.get("_opened")
-        if opened is None:
-            with _OPEN_LOCK:
-                opened = self.__dict__.get("_opened")
-                if opened is None:
-                    opened = self._open_variable()
-                    self.__dict__["_opened"] = opened
-        return opened
+        return open_once(self, self._open_variable_serialised)
+
+    def _open_variable_serialised(self) -> tuple["xr.DataArray", "Coordinates"]:
+        with _OPEN_LOCK:  # the netCDF and HDF5 libraries are not thread-safe while opening
+            return self._open_variable()
 
     def _open_variable(self) -> tuple["xr.DataArray", "Coordinates"]:
         try:
@@ -295,16 +293,8 @@ class Dataset(DataSource):
 
     def _read(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
         var = self._variable()[0]
-        window = {}
-        local: list[np.ndarray | slice] = []
-        for dim, idx in zip(var.dims, index):
-            if isinstance(idx, slice):
-                window[dim] = idx
-                local.append(slice(None))
-                continue
-            lo, hi = int(idx.min()), int(idx.max()) + 1
-            window[dim] = slice(lo, hi)
-            local.append(idx - lo)
+        slices, local = bounding_window(index)
+        window = dict(zip(var.dims, slices))
         try:
             block = np.asarray(var.isel(window).values)
         except Exception as exc:  # noqa: BLE001 - any backend read failure

@@ -17,7 +17,7 @@ import traitlets as tl
 
 from podpac_exec.errors import CoordinatesError, PipelineError
 from podpac_exec.nodes.data import DataSource
-from podpac_exec.nodes.opening import locate, open_binary, open_zarr_group, source_error
+from podpac_exec.nodes.opening import bounding_window, locate, open_binary, open_once, open_zarr_group, source_error
 
 if TYPE_CHECKING:
     from podpac_exec.coordinates import Coordinates
@@ -66,12 +66,6 @@ class KeyedFileSource(DataSource):
                 d["attrs"].pop(optional, None)
         return d
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state.pop("_opened", None)
-        state.pop("_lock", None)
-        return state
-
     # -- subclasses ------------------------------------------------------------------------------
 
     def _open_store(self, location: str) -> Any:
@@ -96,14 +90,7 @@ class KeyedFileSource(DataSource):
     # -- shared ------------------------------------------------------------------------------------
 
     def _opened_store(self) -> "_Opened":
-        opened = self.__dict__.get("_opened")
-        if opened is None:
-            lock = self.__dict__.setdefault("_lock", threading.Lock())
-            with lock:
-                opened = self.__dict__.get("_opened")
-                if opened is None:
-                    opened = self.__dict__["_opened"] = self._open()
-        return opened
+        return open_once(self, self._open)
 
     def _open(self) -> "_Opened":
         location = locate(self.kind, self.source)
@@ -162,18 +149,10 @@ class KeyedFileSource(DataSource):
 
     def _read(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
         opened = self._opened_store()
-        window, local = [], []
-        for idx in index:
-            if isinstance(idx, slice):
-                window.append(idx)
-                local.append(slice(None))
-            else:
-                lo, hi = int(idx.min()), int(idx.max()) + 1
-                window.append(slice(lo, hi))
-                local.append(idx - lo)
+        window, local = bounding_window(index)
         try:
             with opened.lock:
-                block = np.asarray(opened.array[tuple(window)])
+                block = np.asarray(opened.array[window])
         except Exception as exc:  # noqa: BLE001
             raise source_error(self.kind, self.source, exc) from None
         return block[tuple(local)]  # index arrays broadcast as numpy's advanced indexing

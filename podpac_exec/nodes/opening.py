@@ -70,6 +70,34 @@ class CountingFile(io.RawIOBase):
         super().close()
 
 
+def bounding_window(index: tuple[Any, ...]) -> tuple[tuple[slice, ...], tuple[Any, ...]]:
+    """A read index (step slices or integer arrays, numpy's advanced indexing) as the one
+    contiguous window to read and the index into that window that gives ``data[index]``."""
+    window, local = [], []
+    for idx in index:
+        if isinstance(idx, slice):
+            start, stop, step = idx.indices(2**62)
+            window.append(slice(start, stop))
+            local.append(slice(None, None, step))
+        else:
+            lo, hi = int(idx.min()), int(idx.max()) + 1
+            window.append(slice(lo, hi))
+            local.append(idx - lo)
+    return tuple(window), tuple(local)
+
+
+def open_once(node: Any, factory: Any, key: Any = None) -> Any:
+    """``factory()`` once per node (and ``key``), kept in the node's ``__dict__`` under
+    ``_opened``; a failure caches nothing. :class:`~podpac_exec.nodes.data.DataSource` drops it when
+    the node is pickled, so open files never travel with a node."""
+    opened = node.__dict__.setdefault("_opened", {})
+    if key not in opened:
+        with node.__dict__.setdefault("_open_lock", threading.Lock()):
+            if key not in opened:
+                opened[key] = factory()
+    return opened[key]
+
+
 def s3_options(anon: bool) -> dict[str, Any]:
     """fsspec/s3fs options: the usual credential chain, the endpoint from ``AWS_ENDPOINT_URL_S3``
     or ``AWS_ENDPOINT_URL`` (the emulator), unsigned requests when ``anon``."""

@@ -21,7 +21,7 @@ import traitlets as tl
 
 from podpac_exec.errors import PipelineError
 from podpac_exec.nodes.data import DataSource
-from podpac_exec.nodes.opening import locate, open_binary, source_error
+from podpac_exec.nodes.opening import bounding_window, locate, open_binary, open_once, source_error
 
 if TYPE_CHECKING:
     from podpac_exec.coordinates import Coordinates
@@ -51,23 +51,11 @@ class Rasterio(DataSource):
         if self.band is None or self.band < 1:
             raise PipelineError(f"Rasterio band must be a positive band number, got {self.band!r}", field="attrs.band")
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state.pop("_opened", None)  # open files are not shipped; they reopen lazily
-        state.pop("_lock", None)
-        return state
-
     # -- the file --------------------------------------------------------------------------------
 
     def _file(self, overview: int | None = None) -> "_OpenRaster":
         """The open file, or one of its overviews (0: the first, as GDAL numbers them)."""
-        opened = self.__dict__.setdefault("_opened", {})
-        if overview not in opened:
-            lock = self.__dict__.setdefault("_lock", threading.Lock())
-            with lock:
-                if overview not in opened:
-                    opened[overview] = _OpenRaster.open(self.source, self.anon, self.band, self.crs, overview)
-        return opened[overview]
+        return open_once(self, lambda: _OpenRaster.open(self.source, self.anon, self.band, self.crs, overview), overview)
 
     def source_for(self, request: "Coordinates") -> Any:
         """With ``prefer_overviews``, the overview whose decimation is closest below the request's
@@ -186,20 +174,10 @@ class _OpenRaster:
     def read(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
         from rasterio.windows import Window
 
-        window, local = [], []
-        for idx in index:
-            if isinstance(idx, slice):
-                start, stop, step = idx.indices(10**12)
-                window.append((start, stop))
-                local.append(slice(None, None, step))
-            else:
-                lo, hi = int(idx.min()), int(idx.max()) + 1
-                window.append((lo, hi))
-                local.append(idx - lo)
-        (r0, r1), (c0, c1) = window
+        (rows, cols), local = bounding_window(index)
         try:
             with self.lock:
-                block = self.dataset.read(self.band, window=Window(c0, r0, c1 - c0, r1 - r0))
+                block = self.dataset.read(self.band, window=Window.from_slices(rows, cols))
         except Exception as exc:  # noqa: BLE001
             raise source_error(_NAME, self.source, exc) from None
         return block[tuple(local)]  # index arrays broadcast as numpy's advanced indexing

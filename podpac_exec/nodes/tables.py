@@ -7,7 +7,6 @@ Requested at stacked points it answers by nearest point; on a grid, through ``In
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -15,7 +14,7 @@ import traitlets as tl
 
 from podpac_exec.errors import CoordinatesError, PipelineError
 from podpac_exec.nodes.data import DataSource
-from podpac_exec.nodes.opening import locate, open_binary, source_error
+from podpac_exec.nodes.opening import locate, open_binary, open_once, source_error
 
 if TYPE_CHECKING:
     from podpac_exec.coordinates import Coordinates
@@ -58,21 +57,8 @@ class CSV(DataSource):
             del d["attrs"]["data_key"]
         return d
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state.pop("_opened", None)
-        state.pop("_lock", None)
-        return state
-
     def _table(self) -> tuple[np.ndarray, "Coordinates"]:
-        opened = self.__dict__.get("_opened")
-        if opened is None:
-            lock = self.__dict__.setdefault("_lock", threading.Lock())
-            with lock:
-                opened = self.__dict__.get("_opened")
-                if opened is None:
-                    opened = self.__dict__["_opened"] = self._load()
-        return opened
+        return open_once(self, self._load)
 
     def _load(self) -> tuple[np.ndarray, "Coordinates"]:
         import pandas as pd
