@@ -1288,7 +1288,7 @@ class Coordinates:
     ``Coordinates([[lats, lons], times], dims=["lat_lon", "time"])``.
     """
 
-    __slots__ = ("_coords", "_crs", "_hash", "__weakref__")
+    __slots__ = ("_coords", "_crs", "_hash", "_dims", "__weakref__")
 
     def __init__(self, coords: Sequence[Any], dims: Sequence[Any] | None = None, crs: str | None = None) -> None:
         if isinstance(coords, (str, bytes, Mapping)) or not isinstance(coords, (list, tuple)):
@@ -1376,7 +1376,11 @@ class Coordinates:
     # -- properties ---------------------------------------------------------------------------
     @property
     def dims(self) -> tuple[str, ...]:
-        return tuple(_member_name(c) for c in self._coords)
+        try:
+            return self._dims
+        except AttributeError:  # computed once: coordinates are immutable, and nodes ask often
+            self._dims: tuple[str, ...] = tuple(_member_name(c) for c in self._coords)
+            return self._dims
 
     @property
     def udims(self) -> tuple[str, ...]:
