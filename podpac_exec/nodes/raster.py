@@ -10,7 +10,7 @@ an overview (:meth:`Rasterio.source_for`).
 
 from __future__ import annotations
 
-import atexit
+import contextvars
 import math
 import threading
 import weakref
@@ -117,7 +117,7 @@ def _overview_for(opened: "_OpenRaster", request: "Coordinates", closest: bool) 
         if values.size < 2:
             return None
         factor = min(factor, float(np.abs(np.diff(values)).min()) / abs(native[dim].step))
-    overviews = opened.dataset.overviews(opened.band)
+    overviews = opened.call(opened.dataset.overviews, opened.band)
     if factor < 2 or not overviews:
         return None
     diffs = factor - np.array(overviews, dtype=float)
@@ -128,23 +128,18 @@ def _overview_for(opened: "_OpenRaster", request: "Coordinates", closest: bool) 
     return int(np.argmin(diffs))
 
 
-#: Datasets opened through a Python opener must be closed before the interpreter shuts down
-#: (GDAL would call back into a finalising Python).
-_OPEN: "weakref.WeakSet[Any]" = weakref.WeakSet()
-
-
-@atexit.register
-def _close_datasets() -> None:
-    for dataset in list(_OPEN):
-        dataset.close()
-
-
 class _OpenRaster:
-    """An open dataset, its band, coordinates and nodata; reads are serialised (GDAL handles
-    are not thread-safe)."""
+    """An open dataset, its band, coordinates and nodata.
 
-    def __init__(self, dataset: Any, source: str, band: int, coordinates: "Coordinates") -> None:
-        self.dataset, self.source, self.band = dataset, source, band
+    Calls into the dataset are serialised (GDAL handles are not thread-safe) and run in the
+    context the dataset was opened in: rasterio's Python opener looks its registration up in
+    context variables whenever GDAL opens or stats a file, which other threads do not share.
+    """
+
+    def __init__(
+        self, dataset: Any, context: contextvars.Context, source: str, band: int, coordinates: "Coordinates"
+    ) -> None:
+        self.dataset, self.context, self.source, self.band = dataset, context, source, band
         self.coordinates = coordinates
         nodata = dataset.nodatavals[band - 1]
         self.nodata = None if nodata is None or np.isnan(nodata) else float(nodata)
@@ -159,7 +154,12 @@ class _OpenRaster:
             # GDAL reads through the opener by byte ranges (rasterio.open(fileobj) would read the
             # whole file into memory first)
             options = {} if overview is None else {"overview_level": overview}
-            dataset = rasterio.open(location, opener=lambda path, mode="rb": open_binary(path, anon), **options)
+            # one context per dataset for its open, its reads and its close, whichever thread does
+            # them (a close elsewhere raised LookupError from a finaliser)
+            context = contextvars.copy_context()
+            dataset = context.run(
+                rasterio.open, location, opener=lambda path, mode="rb": open_binary(path, anon), **options
+            )
         except PipelineError:
             raise
         except Exception as exc:  # noqa: BLE001 - GDAL's and fsspec's errors alike
@@ -168,19 +168,28 @@ class _OpenRaster:
             raise PipelineError(
                 f"Rasterio {source!r} has {dataset.count} band(s); band {band} does not exist", field="attrs.band"
             )
-        _OPEN.add(dataset)
-        return cls(dataset, source, band, _coordinates(dataset, crs, source))
+        opened = cls(dataset, context, source, band, _coordinates(dataset, crs, source))
+        # also runs at exit: GDAL must not call back into a finalising Python
+        weakref.finalize(opened, _close_in, context, dataset)
+        return opened
+
+    def call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return self.context.run(method, *args, **kwargs)
 
     def read(self, index: tuple[np.ndarray | slice, ...]) -> np.ndarray:
         from rasterio.windows import Window
 
         (rows, cols), local = bounding_window(index)
         try:
-            with self.lock:
-                block = self.dataset.read(self.band, window=Window.from_slices(rows, cols))
+            block = self.call(self.dataset.read, self.band, window=Window.from_slices(rows, cols))
         except Exception as exc:  # noqa: BLE001
             raise source_error(_NAME, self.source, exc) from None
         return block[tuple(local)]  # index arrays broadcast as numpy's advanced indexing
+
+
+def _close_in(context: contextvars.Context, dataset: Any) -> None:
+    context.run(dataset.close)
 
 
 def _coordinates(dataset: Any, crs: str | None, source: str) -> "Coordinates":

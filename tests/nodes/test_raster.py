@@ -53,6 +53,23 @@ def test_values_band_and_nodata(tif):
     np.testing.assert_array_equal(band2.values.ravel(), np.arange(600, 1200, dtype=float))
 
 
+def test_a_raster_opened_in_one_thread_closes_cleanly_in_another(tif):
+    """rasterio undoes its opener registration from context variables; a dataset opened on a
+    worker thread and released on the main one raised LookupError from a finaliser."""
+    import gc
+    from concurrent.futures import ThreadPoolExecutor
+
+    node = Rasterio(source=str(tif))
+    with ThreadPoolExecutor(1) as pool:
+        opened = pool.submit(node._file).result()
+        value = pool.submit(lambda: pe.evaluate(node, node.native_coordinates()).values[1, 1]).result()
+    assert value == 31.0
+    dataset = opened.dataset
+    del node, opened
+    gc.collect()  # pytest turns an exception ignored in a finaliser into a failure
+    assert dataset.closed
+
+
 def test_a_tile_reads_only_its_window(tif, monkeypatch):
     node = Rasterio(source=str(tif))
     native = node.native_coordinates()
