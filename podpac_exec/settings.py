@@ -64,6 +64,33 @@ DEFAULTS: dict[str, SettingSpec] = {
     "retry.max_attempts": SettingSpec(5, minimum=1, maximum=100, doc="tries of one tile call, the first included"),
     "retry.base_delay_s": SettingSpec(0.2, minimum=0, maximum=3600, doc="first backoff delay, in seconds"),
     "retry.max_delay_s": SettingSpec(10.0, minimum=0, maximum=3600, doc="longest backoff delay, in seconds"),
+    "adaptive.split_on_limit": SettingSpec(
+        True, doc="split a tile that ran out of memory or time in two and run the parts (down to `adaptive.min_tile_cells`)"
+    ),
+    "adaptive.min_tile_cells": SettingSpec(
+        1, minimum=1, doc="the split floor: a tile of this many output cells that hits a limit is reported, not split"
+    ),
+    "concurrency.adaptive": SettingSpec(
+        True, doc="AIMD control of calls in flight (remote backends): +`increase` per round of successes, "
+        "x`decrease` on a throttle; the backend's concurrency stays the ceiling"
+    ),
+    "concurrency.initial": SettingSpec(0, minimum=0, doc="calls in flight at the start; 0: the ceiling"),
+    "concurrency.increase": SettingSpec(1.0, minimum=0, maximum=1000, doc="calls added to the window per round of successes"),
+    "concurrency.decrease": SettingSpec(
+        0.5, minimum=0.05, maximum=1, doc="factor applied to the window on a throttle (once per round)"
+    ),
+    "concurrency.max_throttle_retries": SettingSpec(
+        30, minimum=0, maximum=1000, doc="throttled tries of one call before it fails (besides `retry.max_attempts`)"
+    ),
+    "stragglers.enabled": SettingSpec(True, doc="start a backup of a tile that runs far longer than the others"),
+    "stragglers.min_done_fraction": SettingSpec(
+        0.9, minimum=0, maximum=1, doc="fraction of tiles done before stragglers get backups"
+    ),
+    "stragglers.factor": SettingSpec(
+        3.0, minimum=1, doc="a straggler has run longer than this many times the median tile duration"
+    ),
+    "stragglers.min_seconds": SettingSpec(1.0, minimum=0, doc="and longer than this many seconds"),
+    "stragglers.max_backups": SettingSpec(16, minimum=0, maximum=10000, doc="most backups in one run"),
     "serve.min_zoom": SettingSpec(0, minimum=0, maximum=30, doc="lowest zoom level `podpac-exec serve` answers tiles for"),
     "serve.max_zoom": SettingSpec(22, minimum=0, maximum=30, doc="highest zoom level `podpac-exec serve` answers tiles for"),
     "serve.max_tile_size": SettingSpec(

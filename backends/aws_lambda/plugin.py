@@ -40,6 +40,12 @@ SETTINGS: dict[str, SettingSpec] = {
     ),
     "price_per_gb_second": SettingSpec(0.0000166667, minimum=0, doc="USD per GB-second, for cost estimates"),
     "price_per_request": SettingSpec(0.0000002, minimum=0, doc="USD per request, for cost estimates"),
+    "check_version": SettingSpec(
+        True, doc="before a run, refuse a function whose protocol or node set differs from the client's"
+    ),
+    "max_cost_usd": SettingSpec(
+        0.0, minimum=0, doc="refuse a run estimated above this many USD, and stop one whose REPORT figures pass it; 0: no cap"
+    ),
 }
 
 

@@ -19,6 +19,7 @@ from podpac_exec.nodes.opening import READ_BYTES
 if TYPE_CHECKING:
     import xarray as xr
 
+    from podpac_exec.engine.estimate import Estimate
     from podpac_exec.engine.tiling import TilePlan
 
 
@@ -29,8 +30,9 @@ def evaluate(
     *,
     stats: EvaluationStats | None = None,
     compute: bool = True,
+    estimate: bool = False,
     **options: Any,
-) -> "xr.DataArray":
+) -> "xr.DataArray | Estimate":
     """Evaluate ``node`` at ``coordinates`` on a backend and return an ``xarray.DataArray``.
 
     ``node`` and ``coordinates`` may be objects, PODPAC JSON text or parsed definitions. The
@@ -40,6 +42,10 @@ def evaluate(
     The result has the request's dims (minus reduced dims) and coordinates, and attrs ``crs``
     and ``node_hash``. A request larger than one tile is split (``tiling.py``) and its tiles run
     in parallel as dask tasks; ``compute=False`` returns the dask-backed result unevaluated.
+    ``estimate=True`` prints the plan and its estimated cost and returns that
+    :class:`~podpac_exec.engine.estimate.Estimate` instead of running (a backend with no
+    history of the pipeline runs one tile to calibrate). A backend's cost cap
+    (``<backend>.max_cost_usd``) refuses a run estimated above it before any tile runs.
     """
     node = as_node(node)
     coords = as_coordinates(coordinates)
@@ -51,6 +57,11 @@ def evaluate(
     stats = stats if stats is not None else EvaluationStats()
     evaluation = EvaluationOptions(effective, stats)
     plan = plan_request(node, coords, backend_obj, effective)
+    stats.node_hash = node.hash
+    backend_obj.before_run(evaluation)
+    if estimate:
+        return print_estimate(node, coords, backend_obj, evaluation, plan)
+    check_cost_before(node, coords, backend_obj, evaluation, plan)
     t0 = time.perf_counter()
     read_before = READ_BYTES.total
     try:
@@ -64,6 +75,30 @@ def evaluate(
         stats.bytes_read += READ_BYTES.total - read_before
         if compute:
             stats.backend_report = backend_obj.report(stats)
+
+
+def print_estimate(node: Node, coords: Coordinates, backend: Backend, evaluation: EvaluationOptions, plan: "TilePlan") -> "Estimate":
+    from podpac_exec.engine.estimate import estimate_plan
+
+    found = estimate_plan(node, coords, backend, evaluation, plan, calibrate=True)
+    print(found, flush=True)
+    return found
+
+
+def check_cost_before(node: Node, coords: Coordinates, backend: Backend, evaluation: EvaluationOptions, plan: "TilePlan") -> None:
+    """Keep the estimate for the summary; refuse the run when it is above the backend's cost cap
+    (calibrating on one tile first only when a cap is set and no history gives more than a floor)."""
+    from podpac_exec.engine.estimate import check_cost, estimate_plan
+
+    cap = backend.max_cost_usd()
+    found = estimate_plan(node, coords, backend, evaluation, plan, calibrate=False)
+    if cap is not None:
+        check_cost(found, cap, f"{backend.name}.max_cost_usd")  # the floor alone may be too much
+        if found.backend.get("lower_bound"):
+            found = estimate_plan(node, coords, backend, evaluation, plan, calibrate=True)
+            check_cost(found, cap, f"{backend.name}.max_cost_usd")
+    if found.backend:
+        evaluation.stats.estimate = found.as_dict()
 
 
 def plan_request(

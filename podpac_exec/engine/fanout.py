@@ -11,12 +11,14 @@ import contextvars
 import json
 import sys
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from podpac_exec.plugins.backends import Backend, EvaluationOptions, get_backend
 from podpac_exec.coordinates import Coordinates
+from podpac_exec.engine.adaptive_run import adaptive_enabled, run_adaptive
 from podpac_exec.engine.dispatch import evaluate_one
 from podpac_exec.engine.progress import make_progress
 from podpac_exec.errors import TileEvaluationError
@@ -51,16 +53,19 @@ class TileRunner:
 
     def _evaluate(self, tile: Tile, stats: EvaluationStats | None = None) -> np.ndarray:
         tile_coords = self.coords[tile.eval_index]
-        options = EvaluationOptions(self.options.settings, stats or self.options.stats, tile=tile)
+        options = replace(self.options, stats=stats or self.options.stats, tile=tile)  # keeps the fan-out's control
         try:
             result = evaluate_one(self.node, tile_coords, self.backend, options)
         except Exception as exc:  # noqa: BLE001 - every failure is reported with its tile
             raise TileEvaluationError(
-                f"tile {tile.id} ({describe_tile(tile_coords)}) failed: {type(exc).__name__}: {exc}",
+                f"tile {tile.label} ({describe_tile(tile_coords)}) failed: {type(exc).__name__}: {exc}",
                 tile=tile,
                 cause=exc,
             ) from exc
         return np.asarray(result.values[tile.crop], dtype=np.float64)
+
+    def describe(self, tile: Tile) -> str:
+        return describe_tile(self.coords[tile.eval_index])
 
     def __getstate__(self) -> dict[str, Any]:
         return {
@@ -121,6 +126,8 @@ def evaluate_plan(
     client = active_client(options.settings["dask.scheduler_address"])
     if client is not None:
         return result.copy(data=gather_on_cluster(client, runner, plan, options))
+    if adaptive_enabled(backend):
+        return result.copy(data=run_adaptive(runner, plan, backend, options, describe=runner.describe))
     workers = max(1, min(backend.limits().concurrency, len(plan)))
     with progress_reporter(options, len(plan), name):
         values = array.compute(scheduler="threads", num_workers=workers)

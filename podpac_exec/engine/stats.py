@@ -42,6 +42,14 @@ class EvaluationStats:
         self.bytes_read = 0
         #: the backend's own figures for the finished call (:meth:`Backend.report`)
         self.backend_report: dict[str, Any] = {}
+        #: the adaptive fan-out's counts: splits, backups, backups_won, throttle_decreases
+        self.adaptive: dict[str, int] = {}
+        #: (seconds since the fan-out started, calls in flight, AIMD window) at each change
+        self.concurrency_samples: list[tuple[float, int, float]] = []
+        #: the evaluated node's hash (backends keep per-pipeline history by it)
+        self.node_hash = ""
+        #: the estimate made before the run (``engine.estimate``), to print against the actual
+        self.estimate: dict[str, Any] = {}
 
     def add(self, record: TileRecord) -> None:
         with self._lock:
@@ -50,6 +58,11 @@ class EvaluationStats:
     def add_retry(self, count: int = 1) -> None:
         with self._lock:
             self.retries += count
+
+    def add_adaptive(self, name: str, count: int = 1) -> None:
+        """Count an adaptive fan-out event (``splits``, ``backups`` ...)."""
+        with self._lock:
+            self.adaptive[name] = self.adaptive.get(name, 0) + count
 
     def add_invocation(self, report: dict[str, Any]) -> None:
         """A remote invocation's REPORT figures (duration, billed, memory, cold start...)."""
@@ -63,6 +76,8 @@ class EvaluationStats:
             self.retries += other.retries
             self.invocations.extend(other.invocations)
             self.bytes_read += other.bytes_read
+            for name, count in other.adaptive.items():
+                self.adaptive[name] = self.adaptive.get(name, 0) + count
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_lock"}
@@ -91,6 +106,7 @@ class EvaluationStats:
             "wall_seconds": round(self.wall_seconds, 6),
             "invocations": len(self.invocations),
             "bytes_read": self.bytes_read,
+            **{name: count for name, count in sorted(self.adaptive.items()) if count},
         }
 
     def __iter__(self) -> Iterator[TileRecord]:

@@ -28,6 +28,13 @@ class Tile:
     out_index: tuple[slice, ...]
     eval_index: tuple[slice, ...]
     crop: tuple[slice, ...]
+    #: where a split tile came from: the parts chosen at each split (``()`` for a planned tile)
+    part: tuple[int, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``5`` for a planned tile, ``5.1.0`` for a part of a split one."""
+        return ".".join(map(str, (self.id, *self.part)))
 
     @property
     def out_shape(self) -> tuple[int, ...]:
@@ -47,6 +54,12 @@ class TilePlan:
     chunks: tuple[tuple[int, ...], ...]
     tiles: tuple[Tile, ...]
     cells_budget: int
+    #: what splitting a tile again needs (``adaptive.split_tile``): the request's dims and shape,
+    #: the halo per dim, and the dims never split (reduced, resized, or all for a whole request)
+    dims: tuple[str, ...] = ()
+    shape: tuple[int, ...] = ()
+    halo: tuple[tuple[str, int], ...] = ()
+    no_split: frozenset[str] = frozenset()
 
     def __len__(self) -> int:
         return len(self.tiles)
@@ -124,23 +137,51 @@ def plan_tiles(
         out_index = tuple(
             slice(b * size, min((b + 1) * size, n)) for b, size, n in zip(block, blocks, out_shape)
         )
-        eval_index, crop = [], []
-        regions = dict(zip(out_dims, out_index))
-        for i, dim in enumerate(dims):
-            if dim not in regions:
-                eval_index.append(slice(0, shape[i]))
-                continue
-            region = regions[dim]
-            if dim in no_split:  # evaluated whole; its output (perhaps resized) is kept whole
-                eval_index.append(slice(0, shape[i]))
-                crop.append(region)
-                continue
-            pad = _halo_for(dim, halo)
-            start, stop = max(0, region.start - pad), min(shape[i], region.stop + pad)
-            eval_index.append(slice(start, stop))
-            crop.append(slice(region.start - start, region.start - start + region.stop - region.start))
-        tiles.append(Tile(tile_id, block, out_index, tuple(eval_index), tuple(crop)))
-    return TilePlan(out_dims, out_shape, chunk_sizes, tuple(tiles), cells_budget)
+        tiles.append(_make_tile(tile_id, block, out_index, dims, shape, out_dims, no_split, halo))
+    fixed_dims = frozenset(d for d, f in zip(out_dims, fixed) if f) | frozenset(no_split)
+    return TilePlan(
+        out_dims, out_shape, chunk_sizes, tuple(tiles), cells_budget,
+        dims=dims, shape=shape, halo=tuple(sorted((d, _halo_for(d, halo)) for d in dims)), no_split=fixed_dims,
+    )
+
+
+def retile(plan: TilePlan, tile: Tile, out_index: tuple[slice, ...], part: int) -> Tile:
+    """A part of ``tile`` covering ``out_index`` of the output, halo and crop as the planner makes them."""
+    sub = _make_tile(tile.id, tile.block, out_index, plan.dims, plan.shape, plan.out_dims, plan.no_split, dict(plan.halo))
+    return Tile(sub.id, sub.block, sub.out_index, sub.eval_index, sub.crop, part=(*tile.part, part))
+
+
+def _make_tile(
+    tile_id: int,
+    block: tuple[int, ...],
+    out_index: tuple[slice, ...],
+    dims: tuple[str, ...],
+    shape: tuple[int, ...],
+    out_dims: tuple[str, ...],
+    no_split: "set[str] | frozenset[str]",
+    halo: Mapping[str, int],
+) -> Tile:
+    eval_index, crop = [], []
+    regions = dict(zip(out_dims, out_index))
+    for i, dim in enumerate(dims):
+        if dim not in regions:
+            eval_index.append(slice(0, shape[i]))
+            continue
+        region = regions[dim]
+        if dim in no_split:  # evaluated whole; its output (perhaps resized) is kept whole
+            eval_index.append(slice(0, shape[i]))
+            crop.append(region)
+            continue
+        window, cut = halo_window(region, _halo_for(dim, halo), shape[i])
+        eval_index.append(window)
+        crop.append(cut)
+    return Tile(tile_id, block, out_index, tuple(eval_index), tuple(crop))
+
+
+def halo_window(region: slice, pad: int, length: int) -> tuple[slice, slice]:
+    """The region widened by ``pad`` on each side (clipped to ``length``) and the crop back to it."""
+    start, stop = max(0, region.start - pad), min(length, region.stop + pad)
+    return slice(start, stop), slice(region.start - start, region.stop - start)
 
 
 def lower_bound_tiles(out_shape: Sequence[int], itemsize: int, max_result_bytes: int, overhead: float = 1.0) -> int:

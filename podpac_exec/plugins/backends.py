@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from podpac_exec.coordinates import Coordinates
     from podpac_exec.nodes.base import Node
     from podpac_exec.settings import EffectiveSettings
+    from podpac_exec.engine.estimate import PlanFigures
     from podpac_exec.engine.stats import EvaluationStats
 
 
@@ -34,6 +35,8 @@ class BackendLimits:
     max_request_cells: int | None = None
     #: encoded bytes per raw result byte (base64 in a JSON response is 4/3)
     encoding_overhead: float = 1.0
+    #: most new concurrent calls the platform allows per second (the AIMD window grows no faster)
+    scale_up_per_s: float | None = None
 
 
 @dataclass
@@ -43,6 +46,8 @@ class EvaluationOptions:
     settings: "EffectiveSettings"
     stats: "EvaluationStats"
     tile: Any = None
+    #: the adaptive fan-out's AIMD window (``engine.concurrency.FanoutControl``); None elsewhere
+    control: Any = None
 
 
 class Backend(ABC):
@@ -81,6 +86,31 @@ class Backend(ABC):
 
     def close(self) -> None:
         """Release clients, pools and processes."""
+
+    # -- what the adaptive fan-out asks (engine.adaptive_run, engine.estimate) -------------------
+
+    def before_run(self, options: EvaluationOptions) -> None:
+        """Called once per ``evaluate()`` before any tile runs; raise to refuse the run (e.g. a
+        remote side that does not match this client)."""
+
+    def failure_kind(self, exc: BaseException) -> str | None:
+        """What a tile's failure means for the fan-out: ``"memory"`` or ``"time"`` (a limit: the
+        tile is split), ``"throttle"`` (the service wants fewer calls at once), or None."""
+        return "memory" if isinstance(exc, MemoryError) else None
+
+    def estimate(self, figures: "PlanFigures", calibration: "EvaluationStats | None") -> dict[str, Any] | None:
+        """The expected cost of a plan: ``{"cost_usd": ..., "basis": ..., ...}`` (more keys are
+        printed as they are); ``"lower_bound": True`` when only a floor is known and a one-tile
+        ``calibration`` run (its statistics) would tell more. None: this backend costs nothing."""
+        return None
+
+    def cost_usd(self, stats: "EvaluationStats") -> float | None:
+        """What the calls recorded in ``stats`` cost so far; None when unknown or free."""
+        return None
+
+    def max_cost_usd(self) -> float | None:
+        """The cap on one run's cost (a backend setting), or None."""
+        return None
 
 
 def get_backend_specs() -> dict[str, BackendSpec]:

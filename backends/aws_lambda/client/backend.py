@@ -13,13 +13,18 @@ from podpac_exec.plugins.backends import Backend, BackendLimits, EvaluationOptio
 from podpac_exec.backends.aws_lambda.wire.protocol import (
     BASE64_OVERHEAD,
     ENVELOPE_BYTES,
+    PROTOCOL_VERSION,
     SYNC_PAYLOAD_LIMIT,
     OutputSpec,
     build_request,
     parse_response,
     split_s3_uri,
 )
+from podpac_exec.backends.aws_lambda.client import adaptive
+from podpac_exec.backends.aws_lambda.function.identity import IDENTIFY_FIELD
 from podpac_exec.backends.aws_lambda.client.reports import parse_report
+from podpac_exec.engine.adaptive import LIMIT_KINDS
+from podpac_exec.engine.concurrency import call_in_window
 from podpac_exec.backends.aws_lambda.wire.codec import json_loads
 from podpac_exec.errors import BackendError, RemoteEvaluationError
 from podpac_exec.engine.retry import RetryPolicy, call_with_retries
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
 TRANSIENT_REMOTE_ERRORS = ("Runtime.ExitError", "Runtime.Unknown", "Sandbox.Timedout")
 #: Where to look when the function is missing, as Lambda's error message does not say.
 BUILD_HINT = "run `podpac-exec aws build` (and check aws_lambda.function_name / aws_lambda.region)"
+THROTTLE_CODES = {"TooManyRequestsException", "ThrottlingException"}
 TRANSIENT_CODES = {
     "TooManyRequestsException",
     "ThrottlingException",
@@ -50,6 +56,12 @@ TRANSIENT_CODES = {
 
 class TransientInvokeError(BackendError):
     """A failure worth retrying: throttling, 5xx, connection errors, crashed or timed-out runs."""
+
+
+class ThrottledError(TransientInvokeError):
+    """429 TooManyRequests (reserved or account concurrency, request rate): fewer calls at once."""
+
+    kind = "throttle"
 
 
 class TransientRemoteError(RemoteEvaluationError, TransientInvokeError):
@@ -84,7 +96,44 @@ class LambdaBackend(Backend):
             max_result_bytes=SYNC_PAYLOAD_LIMIT - ENVELOPE_BYTES,
             concurrency=max(1, int(self.config["max_concurrency"])),
             encoding_overhead=BASE64_OVERHEAD,
+            scale_up_per_s=adaptive.SCALE_UP_PER_S,
         )
+
+    # -- the adaptive fan-out's signals (client/adaptive.py, client/version.py) ------------------
+
+    def failure_kind(self, exc: BaseException) -> str | None:
+        return adaptive.failure_kind(exc)
+
+    def estimate(self, figures: Any, calibration: Any) -> dict[str, Any] | None:
+        return adaptive.estimate(figures, self.config, calibration)
+
+    def cost_usd(self, stats: Any) -> float | None:
+        return self.report(stats)["estimated_cost_usd"] if stats.invocations else 0.0
+
+    def max_cost_usd(self) -> float | None:
+        return float(self.config["max_cost_usd"]) or None
+
+    def before_run(self, options: EvaluationOptions) -> None:
+        from podpac_exec.backends.aws_lambda.client.version import check_function
+
+        check_function(self, options)
+
+    def identify(self, policy: RetryPolicy) -> Any:
+        """The function's answer to the identify request (client/version.py): its JSON body, or
+        the non-transient remote error it raised."""
+        payload = json.dumps({"version": PROTOCOL_VERSION, IDENTIFY_FIELD: True}).encode()
+
+        def ask() -> Any:
+            response = self._call_lambda(payload)
+            body = response["Payload"].read()
+            if not response.get("FunctionError"):
+                return body
+            error = remote_error(body)
+            if isinstance(error, TransientInvokeError):
+                raise error
+            return error
+
+        return call_with_retries(ask, policy=policy, retryable=lambda exc: isinstance(exc, TransientInvokeError))
 
     # -- clients --------------------------------------------------------------------------------
 
@@ -115,6 +164,9 @@ class LambdaBackend(Backend):
         """Invocations, cold starts, billed GB-seconds and the estimated cost at the configured prices."""
         from podpac_exec.backends.aws_lambda.client.reports import cost_report
 
+        if stats.invocations and getattr(stats, "node_hash", ""):
+            adaptive.HISTORY.record(str(self.config["function_name"]), int(self.config["memory_mb"]),
+                                    stats.node_hash, list(stats.invocations))
         return cost_report(
             stats.invocations,
             price_per_gb_second=float(self.config["price_per_gb_second"]),
@@ -154,32 +206,49 @@ class LambdaBackend(Backend):
                 "(inline Array data or very long coordinate lists: use a Dataset on S3 instead)"
             )
         policy = RetryPolicy.from_settings(options.settings)
+        control = options.control  # the adaptive fan-out: throttles shrink its window, limits split
+
+        def leave_to_fanout(exc: BaseException) -> bool:
+            kind = adaptive.failure_kind(exc)
+            return control is not None and (kind == "throttle" or (control.split_on_limit and kind in LIMIT_KINDS))
+
         try:
             values, dims = call_with_retries(
-                lambda: self._invoke(payload, options),
+                lambda: call_in_window(lambda: self._invoke(payload, options, coordinates.size), control,
+                                       adaptive.failure_kind, delay=policy.delay, on_throttle=options.stats.add_retry),
                 policy=policy,
-                retryable=lambda exc: isinstance(exc, TransientInvokeError),
+                retryable=lambda exc: isinstance(exc, TransientInvokeError) and not leave_to_fanout(exc),
                 on_retry=lambda attempt, exc, wait: options.stats.add_retry(),
             )
-        except TransientRemoteError as exc:
-            raise RemoteEvaluationError(
+        except TransientInvokeError as exc:
+            if adaptive.failure_kind(exc) == "throttle" and control is not None:
+                raise BackendError(
+                    f"invoking {self.config['function_name']!r} was throttled {control.max_throttle_retries + 1} times "
+                    f"in a row (concurrency.max_throttle_retries): {exc}"
+                ) from exc
+            if leave_to_fanout(exc):
+                raise  # a limit: the fan-out splits the tile
+            raise self._exhausted(exc, policy) from exc
+        out = node.output_coordinates(coordinates)
+        return xr.DataArray(np.asarray(values).reshape(out.shape), coords=out.xcoords, dims=dims or out.dims)
+
+    def _exhausted(self, exc: TransientInvokeError, policy: RetryPolicy) -> BackendError:
+        """The error of a call whose transient failures outlasted ``retry.max_attempts``."""
+        if isinstance(exc, TransientRemoteError):
+            return RemoteEvaluationError(
                 f"function {self.config['function_name']!r} failed {policy.max_attempts} times; last: {exc}",
                 remote_type=exc.remote_type,
                 remote_message=exc.remote_message,
                 remote_traceback=exc.remote_traceback,
-            ) from exc
-        except TransientInvokeError as exc:
-            raise BackendError(
-                f"invoking {self.config['function_name']!r} failed after {policy.max_attempts} attempts: {exc}"
-            ) from exc
-        out = node.output_coordinates(coordinates)
-        return xr.DataArray(np.asarray(values).reshape(out.shape), coords=out.xcoords, dims=dims or out.dims)
+            )
+        return BackendError(f"invoking {self.config['function_name']!r} failed after {policy.max_attempts} attempts: {exc}")
 
-    def _invoke(self, payload: bytes, options: EvaluationOptions) -> tuple[Any, list[str] | None]:
+    def _invoke(self, payload: bytes, options: EvaluationOptions, cells: int = 0) -> tuple[Any, list[str] | None]:
         response = self._call_lambda(payload)
         report = parse_report(response.get("LogResult"))
         if report:
             report["tile"] = getattr(options.tile, "id", None)
+            report["cells"] = cells  # what the estimate learns billed time per cell from
             options.stats.add_invocation(report)
         body = response["Payload"].read()
         if response.get("FunctionError"):
@@ -227,7 +296,9 @@ class LambdaBackend(Backend):
             code = exc.response.get("Error", {}).get("Code", "")
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             message = exc.response.get("Error", {}).get("Message", "") or str(exc)
-            if code in TRANSIENT_CODES or status == 429 or status >= 500:
+            if code in THROTTLE_CODES or status == 429:
+                raise ThrottledError(f"{code or status}: {message}") from exc
+            if code in TRANSIENT_CODES or status >= 500:
                 raise TransientInvokeError(f"{code or status}: {message}") from exc
             hint = f"; {BUILD_HINT}" if code == "ResourceNotFoundException" else ""
             raise BackendError(f"Lambda rejected the invoke ({code}): {message}{hint}") from exc

@@ -139,6 +139,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"nothing exists for function {report.function_name!r}: run `podpac-exec aws build`")
         return EXIT_NOT_FOUND
     print(f"function {report.function_arn}: {'up to date' if report.up_to_date else 'run `podpac-exec aws build`'}")
+    if any(r.kind == "function" and r.exists for r in report.resources):
+        from podpac_exec.backends.aws_lambda.client.version import status_lines
+        from podpac_exec.plugins.backends import get_backend
+
+        for line in status_lines(get_backend("aws_lambda", _settings(args))):
+            print(line)
     return 0
 
 

@@ -31,6 +31,7 @@ from podpac_exec.backends.aws_lambda.function.allowlist import (  # noqa: F401 -
     PipelineNotAllowedError,
     check_allowlist,
 )
+from podpac_exec.backends.aws_lambda.function.identity import identity_response, is_identify_request
 from podpac_exec.backends.aws_lambda.wire.protocol import (
     OutputSpec,
     ProtocolError,
@@ -67,6 +68,8 @@ def handle_event(event: Any, context: Any = None) -> Any:
 
 
 def handle_direct(event: Any, context: Any = None) -> dict[str, Any]:
+    if is_identify_request(event):  # the client's version lock (client/version.py)
+        return identity_response()
     request = parse_request(event)
     result = evaluate_request(request)
     response = encode_response(result.values, list(result.dims), request.output, _request_id(context))
