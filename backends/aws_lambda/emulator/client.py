@@ -215,13 +215,17 @@ class Emulator:
         timeout: float = 0.0,
         latency_s: float = 0.0,
         seed: int | None = None,
+        stragglers: int = 0,
+        straggler_s: float = 0.0,
     ) -> None:
         """Inject faults into every following invoke: probabilities of a 429 throttle, a runtime crash and a
-        timeout, plus ``latency_s`` added before each one. ``seed`` makes the draws repeatable."""
+        timeout, plus ``latency_s`` added before each one. ``seed`` makes the draws repeatable. The next
+        ``stragglers`` invocations hold their concurrency slot ``straggler_s`` seconds longer."""
         self._call(
             "POST",
             "faults",
-            {"throttle": throttle, "crash": crash, "timeout": timeout, "latency_s": latency_s, "seed": seed},
+            {"throttle": throttle, "crash": crash, "timeout": timeout, "latency_s": latency_s, "seed": seed,
+             "stragglers": stragglers, "straggler_s": straggler_s},
         )
 
     def configure(

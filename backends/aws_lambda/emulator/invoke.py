@@ -156,6 +156,9 @@ class Invoker:
             raise throttled("ConcurrentInvocationLimitExceeded")
         self.pool.acquire_slot(fn.key, fn.reserved, moto_bridge.reserved_total(fn.account, fn.region))
         try:
+            slow = self.faults.straggle()
+            if slow:  # a straggling container: the slot is held, as a slow invocation holds it
+                time.sleep(slow)
             return self._run(fn, Call(request_id, payload, client_context, trace_id or new_trace_id(), fault))
         finally:
             self.pool.release_slot(fn.key, fn.reserved)
