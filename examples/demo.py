@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         step(f"wrote {nc.relative_to(REPO) if nc.is_relative_to(REPO) else nc} and {png.name}")
 
         summary = {"stats": stats.summary(), "lambda": backend.report(stats)}
+        step(f"cost: {summary['lambda'].get('estimate_vs_actual', 'no estimate')}")
         step("stats and cost report:")
         print(json.dumps(summary, indent=2))
     return 0

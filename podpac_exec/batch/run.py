@@ -78,6 +78,8 @@ class BatchReport:
         }
         if self.backend_report:
             out["backend_report"] = self.backend_report
+        if self.stats.estimate:
+            out["estimate"] = self.stats.estimate
         return out
 
 
@@ -97,6 +99,16 @@ class PlannedRequest:
     plan: "TilePlan"
     layout: ArrayLayout
     entry: dict[str, Any]
+
+
+def estimate_job(planned: "list[PlannedRequest]", backend: Any, effective: Any) -> dict[str, Any]:
+    """The backend's estimate of every request of the job (from its history; nothing is run)."""
+    from podpac_exec.engine.estimate import combine, estimate_plan
+
+    options = EvaluationOptions(effective, EvaluationStats())
+    found = [estimate_plan(p.request.node, p.request.coordinates, backend, options, p.plan, calibrate=False)
+             for p in planned]
+    return combine([f for f in found if f.backend])
 
 
 def run_batch(
@@ -137,6 +149,7 @@ def run_batch(
             if tile.id not in done:
                 pending.append((task, tile))
     report = BatchReport(spec.output, backend.name, len(tiles), len(tiles) - len(pending), created=created)
+    report.stats.estimate = estimate_job(planned, backend, effective)  # printed against the actual
 
     if pending:
         with batch_client(address, workers, memory_limit, backend, named=named) as client:

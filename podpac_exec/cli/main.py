@@ -26,12 +26,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from podpac_exec.cli.timeline import draw_timeline
 
     check_output_paths(output=args.output, plot=args.plot, timeline=args.timeline)  # before the work
+    if args.estimate and (args.output or args.plot or args.timeline):
+        raise CommandInputError("--estimate runs nothing: it takes no --output, --plot or --timeline", field="--estimate")
     if args.pipeline == "-" and args.coordinates == "-":
         raise CommandInputError("only one of pipeline and coordinates can be '-' (stdin)", field="coordinates")
     node = pe.Node.from_json(read_text_argument(args.pipeline, "pipeline"))
     coords = pe.Coordinates.from_json(read_text_argument(args.coordinates, "coordinates"))
     stats = pe.EvaluationStats()
     options = parse_set_options(args.set)
+    if args.estimate:  # evaluate() prints the plan and the estimated cost
+        pe.evaluate(node, coords, backend=args.backend, stats=stats, estimate=True, **options)
+        return EXIT_OK
     result = pe.evaluate(node, coords, backend=args.backend, stats=stats, **options)
     if args.output:
         from podpac_exec.cli.outputs import write_result
@@ -54,6 +59,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     }
     if stats.backend_report:
         summary["backend_report"] = stats.backend_report
+    if stats.estimate:
+        summary["estimate"] = stats.estimate
     print(json.dumps(summary, indent=2))
     return EXIT_OK
 
@@ -124,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", help="write a PNG map of the result")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting for this call, repeatable (keys: `podpac-exec config show`)")
+    p.add_argument("--estimate", action="store_true",
+                   help="print the plan (tiles, invocations, GB-seconds, requests, S3 traffic) and its cost; run nothing")
     add_timeline_argument(p)
     p.set_defaults(func=cmd_evaluate)
 

@@ -2,7 +2,8 @@
 
 Bars come from ``TileRecord.started``/``seconds``; a tile is a cold start when its record says so
 (``extra["cold_start"]``, set by batch jobs) or when an invocation report with ``cold_start``
-names its tile id (``report["tile"]``). Cold starts that name no tile are counted in the title.
+names its tile id (``report["tile"]``). Cold starts that name no tile are counted in the title. A run of the adaptive fan-out also draws
+the calls in flight and the AIMD window over time (``EvaluationStats.concurrency_samples``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 
 if TYPE_CHECKING:
@@ -57,6 +58,25 @@ def timeline_bars(stats: "EvaluationStats") -> tuple[list[TimelineBar], int]:
     return bars, max(0, total_cold - linked)
 
 
+def in_flight_series(stats: "EvaluationStats") -> tuple[list[float], list[int], list[float]]:
+    """Seconds, calls in flight and the AIMD window at each change (the adaptive fan-out's samples)."""
+    samples = list(stats.concurrency_samples)
+    return [s[0] for s in samples], [s[1] for s in samples], [s[2] for s in samples]
+
+
+def draw_in_flight(ax: Any, stats: "EvaluationStats") -> None:
+    """The in-flight count over time (and the window allowing it) on a second y axis."""
+    times, in_flight, window = in_flight_series(stats)
+    if not times:
+        return
+    twin = ax.twinx()
+    twin.step(times, in_flight, where="post", color="black", linewidth=0.9, label="in flight")
+    twin.step(times, window, where="post", color="tab:green", linewidth=0.9, linestyle="--", label="AIMD window")
+    twin.set_ylabel("calls in flight")
+    twin.set_ylim(0, max(max(window), max(in_flight)) * 1.1 + 0.5)
+    twin.legend(loc="upper left", fontsize=8)
+
+
 def draw_timeline(stats: "EvaluationStats", path: str | Path, title: str | None = None) -> Path:
     """Write a PNG of the tiles' run times: one row per concurrency lane, cold starts highlighted."""
     from podpac_exec.cli.plotting import pyplot, save_figure
@@ -74,6 +94,7 @@ def draw_timeline(stats: "EvaluationStats", path: str | Path, title: str | None 
         kind = "failed" if not bar.ok else "cold start" if bar.cold_start else "tile"
         used.add(kind)
         ax.barh(bar.lane, max(bar.seconds, 1e-3), left=bar.start, height=0.8, color=colours[kind], edgecolor="white", linewidth=0.3)
+    draw_in_flight(ax, stats)
     if not bars:
         ax.text(0.5, 0.5, "no tile ran", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("seconds since the first tile started")

@@ -50,6 +50,7 @@ def run_adaptive(
     options: "EvaluationOptions",
     *,
     describe: Callable[[Tile], str] = lambda tile: "",
+    start_with: list[Tile] | None = None,
 ) -> np.ndarray:
     """Evaluate every tile of ``plan`` with ``evaluate(tile)`` (which must use ``options.control``,
     set here, for its calls) and return the assembled output array."""
@@ -66,8 +67,11 @@ def run_adaptive(
     cap, cap_setting = backend.max_cost_usd(), f"{backend.name}.max_cost_usd"
     straggler_policy = StragglerPolicy.from_settings(settings)
     out = np.empty(plan.out_shape, dtype=np.float64)
-    outstanding = {tile.label: tile for tile in plan}  # what must still arrive
-    parts_left = {tile.id: 1 for tile in plan}  # per planned tile, for progress
+    first = list(start_with or plan)  # parts of planned tiles, after a split of a one-tile plan
+    outstanding = {tile.label: tile for tile in first}  # what must still arrive
+    parts_left = {tile.id: 0 for tile in plan}  # per planned tile, for progress
+    for tile in first:
+        parts_left[tile.id] += 1
     running: dict[Future, _Attempt] = {}
     backed_up: set[str] = set()
     durations: list[float] = []
@@ -79,7 +83,7 @@ def run_adaptive(
         running[pool.submit(evaluate, tile)] = _Attempt(tile, time.monotonic(), backup)
 
     try:
-        for tile in plan:  # threads past the window wait in the controller
+        for tile in first:  # threads past the window wait in the controller
             start(tile)
         while outstanding:
             finished, _ = wait(list(running), timeout=POLL_S, return_when=FIRST_COMPLETED)

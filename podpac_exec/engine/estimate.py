@@ -131,3 +131,19 @@ def check_spent(spent: float | None, cap: float | None, setting: str, done: int,
         f"stopped after {done} of {total} tiles: the calls so far cost ${spent:.6f}, above {setting}=${cap:.6f}",
         field=setting,
     )
+
+
+def combine(estimates: "list[Estimate]") -> dict[str, Any]:
+    """One estimate of several plans (a batch job's requests): numbers summed, the rest kept once."""
+    out: dict[str, Any] = {}
+    for found in estimates:
+        for key, value in found.as_dict().items():
+            if key == "plan":
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[key] = round(out.get(key, 0) + value, 8)
+            else:
+                out.setdefault(key, value)
+    if estimates:
+        out["tiles"] = sum(e.plan.tiles for e in estimates)
+    return out

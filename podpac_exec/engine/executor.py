@@ -65,16 +65,33 @@ def evaluate(
     t0 = time.perf_counter()
     read_before = READ_BYTES.total
     try:
-        if len(plan) == 1 and compute:
-            return evaluate_one(node, coords, backend_obj, evaluation)
         from podpac_exec.engine.fanout import evaluate_plan
 
+        if len(plan) == 1 and compute:
+            try:
+                return evaluate_one(node, coords, backend_obj, evaluation)
+            except Exception as exc:  # noqa: BLE001 - a limit splits the tile, anything else propagates
+                parts = split_after_limit(backend_obj, plan, exc, effective)
+                stats.add_adaptive("splits")
+                return evaluate_plan(node, coords, backend_obj, evaluation, plan, start_with=parts)
         return evaluate_plan(node, coords, backend_obj, evaluation, plan, compute=compute)
     finally:
         stats.wall_seconds = time.perf_counter() - t0
         stats.bytes_read += READ_BYTES.total - read_before
         if compute:
             stats.backend_report = backend_obj.report(stats)
+
+
+def split_after_limit(backend: Backend, plan: "TilePlan", exc: Exception, effective: EffectiveSettings) -> list:
+    """The parts of a one-tile plan whose tile hit a memory or time limit; re-raises ``exc`` otherwise."""
+    from podpac_exec.engine.adaptive import LIMIT_KINDS, SplitPolicy, split_tile
+
+    if backend.failure_kind(exc) not in LIMIT_KINDS or not effective["adaptive.split_on_limit"]:
+        raise exc
+    parts = split_tile(plan, plan.tiles[0], SplitPolicy.from_settings(effective))
+    if not parts:
+        raise exc
+    return parts
 
 
 def print_estimate(node: Node, coords: Coordinates, backend: Backend, evaluation: EvaluationOptions, plan: "TilePlan") -> "Estimate":

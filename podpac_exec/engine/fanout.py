@@ -108,8 +108,11 @@ def evaluate_plan(
     plan: TilePlan,
     *,
     compute: bool = True,
+    start_with: "list[Tile] | None" = None,
 ) -> "xr.DataArray":
-    """Evaluate every tile of ``plan`` as a dask task and return the assembled DataArray."""
+    """Evaluate every tile of ``plan`` as a dask task and return the assembled DataArray.
+
+    ``start_with``: parts of the plan's tiles to run instead (the adaptive fan-out only)."""
     import dask.array as da
     import xarray as xr
 
@@ -126,8 +129,9 @@ def evaluate_plan(
     client = active_client(options.settings["dask.scheduler_address"])
     if client is not None:
         return result.copy(data=gather_on_cluster(client, runner, plan, options))
-    if adaptive_enabled(backend):
-        return result.copy(data=run_adaptive(runner, plan, backend, options, describe=runner.describe))
+    if adaptive_enabled(backend) or start_with:
+        values = run_adaptive(runner, plan, backend, options, describe=runner.describe, start_with=start_with)
+        return result.copy(data=values)
     workers = max(1, min(backend.limits().concurrency, len(plan)))
     with progress_reporter(options, len(plan), name):
         values = array.compute(scheduler="threads", num_workers=workers)

@@ -144,3 +144,13 @@ def estimate(
 
 #: S3 standard GET/PUT averaged, USD per request, for spilled results (a small part of any bill)
 S3_PRICE_PER_REQUEST = 0.000003
+
+
+def estimate_vs_actual(estimate: Mapping[str, Any], report: Mapping[str, Any]) -> str:
+    """``estimated 1.2 GB-s $0.00002 (basis), actual 1.1 GB-s $0.00002``: one line for summaries."""
+    floor = "at least " if estimate.get("lower_bound") else ""
+    return (
+        f"estimated {floor}{estimate.get('gb_seconds', 0):.3f} GB-s ${estimate.get('cost_usd', 0):.6f} "
+        f"({estimate.get('basis', '')}), actual {report.get('billed_gb_seconds', 0):.3f} GB-s "
+        f"${report.get('estimated_cost_usd', 0):.6f}"
+    )

@@ -128,10 +128,7 @@ class LambdaBackend(Backend):
             body = response["Payload"].read()
             if not response.get("FunctionError"):
                 return body
-            error = remote_error(body)
-            if isinstance(error, TransientInvokeError):
-                raise error
-            return error
+            return remote_error(body)  # a crash says nothing of the version: no retry
 
         return call_with_retries(ask, policy=policy, retryable=lambda exc: isinstance(exc, TransientInvokeError))
 
@@ -167,12 +164,15 @@ class LambdaBackend(Backend):
         if stats.invocations and getattr(stats, "node_hash", ""):
             adaptive.HISTORY.record(str(self.config["function_name"]), int(self.config["memory_mb"]),
                                     stats.node_hash, list(stats.invocations))
-        return cost_report(
+        report = cost_report(
             stats.invocations,
             price_per_gb_second=float(self.config["price_per_gb_second"]),
             price_per_request=float(self.config["price_per_request"]),
             emulated=self.emulated() if stats.invocations else False,
         )
+        if getattr(stats, "estimate", None):
+            report["estimate_vs_actual"] = adaptive.estimate_vs_actual(stats.estimate, report)
+        return report
 
     def emulated(self) -> bool:
         """Whether Lambda is served from this machine (the offline emulator): a loopback endpoint."""

@@ -168,8 +168,8 @@ def test_out_of_memory_says_so_and_is_not_retried(aws_emulator, deploy):
            name="hungry", MemorySize=128, Timeout=30)
     stats = pe.EvaluationStats()
     with pytest.raises(RemoteEvaluationError) as info:
-        pe.evaluate(pe.nodes.SinCoords(), GRID, backend="aws_lambda", stats=stats,
-                    aws_lambda={"function_name": "hungry"}, **FAST)
+        pe.evaluate(pe.nodes.SinCoords(), GRID, backend="aws_lambda", stats=stats,  # no split (test_lambda_adaptive.py)
+                    aws_lambda={"function_name": "hungry"}, adaptive={"split_on_limit": False}, **FAST)
     message = str(info.value)
     assert "Runtime.OutOfMemory" in message and "128 MB" in message and "aws_lambda.memory_mb" in message
     assert info.value.remote_type == "Runtime.OutOfMemory" and stats.retries == 0
