@@ -71,11 +71,11 @@ DEFAULTS: dict[str, SettingSpec] = {
         1, minimum=1, doc="the split floor: a tile of this many output cells that hits a limit is reported, not split"
     ),
     "concurrency.adaptive": SettingSpec(
-        True, doc="AIMD control of calls in flight (remote backends): +`increase` per round of successes, "
+        True, doc="AIMD control of calls in flight (remote backends): +`increase` per success, "
         "x`decrease` on a throttle; the backend's concurrency stays the ceiling"
     ),
     "concurrency.initial": SettingSpec(0, minimum=0, doc="calls in flight at the start; 0: the ceiling"),
-    "concurrency.increase": SettingSpec(1.0, minimum=0, maximum=1000, doc="calls added to the window per round of successes"),
+    "concurrency.increase": SettingSpec(1.0, minimum=0, maximum=1000, doc="calls added to the window per success"),
     "concurrency.decrease": SettingSpec(
         0.5, minimum=0.05, maximum=1, doc="factor applied to the window on a throttle (once per round)"
     ),

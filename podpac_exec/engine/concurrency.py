@@ -1,4 +1,4 @@
-"""AIMD control of the invocations in flight: grow by a step per round of successes, halve on a throttle.
+"""AIMD control of the invocations in flight: grow by a step per success, halve on a throttle.
 
 The window never exceeds the backend's ceiling (its configured concurrency), never
 grows faster than the backend's scale-up rate, and never falls below one. Throttles from calls
@@ -21,7 +21,11 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class AimdPolicy:
-    """``initial`` (0: the ceiling), ``increase`` per window of successes, ``decrease`` factor."""
+    """``initial`` (0: the ceiling), ``increase`` per success, ``decrease`` factor per throttle round.
+
+    The increase is per success, not per round of successes as in TCP: a service's throttles
+    are often background noise (other work sharing the account's concurrency), and a window that
+    grows back one slot a round stays far below the ceiling under a steady 20% of 429s."""
 
     ceiling: int
     enabled: bool = True
@@ -91,8 +95,7 @@ class AimdController:
 
     def _grow(self) -> None:
         now = self._clock()
-        step = self.policy.increase / max(1.0, self.window)
-        target = min(float(self.policy.ceiling), self.window + step)
+        target = min(float(self.policy.ceiling), self.window + self.policy.increase)
         rate = self.policy.scale_up_per_s
         if rate is not None:  # the platform adds at most ``rate`` slots a second
             target = min(target, self.window + rate * max(0.0, now - self._grown_at))

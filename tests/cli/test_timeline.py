@@ -61,3 +61,13 @@ def test_argument() -> None:
     add_timeline_argument(parser)
     assert parser.parse_args(["--timeline", "t.png"]).timeline == "t.png"
     assert parser.parse_args([]).timeline is None
+
+
+def test_the_in_flight_series_comes_from_the_fanouts_samples(tmp_path):
+    from podpac_exec.cli.timeline import draw_timeline, in_flight_series
+    from podpac_exec.engine.stats import EvaluationStats
+
+    stats = EvaluationStats()
+    stats.concurrency_samples.extend([(0.0, 0, 8.0), (0.1, 8, 8.0), (0.2, 7, 4.0), (0.5, 0, 4.5)])
+    assert in_flight_series(stats) == ([0.0, 0.1, 0.2, 0.5], [0, 8, 7, 0], [8.0, 8.0, 4.0, 4.5])
+    assert draw_timeline(stats, tmp_path / "t.png").stat().st_size > 0

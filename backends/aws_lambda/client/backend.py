@@ -130,7 +130,10 @@ class LambdaBackend(Backend):
                 return body
             return remote_error(body)  # a crash says nothing of the version: no retry
 
-        return call_with_retries(ask, policy=policy, retryable=lambda exc: isinstance(exc, TransientInvokeError))
+        try:
+            return call_with_retries(ask, policy=policy, retryable=lambda exc: isinstance(exc, TransientInvokeError))
+        except TransientInvokeError as exc:
+            raise self._exhausted(exc, policy) from exc
 
     # -- clients --------------------------------------------------------------------------------
 
