@@ -77,7 +77,7 @@ DEFAULTS: dict[str, SettingSpec] = {
     "concurrency.initial": SettingSpec(0, minimum=0, doc="calls in flight at the start; 0: the ceiling"),
     "concurrency.increase": SettingSpec(1.0, minimum=0, maximum=1000, doc="calls added to the window per success"),
     "concurrency.decrease": SettingSpec(
-        0.5, minimum=0.05, maximum=1, doc="factor applied to the window on a throttle (once per round)"
+        0.7, minimum=0.05, maximum=1, doc="factor applied to the window on a throttle (once per round; 0.7 as CUBIC)"
     ),
     "concurrency.max_throttle_retries": SettingSpec(
         30, minimum=0, maximum=1000, doc="throttled tries of one call before it fails (besides `retry.max_attempts`)"

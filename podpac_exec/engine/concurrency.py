@@ -31,7 +31,7 @@ class AimdPolicy:
     enabled: bool = True
     initial: int = 0
     increase: float = 1.0
-    decrease: float = 0.5
+    decrease: float = 0.7
     #: most new slots per second (the platform's scale-up rate); None: no cap
     scale_up_per_s: float | None = None
 

@@ -17,7 +17,7 @@ class Clock:
 
 def test_throttles_halve_once_per_round_and_successes_grow_back():
     clock = Clock()
-    aimd = AimdController(AimdPolicy(ceiling=16, initial=8), clock=clock)
+    aimd = AimdController(AimdPolicy(ceiling=16, initial=8, decrease=0.5), clock=clock)
     epochs = [aimd.acquire() for _ in range(8)]
     for epoch in epochs:  # a burst of 429s from calls started together: one decrease
         aimd.release(epoch, "throttle")

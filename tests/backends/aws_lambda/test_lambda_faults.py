@@ -64,9 +64,10 @@ def test_256_tiles_with_throttles_crashes_and_timeouts_equal_local(deployed) -> 
     finally:
         emu.set_faults()
     np.testing.assert_array_equal(remote.values, pe.evaluate(NODE, coords).values)
-    # an injected timeout splits its tile in two (test_lambda_adaptive.py): one failed record per split
+    # an injected timeout splits its tile in two (test_lambda_adaptive.py): one failed record per split (and per failed twin of a backup);
+    # a straggler's backup (a cold start) adds a record, and so may the straggler when it ends in time
     splits = stats.adaptive.get("splits", 0)
-    assert stats.failures == splits and stats.tiles - stats.failures == 256 + splits, stats.summary()
+    assert stats.failures >= splits and stats.tiles - stats.failures >= 256 + splits, stats.summary()
     # ~27% of attempts fail (20% throttled, 5% crash, 2% time out); every tile ends in success
     assert 256 * 0.15 < stats.retries <= 256 * (8 - 1), stats.summary()
     crashed_or_timed_out = len(stats.invocations) - 256  # their REPORT lines are recorded too
