@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from podpac_exec.coordinates import Coordinates
 
 

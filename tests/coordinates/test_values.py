@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from podpac_exec.coordinates import VALID_DIMS, Coordinates, UniformCoordinates1d, clinspace
