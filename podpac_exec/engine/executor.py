@@ -40,10 +40,17 @@ def evaluate(
     The result has the request's dims (minus reduced dims) and coordinates, and attrs ``crs``
     and ``node_hash``. A request larger than one tile is split (``tiling.py``) and its tiles run
     in parallel as dask tasks; ``compute=False`` returns the dask-backed result unevaluated.
+    The call's settings are resolved once and used by everything it runs (``Settings.use``):
+    loading the pipeline and the nodes' own limits see them too.
     """
-    node = as_node(node)
-    coords = as_coordinates(coordinates)
-    effective = settings_for_call(backend, options)
+    effective = settings_for_call(backend, options)  # resolved once; everything below sees it
+    with settings.use(effective):
+        return _evaluate(as_node(node), as_coordinates(coordinates), effective, stats, compute)
+
+
+def _evaluate(
+    node: Node, coords: Coordinates, effective: EffectiveSettings, stats: EvaluationStats | None, compute: bool
+) -> "xr.DataArray":
     if effective["dask.scheduler_address"]:  # malformed fails here even when one tile runs in-process
         check_scheduler_address(effective["dask.scheduler_address"])
     check_request_limits(coords, effective)
