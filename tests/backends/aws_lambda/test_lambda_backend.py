@@ -113,19 +113,25 @@ def test_s3_fetch_follows_the_calls_retry_settings_not_the_first_ones(monkeypatc
     assert len(attempts) == 3
 
 
-def test_a_changed_aws_environment_gets_new_clients(aws_emulator, monkeypatch):
-    """The same settings after AWS_ENDPOINT_URL moved to a closed port: a clean BackendError,
-    not the cached clients of the earlier, working environment."""
+def test_a_changed_aws_environment_gets_new_clients(aws_emulator, deploy, monkeypatch):
+    """A successful run, then the same settings after AWS_ENDPOINT_URL moved to a closed port:
+    a clean one-line BackendError, not the cached clients of the earlier, working environment."""
+    from podpac_exec.backends.aws_lambda.wire.protocol import build_response
+
     coords = pe.Coordinates([pe.clinspace(0, 1, 2, "lat"), pe.clinspace(0, 1, 2, "lon")])
+    answer = json.dumps(build_response(pe.evaluate(pe.nodes.Arange(), coords).values, ["lat", "lon"]))
+    deploy(f"import json\n\ndef handler(event, context):\n    return json.loads({answer!r})\n", name="answers")
+    options = {**FAST, "aws_lambda": {"function_name": "answers"}}
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws_emulator.endpoint_url)
-    first = get_backend("aws_lambda", pe.settings.snapshot(FAST))
-    assert get_backend("aws_lambda", pe.settings.snapshot(FAST)) is first
-    first.client("s3").list_buckets()  # works against the emulator
+    first = get_backend("aws_lambda", pe.settings.snapshot(options))
+    out = pe.evaluate(pe.nodes.Arange(), coords, backend="aws_lambda", **options)  # works against the emulator
+    np.testing.assert_array_equal(out.values, pe.evaluate(pe.nodes.Arange(), coords).values)
+    assert get_backend("aws_lambda", pe.settings.snapshot(options)) is first
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
-    second = get_backend("aws_lambda", pe.settings.snapshot(FAST))
-    assert second is not first
-    with pytest.raises(pe.BackendError, match="failed after 3 attempts"):
-        pe.evaluate(pe.nodes.Arange(), coords, backend="aws_lambda", **FAST)
+    assert get_backend("aws_lambda", pe.settings.snapshot(options)) is not first
+    with pytest.raises(pe.BackendError, match="failed after 3 attempts") as info:
+        pe.evaluate(pe.nodes.Arange(), coords, backend="aws_lambda", **options)
+    assert "\n" not in str(info.value) and "Could not connect" in str(info.value)
 
 
 @pytest.mark.parametrize(
