@@ -105,3 +105,12 @@ def test_settings_are_resolved_once_per_call_and_reach_the_pipeline(monkeypatch)
         pe.evaluate(text, grid, limits={"max_kernel_cells": 8})  # checked as the pipeline loads
     with pytest.raises(pe.LimitExceededError, match="max_nodes=1"):
         pe.evaluate(text, grid, limits={"max_nodes": 1})
+
+
+def test_checks_on_tile_threads_see_the_calls_settings():
+    """A limit given to one call holds for the checks nodes make while tiles evaluate on pool
+    threads (here Convolution's expanded request), not only for those made while loading."""
+    grid = pe.Coordinates([pe.clinspace(0, 1, 64, "lat"), pe.clinspace(0, 1, 64, "lon")])
+    smooth = pe.nodes.Convolution(source=pe.nodes.SinCoords(), kernel_type="mean,3", kernel_dims=["lat", "lon"])
+    with pytest.raises(pe.TileEvaluationError, match="max_tile_cells=1100"):
+        pe.evaluate(smooth, grid, tiling__min_tiles=4, tiling__progress="off", limits={"max_tile_cells": 1100})
