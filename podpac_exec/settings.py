@@ -177,6 +177,11 @@ class Settings:
         self._overrides: contextvars.ContextVar[tuple[dict[str, Any], ...]] = contextvars.ContextVar(
             "podpac_exec_overrides", default=()
         )
+        #: the settings of the call running in this context (see :meth:`use`), and how many
+        #: override layers were entered before it
+        self._active: contextvars.ContextVar[tuple[EffectiveSettings, int] | None] = contextvars.ContextVar(
+            "podpac_exec_active", default=None
+        )
 
     # -- registration ---------------------------------------------------------------------------
 
@@ -220,7 +225,18 @@ class Settings:
     # -- reading ----------------------------------------------------------------------------------
 
     def snapshot(self, arguments: Mapping[str, Any] | None = None) -> EffectiveSettings:
-        """Resolve every layer now; ``arguments`` is the per-call layer."""
+        """Resolve every layer now; ``arguments`` is the per-call layer.
+
+        Inside :meth:`use` nothing is resolved again: the answer is the call's settings, with
+        the overrides entered since and ``arguments`` on top.
+        """
+        active = self._active.get()
+        if active is not None:
+            base, depth = active
+            later = self._overrides.get()[depth:]
+            if not later and not arguments:
+                return base
+            return self._layered(dict(base._values), later, arguments)
         self._ensure_plugin_defaults()
         defaults = self._default_layer
         if defaults is None:
@@ -234,12 +250,32 @@ class Settings:
         for key, value in _read_environment().items():
             name = env_name(key)
             values[key] = SettingValue(key, self._convert(key, value, f"environment {name}"), "environment", name)
-        for layer_values in self._overrides.get():
+        return self._layered(values, self._overrides.get(), arguments)
+
+    def _layered(
+        self, values: dict[str, SettingValue], overrides: Iterable[Mapping[str, Any]], arguments: Mapping[str, Any] | None
+    ) -> EffectiveSettings:
+        """``values`` with the override layers and then the call's ``arguments`` on top."""
+        for layer_values in overrides:
             for key, value in layer_values.items():
                 values[key] = SettingValue(key, self._convert(key, value, "override"), "override")
         for key, value in normalize_keys(arguments or {}).items():
             values[key] = SettingValue(key, self._convert(key, value, "argument"), "argument")
         return EffectiveSettings(values)
+
+    @contextlib.contextmanager
+    def use(self, effective: EffectiveSettings) -> Iterator[EffectiveSettings]:
+        """Run the block with ``effective`` as the settings: one call's, resolved once.
+
+        :meth:`snapshot` and :meth:`get` answer from it (no files or environment read again), so
+        everything the call runs (pipeline loading, the nodes' limits, the sources' policy) sees
+        the call's own settings, its arguments included. Nests; per thread/task like ``override``.
+        """
+        token = self._active.set((effective, len(self._overrides.get())))
+        try:
+            yield effective
+        finally:
+            self._active.reset(token)
 
     def get(self, key: str) -> Any:
         return self.snapshot()[key]

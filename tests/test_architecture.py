@@ -112,3 +112,13 @@ def test_the_core_imports_no_backend():
 def test_the_core_names_no_aws(word):
     core = [p for m, p in MODULES.items() if not m.startswith("podpac_exec.backends")]
     assert [str(p.relative_to(ROOT)) for p in core if word in p.read_text()] == []
+
+
+def test_every_package_is_listed_for_installation():
+    """pyproject lists its packages by hand (backends/ installs as podpac_exec.backends); one
+    left out is missing from wheels and from the Lambda function's zip."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    packages = {name for name, path in MODULES.items() if path.name == "__init__.py"} | {"podpac_exec"}
+    assert sorted(packages - listed) == []

@@ -1,7 +1,7 @@
 """Hostile pipelines on the client, resource caps, and credential values that must never be echoed.
 
 Fuzzing of the loader, coordinates and expressions on their own lives in tests/nodes/test_loader.py,
-tests/test_coordinates.py and tests/nodes/test_expressions.py; the function side in
+tests/coordinates/ and tests/nodes/expressions/; the function side in
 tests/backends/aws_lambda/test_remote_fuzz.py; the Dataset source policy in tests/nodes/test_sources.py.
 Here whole pipelines whose JSON is valid but whose values are hostile go through ``pe.evaluate``.
 """

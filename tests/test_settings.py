@@ -137,3 +137,31 @@ def test_out_of_range_values_are_refused_in_every_layer(key, value, fragment, mo
 def test_in_range_values_and_aliases_are_accepted():
     snap = settings.snapshot({"tiling.progress": "TRUE", "tiling.max_tile_bytes": "4096", "retry.base_delay_s": 0})
     assert snap["tiling.progress"] == "on" and snap["tiling.max_tile_bytes"] == 4096 and snap["retry.base_delay_s"] == 0.0
+
+
+def count_resolutions(monkeypatch) -> list[int]:
+    """Every full resolution of the layers reads the environment once: count those reads."""
+    import importlib
+
+    module = importlib.import_module("podpac_exec.settings")  # the package's `settings` is the object
+
+    reads: list[int] = []
+    read = module._read_environment
+    monkeypatch.setattr(module, "_read_environment", lambda: reads.append(1) or read())
+    return reads
+
+
+def test_use_answers_from_the_calls_settings_without_resolving_again(monkeypatch):
+    monkeypatch.setenv("PODPAC_EXEC_LIMITS__MAX_NODES", "7")
+    effective = settings.snapshot({"limits.max_depth": 9})
+    reads = count_resolutions(monkeypatch)
+    monkeypatch.setenv("PODPAC_EXEC_LIMITS__MAX_NODES", "8")  # not read again inside the call
+    with settings.use(effective):
+        assert settings.snapshot() is effective and settings.get("limits.max_depth") == 9
+        assert settings.get("limits.max_nodes") == 7
+        with settings.override(limits={"max_nodes": 3}):  # overrides entered inside still apply
+            assert settings.get("limits.max_nodes") == 3
+            assert settings.snapshot({"limits.max_depth": 2})["limits.max_depth"] == 2
+        assert settings.get("limits.max_nodes") == 7
+    assert reads == []
+    assert settings.get("limits.max_nodes") == 8  # outside: resolved as before

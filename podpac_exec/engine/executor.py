@@ -42,14 +42,26 @@ def evaluate(
     The result has the request's dims (minus reduced dims) and coordinates, and attrs ``crs``
     and ``node_hash``. A request larger than one tile is split (``tiling.py``) and its tiles run
     in parallel as dask tasks; ``compute=False`` returns the dask-backed result unevaluated.
-    ``estimate=True`` prints the plan and its estimated cost and returns that
-    :class:`~podpac_exec.engine.estimate.Estimate` instead of running (a backend with no
-    history of the pipeline runs one tile to calibrate). A backend's cost cap
-    (``<backend>.max_cost_usd``) refuses a run estimated above it before any tile runs.
+    The call's settings are resolved once and used by everything it runs (``Settings.use``):
+    loading the pipeline and the nodes' own limits see them too. ``estimate=True`` prints the
+    plan and its estimated cost and returns that :class:`~podpac_exec.engine.estimate.Estimate`
+    instead of running (a backend with no history of the pipeline runs one tile to calibrate).
+    A backend's cost cap (``<backend>.max_cost_usd``) refuses a run estimated above it before
+    any tile runs.
     """
-    node = as_node(node)
-    coords = as_coordinates(coordinates)
-    effective = settings_for_call(backend, options)
+    effective = settings_for_call(backend, options)  # resolved once; everything below sees it
+    with settings.use(effective):
+        return _evaluate(as_node(node), as_coordinates(coordinates), effective, stats, compute, estimate)
+
+
+def _evaluate(
+    node: Node,
+    coords: Coordinates,
+    effective: EffectiveSettings,
+    stats: EvaluationStats | None,
+    compute: bool,
+    estimate: bool = False,
+) -> "xr.DataArray | Estimate":
     if effective["dask.scheduler_address"]:  # malformed fails here even when one tile runs in-process
         check_scheduler_address(effective["dask.scheduler_address"])
     check_request_limits(coords, effective)

@@ -23,6 +23,7 @@ from podpac_exec.engine.dispatch import evaluate_one
 from podpac_exec.engine.progress import make_progress
 from podpac_exec.errors import TileEvaluationError
 from podpac_exec.nodes.base import Node
+from podpac_exec.settings import settings
 from podpac_exec.engine.stats import EvaluationStats
 from podpac_exec.engine.tiling import Tile, TilePlan
 
@@ -55,7 +56,8 @@ class TileRunner:
         tile_coords = self.coords[tile.eval_index]
         options = replace(self.options, stats=stats or self.options.stats, tile=tile)  # keeps the fan-out's control
         try:
-            result = evaluate_one(self.node, tile_coords, self.backend, options)
+            with settings.use(options.settings):  # on a cluster worker too: the call's settings
+                result = evaluate_one(self.node, tile_coords, self.backend, options)
         except Exception as exc:  # noqa: BLE001 - every failure is reported with its tile
             raise TileEvaluationError(
                 f"tile {tile.label} ({describe_tile(tile_coords)}) failed: {type(exc).__name__}: {exc}",
@@ -76,8 +78,6 @@ class TileRunner:
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        from podpac_exec.settings import settings
-
         effective = settings.snapshot(state["settings"])
         self.node = Node.from_json(state["node"])
         self.coords = Coordinates.from_json(state["coords"])

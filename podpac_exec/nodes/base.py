@@ -190,7 +190,10 @@ class Node(tl.HasTraits):
     @property
     def json(self) -> str:
         """The definition as compact JSON (PODPAC's format, bare ``NaN`` tokens included)."""
-        return json.dumps(self.definition, separators=(",", ":"))
+        text = self.__dict__.get("_json")
+        if text is None:  # nodes are immutable: serialised once (remote tiles each carry it)
+            text = self.__dict__["_json"] = json.dumps(self.definition, separators=(",", ":"))
+        return text
 
     @property
     def json_pretty(self) -> str:

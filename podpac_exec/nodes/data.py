@@ -87,7 +87,7 @@ def _require_number(value: Any, field: str) -> None:
 
 def _validate_boundary(boundary: Mapping[str, Any]) -> None:
     """PODPAC's rule: a non-negative centred boundary size per valid dim."""
-    from podpac_exec.coordinates import _to_delta
+    from podpac_exec.coordinates.values import _to_delta
 
     for dim, value in boundary.items():
         field = f"attrs.boundary.{dim}"

@@ -60,7 +60,8 @@ class NodeRegistry:
 
 
 @lru_cache(maxsize=1)
-def _cached_registry(manager_id: int) -> NodeRegistry:
+def _cached_registry(generation: int) -> NodeRegistry:
+    """The registry of plugin generation ``generation`` (the argument keys the cache)."""
     from podpac_exec.plugins.manager import get_plugin_manager
 
     pm = get_plugin_manager()

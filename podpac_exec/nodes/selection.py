@@ -354,7 +354,7 @@ def find_coordinates(node: Node) -> list["Coordinates"]:
 
 def coord_delta(value: Any, is_time: bool, field: str) -> Any:
     """PODPAC's ``make_coord_delta``: ``"1,D"`` strings are timedeltas, numbers floats."""
-    from podpac_exec.coordinates import _to_delta
+    from podpac_exec.coordinates.values import _to_delta
 
     if isinstance(value, str) != is_time:
         kind = "time offsets such as '-3,D'" if is_time else "numbers"
@@ -373,7 +373,7 @@ def add_coord(base: Any, delta: Any) -> Any:
     except TypeError:
         if not (isinstance(base, np.datetime64) and isinstance(delta, np.timedelta64)):
             raise
-    from podpac_exec.coordinates import _add_months
+    from podpac_exec.coordinates.grid import _add_months
 
     unit = np.datetime_data(delta.dtype)[0]
     months = int(delta.astype(np.int64)) * (12 if unit == "Y" else 1)
@@ -452,7 +452,7 @@ def _checked(node: Node, dim: str, parse: Any, value: Any, *args: Any) -> None:
 
 
 def _coord_value(value: Any, field: str) -> Any:
-    from podpac_exec.coordinates import _to_value
+    from podpac_exec.coordinates.values import _to_value
 
     try:
         return _to_value(value, field)

@@ -18,8 +18,6 @@ import threading
 import warnings
 from importlib import metadata
 from types import ModuleType
-from typing import Callable
-
 import pluggy
 
 from podpac_exec.errors import PluginError
@@ -44,14 +42,6 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 _lock = threading.RLock()
 _manager: pluggy.PluginManager | None = None
 _generation = 0
-#: Called with a complete manager before it is published; raising rejects it (settings sections).
-_validators: list[Callable[[pluggy.PluginManager], None]] = []
-
-
-def add_manager_validator(validator: Callable[[pluggy.PluginManager], None]) -> None:
-    """Run ``validator(pm)`` on every manager before it is published (idempotent)."""
-    if validator not in _validators:
-        _validators.append(validator)
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -120,8 +110,6 @@ def _validate(pm: pluggy.PluginManager) -> None:
     except pluggy.PluginValidationError as exc:
         raise PluginError(f"plugin {exc.plugin!r}: {_first_line(exc)}") from None
     collect_backend_specs(pm)  # duplicate or malformed backend records
-    for validator in _validators:
-        validator(pm)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -83,3 +83,34 @@ def test_stats_are_collected(grid):
     summary = stats.summary()
     assert summary["tiles"] == 1 and summary["cells"] == 77 and summary["failures"] == 0
     assert stats.records[0].backend == "local" and stats.records[0].seconds > 0
+
+
+def test_settings_are_resolved_once_per_call_and_reach_the_pipeline(monkeypatch):
+    """One resolution for a tiled call whose nodes read their limits; the call's own settings are
+    what the loader and the nodes see (not a fresh resolution without them)."""
+    import importlib
+
+    module = importlib.import_module("podpac_exec.settings")  # the package's `settings` is the object
+
+    reads = []
+    read = module._read_environment
+    monkeypatch.setattr(module, "_read_environment", lambda: reads.append(1) or read())
+    grid = pe.Coordinates([pe.clinspace(0, 1, 16, "lat"), pe.clinspace(0, 1, 16, "lon")])
+    smooth = pe.nodes.Convolution(source=pe.nodes.SinCoords(), kernel_type="mean,3", kernel_dims=["lat", "lon"])
+    text = smooth.json
+    reads.clear()  # building the node checked its kernel against the settings: not this call
+    pe.evaluate(text, grid, tiling__min_tiles=4, tiling__progress="off")
+    assert len(reads) == 1
+    with pytest.raises(pe.LimitExceededError, match="max_kernel_cells=8"):
+        pe.evaluate(text, grid, limits={"max_kernel_cells": 8})  # checked as the pipeline loads
+    with pytest.raises(pe.LimitExceededError, match="max_nodes=1"):
+        pe.evaluate(text, grid, limits={"max_nodes": 1})
+
+
+def test_checks_on_tile_threads_see_the_calls_settings():
+    """A limit given to one call holds for the checks nodes make while tiles evaluate on pool
+    threads (here Convolution's expanded request), not only for those made while loading."""
+    grid = pe.Coordinates([pe.clinspace(0, 1, 64, "lat"), pe.clinspace(0, 1, 64, "lon")])
+    smooth = pe.nodes.Convolution(source=pe.nodes.SinCoords(), kernel_type="mean,3", kernel_dims=["lat", "lon"])
+    with pytest.raises(pe.TileEvaluationError, match="max_tile_cells=1100"):
+        pe.evaluate(smooth, grid, tiling__min_tiles=4, tiling__progress="off", limits={"max_tile_cells": 1100})

@@ -108,7 +108,12 @@ class LambdaBackend(Backend):
         return adaptive.estimate(figures, self.config, calibration)
 
     def cost_usd(self, stats: Any) -> float | None:
-        return self.report(stats)["estimated_cost_usd"] if stats.invocations else 0.0
+        from podpac_exec.backends.aws_lambda.client.reports import cost_report
+
+        if not stats.invocations:
+            return 0.0
+        return cost_report(stats.invocations, price_per_gb_second=float(self.config["price_per_gb_second"]),
+                           price_per_request=float(self.config["price_per_request"]))["estimated_cost_usd"]
 
     def max_cost_usd(self) -> float | None:
         return float(self.config["max_cost_usd"]) or None
@@ -196,13 +201,12 @@ class LambdaBackend(Backend):
         import numpy as np
         import xarray as xr
 
-        request = build_request(
-            node.definition,
-            coordinates.exact_definition,  # tiles must evaluate at exactly the request's values
+        payload = request_payload(
+            node,
+            coordinates,
             OutputSpec(self.config["compression"] or None, int(self.config["s3_threshold_bytes"])),
             options.settings.public(),
         )
-        payload = json.dumps(request, separators=(",", ":")).encode()
         if len(payload) > SYNC_PAYLOAD_LIMIT:
             raise BackendError(
                 f"the request is {len(payload)} bytes, above Lambda's {SYNC_PAYLOAD_LIMIT}-byte payload limit "
@@ -264,7 +268,7 @@ class LambdaBackend(Backend):
         except (ValueError, UnicodeDecodeError) as exc:
             raise BackendError(f"the function answered something that is not a podpac-exec response: {exc}") from exc
         if parsed.result_s3:
-            return self._fetch_s3_result(parsed.result_s3, options), None
+            return self._fetch_s3_result(parsed.result_s3, options)
         return parsed.values, list(parsed.dims or [])
 
     def _out_of_memory(self, crashed: RemoteEvaluationError, report: Mapping[str, Any]) -> RemoteEvaluationError:
@@ -313,8 +317,9 @@ class LambdaBackend(Backend):
         except (BotoConnectionError, BotoCoreError) as exc:
             raise TransientInvokeError(f"{type(exc).__name__}: {exc}") from exc
 
-    def _fetch_s3_result(self, uri: str, options: EvaluationOptions) -> Any:
-        """Download (with retries) and delete a result the function spilled to S3."""
+    def _fetch_s3_result(self, uri: str, options: EvaluationOptions) -> tuple[Any, list[str] | None]:
+        """Download (with retries) and delete a result the function spilled to S3: its values
+        and its dims (the object's ``dims`` metadata, as an inline result carries them)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         from podpac_exec.backends.aws_lambda.wire.codec import decode_array
@@ -322,9 +327,10 @@ class LambdaBackend(Backend):
         bucket, key = split_s3_uri(uri)
         s3 = self.client("s3")
 
-        def fetch() -> bytes:
+        def fetch() -> tuple[bytes, str]:
             try:
-                return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                obj = s3.get_object(Bucket=bucket, Key=key)
+                return obj["Body"].read(), obj.get("Metadata", {}).get("dims", "")
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
                 status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -334,7 +340,7 @@ class LambdaBackend(Backend):
             except BotoCoreError as exc:
                 raise TransientInvokeError(f"fetching {uri}: {exc}") from exc
 
-        body = call_with_retries(
+        body, dims = call_with_retries(
             fetch,
             policy=RetryPolicy.from_settings(options.settings),  # this call's retry.*, not the first one's
             retryable=lambda exc: isinstance(exc, TransientInvokeError),
@@ -343,7 +349,18 @@ class LambdaBackend(Backend):
             s3.delete_object(Bucket=bucket, Key=key)
         except (ClientError, BotoCoreError):
             pass  # a leftover result object is harmless; the bucket's results prefix can expire them
-        return decode_array(body)
+        return decode_array(body), (dims.split(",") if dims else None)
+
+
+def request_payload(node: "Node", coordinates: "Coordinates", output: OutputSpec, settings: Mapping[str, Any]) -> bytes:
+    """One tile's request as JSON bytes: the pipeline goes in as the node's JSON text, which the
+    node serialises once (not once per tile); the bytes equal ``json.dumps`` of the whole request."""
+    # tiles must evaluate at exactly the request's values: the exact definition, not PODPAC's
+    request = build_request({}, coordinates.exact_definition, output, settings)
+    text = json.dumps(request, separators=(",", ":"))
+    empty = '"pipeline":{}'  # the first one: only "version", a number, comes before it
+    at = text.index(empty)
+    return (text[:at] + '"pipeline":' + node.json + text[at + len(empty) :]).encode()
 
 
 def remote_error(body: bytes) -> RemoteEvaluationError:

@@ -92,22 +92,22 @@ def evaluate_request(request: Request) -> Any:
     import podpac_exec as pe
     from podpac_exec.settings import settings
 
-    own = settings.snapshot()
-    arguments = {**tightened_settings(request.settings, own), **source_confinement(own)}
-    with settings.override(**arguments):
-        effective = settings.snapshot()
+    own = settings.snapshot()  # the one resolution of this invoke's settings
+    with settings.use(own):
+        effective = settings.snapshot({**tightened_settings(request.settings, own), **source_confinement(own)})
+    with settings.use(effective):  # loading, the checks and the evaluation all see these
         _check_pipeline_bytes(request.pipeline, effective["limits.max_pipeline_bytes"])
         node = pe.Node.from_definition(request.pipeline)
         check_allowlist(node.hash)
         coords = pe.Coordinates.from_definition(request.coordinates)
-    limit = own["limits.max_tile_cells"]
-    if coords.size > limit:
-        raise LimitExceededError(
-            f"the request has {coords.size} cells, above this function's limits.max_tile_cells={limit} "
-            "(one invoke evaluates one tile)",
-            field="coordinates",
-        )
-    return pe.evaluate(node, coords, backend="local", tiling__progress="off", **arguments)
+        limit = own["limits.max_tile_cells"]
+        if coords.size > limit:
+            raise LimitExceededError(
+                f"the request has {coords.size} cells, above this function's limits.max_tile_cells={limit} "
+                "(one invoke evaluates one tile)",
+                field="coordinates",
+            )
+        return pe.evaluate(node, coords, backend="local", tiling__progress="off")
 
 
 def source_confinement(own: Mapping[str, Any]) -> dict[str, Any]:

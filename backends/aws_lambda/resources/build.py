@@ -21,42 +21,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podpac_exec.backends.aws_lambda.resources.services import (
-    DIRECT_UPLOAD_LIMIT,
-    ROLE_PROPAGATION_RETRY,
+from podpac_exec.backends.aws_lambda.packaging.core import file_sha256
+from podpac_exec.backends.aws_lambda.resources.context import (
     BuildError,
     BuildInputError,
     Clients,
-    CodeSource,
     Context,
+    DIRECT_UPLOAD_LIMIT,
     MutationCounter,
+    ROLE_PROPAGATION_RETRY,
     ResourceResult,
     Target,
-    bucket_exists,
-    caller_identity,
-    converge_bucket,
+    is_not_found,
+)
+from podpac_exec.backends.aws_lambda.resources.iam import caller_identity, converge_role, delete_role
+from podpac_exec.backends.aws_lambda.resources.lambda_function import (
+    CodeSource,
     converge_function,
-    converge_layers,
-    converge_log_group,
+    delete_function,
+    desired_configuration,
+)
+from podpac_exec.backends.aws_lambda.resources.layers import converge_layers, delete_layers
+from podpac_exec.backends.aws_lambda.resources.logs import converge_log_group, delete_log_group
+from podpac_exec.backends.aws_lambda.resources.s3 import (
+    bucket_exists,
+    converge_bucket,
     converge_results_expiry,
-    converge_role,
-    converge_s3_trigger,
     copy_object,
     delete_bucket,
-    delete_function,
-    delete_layers,
-    delete_log_group,
     delete_prefix_objects,
-    delete_role,
-    desired_configuration,
-    file_sha256,
-    is_not_found,
     object_sha256,
     remove_results_expiry,
-    remove_s3_trigger,
     stage_file,
     stored_sha256,
 )
+from podpac_exec.backends.aws_lambda.resources.s3_trigger import converge_s3_trigger, remove_s3_trigger
 from podpac_exec.backends.aws_lambda.resources.function_url import (
     ENV_CACHE_S3,
     ENV_SERVED,

@@ -14,14 +14,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from podpac_exec.backends.aws_lambda.resources.services import (
-    BuildInputError,
-    Context,
-    _permission_statements,
-    get_function,
-    is_not_found,
-    stage_file,
-)
+from podpac_exec.backends.aws_lambda.resources.context import BuildInputError, Context, is_not_found
+from podpac_exec.backends.aws_lambda.resources.lambda_function import get_function
+from podpac_exec.backends.aws_lambda.resources.s3 import stage_file
+from podpac_exec.backends.aws_lambda.resources.s3_trigger import _permission_statements
 
 AUTH_TYPES = ("AWS_IAM", "NONE")
 PUBLIC_SID = "podpac-exec-function-url-public"

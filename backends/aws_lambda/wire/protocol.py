@@ -20,8 +20,6 @@ from podpac_exec.errors import PodpacExecError
 PROTOCOL_VERSION = 1
 #: Lambda's synchronous request and response payload limit.
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
-#: Lambda's asynchronous (Event) request limit.
-ASYNC_PAYLOAD_LIMIT = 256 * 1024
 #: Room kept for the JSON envelope around an encoded result.
 ENVELOPE_BYTES = 16 * 1024
 #: base64 turns 3 bytes into 4.

@@ -263,7 +263,7 @@ def _number(value: Any, field: str) -> float:
 
 
 def _timedelta(value: Any, field: str) -> np.timedelta64:
-    from podpac_exec.coordinates import _to_delta
+    from podpac_exec.coordinates.values import _to_delta
 
     try:
         delta = _to_delta(value, True, field)

@@ -25,7 +25,7 @@ from podpac_exec.backends.aws_lambda.resources.build import (
 )
 from podpac_exec.backends.aws_lambda.resources.iam_policy import function_policy
 from podpac_exec.backends.aws_lambda.packaging.core import PackageResult
-from podpac_exec.backends.aws_lambda.resources.services import FUNCTION_TAG, MANAGED_TAG
+from podpac_exec.backends.aws_lambda.resources.context import FUNCTION_TAG, MANAGED_TAG
 from podpac_exec.engine.retry import RetryPolicy
 from podpac_exec.errors import NotFoundError
 from podpac_exec.settings import settings

@@ -44,10 +44,30 @@ def test_spilled_result_is_fetched_then_deleted(aws_emulator):
     s3 = aws_emulator.client("s3")
     s3.create_bucket(Bucket="results")
     values = np.arange(12.0).reshape(3, 4)
-    s3.put_object(Bucket="results", Key="p/results/r1.bin", Body=encode_array(values))
+    s3.put_object(Bucket="results", Key="p/results/r1.bin", Body=encode_array(values), Metadata={"dims": "lat,lon"})
     backend = backend_for(aws_emulator.endpoint_url)
-    np.testing.assert_array_equal(backend._fetch_s3_result("s3://results/p/results/r1.bin", call()), values)
+    fetched, dims = backend._fetch_s3_result("s3://results/p/results/r1.bin", call())
+    np.testing.assert_array_equal(fetched, values)
+    assert dims == ["lat", "lon"]  # the spilled result's dims are read, as an inline result's are
     assert s3.list_objects_v2(Bucket="results").get("KeyCount", 0) == 0
+
+
+def test_the_pipeline_is_serialised_once_per_request_not_per_tile(monkeypatch):
+    from podpac_exec.backends.aws_lambda.client.backend import request_payload
+    from podpac_exec.backends.aws_lambda.wire.protocol import OutputSpec, build_request
+    from podpac_exec.nodes.base import Node
+
+    serialised = []
+    definition = Node.definition
+    monkeypatch.setattr(Node, "definition", property(lambda node: serialised.append(1) or definition.fget(node)))
+    node = pe.Node.from_definition({"S": {"node": "algorithm.SinCoords"}, "M": {"node": "algorithm.Arithmetic",
+                                    "inputs": {"A": "S"}, "attrs": {"eqn": "A * 2"}}})
+    grid = pe.Coordinates([pe.clinspace(0, 1, 8, "lat"), pe.clinspace(0, 1, 8, "lon")])
+    output, public = OutputSpec(None, 1000), pe.settings.snapshot().public()
+    payloads = [request_payload(node, grid[i : i + 2, :], output, public) for i in range(0, 8, 2)]
+    assert len(serialised) == 1
+    whole = build_request(definition.fget(node), grid[2:4, :].exact_definition, output, public)
+    assert payloads[1] == json.dumps(whole, separators=(",", ":")).encode()  # the same bytes as before
 
 
 def test_missing_spilled_result_is_reported_not_retried(aws_emulator):
@@ -93,19 +113,25 @@ def test_s3_fetch_follows_the_calls_retry_settings_not_the_first_ones(monkeypatc
     assert len(attempts) == 3
 
 
-def test_a_changed_aws_environment_gets_new_clients(aws_emulator, monkeypatch):
-    """The same settings after AWS_ENDPOINT_URL moved to a closed port: a clean BackendError,
-    not the cached clients of the earlier, working environment."""
+def test_a_changed_aws_environment_gets_new_clients(aws_emulator, deploy, monkeypatch):
+    """A successful run, then the same settings after AWS_ENDPOINT_URL moved to a closed port:
+    a clean one-line BackendError, not the cached clients of the earlier, working environment."""
+    from podpac_exec.backends.aws_lambda.wire.protocol import build_response
+
     coords = pe.Coordinates([pe.clinspace(0, 1, 2, "lat"), pe.clinspace(0, 1, 2, "lon")])
+    answer = json.dumps(build_response(pe.evaluate(pe.nodes.Arange(), coords).values, ["lat", "lon"]))
+    deploy(f"import json\n\ndef handler(event, context):\n    return json.loads({answer!r})\n", name="answers")
+    options = {**FAST, "aws_lambda": {"function_name": "answers"}}
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws_emulator.endpoint_url)
-    first = get_backend("aws_lambda", pe.settings.snapshot(FAST))
-    assert get_backend("aws_lambda", pe.settings.snapshot(FAST)) is first
-    first.client("s3").list_buckets()  # works against the emulator
+    first = get_backend("aws_lambda", pe.settings.snapshot(options))
+    out = pe.evaluate(pe.nodes.Arange(), coords, backend="aws_lambda", **options)  # works against the emulator
+    np.testing.assert_array_equal(out.values, pe.evaluate(pe.nodes.Arange(), coords).values)
+    assert get_backend("aws_lambda", pe.settings.snapshot(options)) is first
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
-    second = get_backend("aws_lambda", pe.settings.snapshot(FAST))
-    assert second is not first
-    with pytest.raises(pe.BackendError, match="failed after 3 attempts"):
-        pe.evaluate(pe.nodes.Arange(), coords, backend="aws_lambda", **FAST)
+    assert get_backend("aws_lambda", pe.settings.snapshot(options)) is not first
+    with pytest.raises(pe.BackendError, match="failed after 3 attempts") as info:
+        pe.evaluate(pe.nodes.Arange(), coords, backend="aws_lambda", **options)
+    assert "\n" not in str(info.value) and "Could not connect" in str(info.value)
 
 
 @pytest.mark.parametrize(

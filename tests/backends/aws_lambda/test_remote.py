@@ -158,3 +158,18 @@ def test_large_results_need_a_bucket(monkeypatch):
 def test_output_key_for_s3_trigger():
     assert remote.output_key_for("jobs/input/a/b.json") == "jobs/output/a/b"
     assert remote.output_key_for("x.json") == "output/x"
+
+
+def test_the_function_resolves_its_settings_once_per_invoke(monkeypatch):
+    import importlib
+
+    module = importlib.import_module("podpac_exec.settings")  # the package's `settings` is the object
+
+    reads = []
+    read = module._read_environment
+    monkeypatch.setattr(module, "_read_environment", lambda: reads.append(1) or read())
+    req = request()
+    req["pipeline"] = pe.nodes.Convolution(source=pe.nodes.Arange(), kernel_type="mean,3", kernel_dims=["lat", "lon"]).definition
+    reads.clear()  # building the node checked its kernel against the settings: not the invoke
+    assert "result" in remote.handle_event(req)
+    assert len(reads) == 1

@@ -1,0 +1,100 @@
+"""The compiled expression and :func:`compile_expression`, the compiler's entry point."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from podpac_exec.errors import ExpressionError
+from podpac_exec.nodes.expressions.grammar import _DTYPES, _Eval, _Node, ParamValue
+from podpac_exec.nodes.expressions.params import substitute_params
+from podpac_exec.nodes.expressions.parser import _Builder, _parse
+from podpac_exec.nodes.expressions.specialize import _Specializer, _input_kind
+
+
+class CompiledExpression:
+    """A validated expression; call it with the input arrays as keyword arguments."""
+
+    __slots__ = ("eqn", "text", "names", "names_used", "_tree", "_cache")
+
+    def __init__(self, eqn: str, text: str, names: frozenset[str], names_used: frozenset[str], tree: _Node) -> None:
+        self.eqn = eqn
+        self.text = text
+        self.names = names
+        self.names_used = names_used
+        self._tree = tree
+        self._cache: dict[tuple[tuple[str, str], ...], tuple[_Eval, str]] = {}
+
+    def __repr__(self) -> str:
+        return f"CompiledExpression({self.text!r})"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # The cache holds closures, which do not pickle; it is rebuilt on first use.
+        return CompiledExpression, (self.eqn, self.text, self.names, self.names_used, self._tree)
+
+    def __call__(self, **arrays: Any) -> np.ndarray:
+        return self.evaluate(arrays)
+
+    def evaluate(self, arrays: Mapping[str, Any], dtype: Any = np.float64) -> np.ndarray:
+        """Evaluate on ``arrays`` (broadcast together); the result has their broadcast shape.
+
+        ``dtype`` is the result dtype (float64, as PODPAC's output); ``None`` keeps numexpr's
+        result dtype (bool for comparisons, int for integer arithmetic).
+        """
+        env, kinds = self._prepare(arrays)
+        shape = self._shape(env, arrays)
+        key = tuple(sorted(kinds.items()))
+        if key not in self._cache:
+            self._cache[key] = _Specializer(kinds).spec(self._tree)
+        fn, kind = self._cache[key]
+        with np.errstate(all="ignore"):
+            value, owned = fn(env)
+            target = _DTYPES[kind] if dtype is None else np.dtype(dtype)
+            if np.shape(value) == shape:
+                if owned and value.dtype == target:
+                    return value
+                return np.asarray(value).astype(target)
+            out = np.empty(shape, dtype=target)
+            out[...] = value
+        return out
+
+    def _prepare(self, arrays: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+        env: dict[str, np.ndarray] = {}
+        kinds: dict[str, str] = {}
+        for name in self.names_used:
+            if name not in arrays:
+                raise ExpressionError(f"missing input {name!r} used by the expression", field=f"inputs.{name}")
+            array = np.asarray(arrays[name])
+            kind = _input_kind(name, array)
+            if array.dtype != _DTYPES[kind]:
+                array = array.astype(_DTYPES[kind])
+            env[name], kinds[name] = array, kind
+        return env, kinds
+
+    @staticmethod
+    def _shape(env: Mapping[str, np.ndarray], arrays: Mapping[str, Any]) -> tuple[int, ...]:
+        shapes = [np.shape(env[name]) if name in env else np.shape(value) for name, value in arrays.items()]
+        try:
+            return tuple(np.broadcast_shapes(*shapes))
+        except ValueError:
+            detail = ", ".join(f"{name}: {shape}" for name, shape in zip(arrays, shapes))
+            raise ExpressionError(f"inputs have incompatible shapes ({detail})", field="inputs") from None
+
+
+def compile_expression(
+    eqn: str, names: Iterable[str], params: Mapping[str, ParamValue] | None = None
+) -> CompiledExpression:
+    """Validate ``eqn`` over the input ``names`` and ``params`` and compile it.
+
+    ``{name}`` fields are replaced by the param's value first (PODPAC's ``eqn.format(**params)``);
+    params may also be used as bare names. Raises :class:`ExpressionError` naming the offending
+    token and its (1-based) column in the substituted text.
+    """
+    params = dict(params or {})
+    inputs = frozenset(names)
+    text = substitute_params(eqn, params) if isinstance(eqn, str) else eqn
+    tree, source = _parse(text)
+    builder = _Builder(source, inputs, params)
+    ir = builder.build(tree)
+    return CompiledExpression(eqn, text, inputs, frozenset(builder.used), ir)
