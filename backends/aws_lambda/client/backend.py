@@ -16,12 +16,12 @@ from podpac_exec.backends.aws_lambda.wire.protocol import (
     SYNC_PAYLOAD_LIMIT,
     OutputSpec,
     build_request,
-    parse_response,
+    read_response,
     split_s3_uri,
 )
 from podpac_exec.backends.aws_lambda.client.reports import parse_report
-from podpac_exec.backends.aws_lambda.wire.codec import json_loads
 from podpac_exec.errors import BackendError, RemoteEvaluationError
+from podpac_exec.engine.dispatch import result_array
 from podpac_exec.engine.retry import RetryPolicy, call_with_retries
 
 if TYPE_CHECKING:
@@ -138,9 +138,6 @@ class LambdaBackend(Backend):
     # -- evaluation -----------------------------------------------------------------------------
 
     def evaluate(self, node: "Node", coordinates: "Coordinates", options: EvaluationOptions) -> "xr.DataArray":
-        import numpy as np
-        import xarray as xr
-
         payload = request_payload(
             node,
             coordinates,
@@ -172,7 +169,7 @@ class LambdaBackend(Backend):
                 f"invoking {self.config['function_name']!r} failed after {policy.max_attempts} attempts: {exc}"
             ) from exc
         out = node.output_coordinates(coordinates)
-        return xr.DataArray(np.asarray(values).reshape(out.shape), coords=out.xcoords, dims=dims or out.dims)
+        return result_array(values.reshape(out.shape), dims or out.dims)  # the executor adds the coordinates
 
     def _invoke(self, payload: bytes, options: EvaluationOptions) -> tuple[Any, list[str] | None]:
         response = self._call_lambda(payload)
@@ -187,7 +184,7 @@ class LambdaBackend(Backend):
                 raise self._out_of_memory(error, report)
             raise error
         try:
-            parsed = parse_response(json_loads(body))
+            parsed = read_response(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise BackendError(f"the function answered something that is not a podpac-exec response: {exc}") from exc
         if parsed.result_s3:
