@@ -197,9 +197,9 @@ def parse_response(payload: Any) -> Response:
 def read_response(body: bytes) -> Response:
     """:func:`parse_response` of a response's bytes, the payload decoded straight from them
     (``ValueError`` when they are not JSON)."""
-    from podpac_exec.backends.aws_lambda.wire.envelope import load_response
+    from podpac_exec.backends.aws_lambda.wire.envelope import read
 
-    return parse_response(load_response(body))
+    return read(body, parse_response)
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
