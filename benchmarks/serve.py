@@ -4,8 +4,8 @@ uvicorn server, against colouring and PNG-encoding a ready array alone.
 The demo pipeline is ``examples/pipelines/wave_field.json`` (what ``examples/demo.py`` runs).
 Computed: a server without a tile cache, so every request evaluates the tile through
 ``podpac_exec.evaluate`` (local backend), colours and encodes it. Cached: a server with the memory
-cache, every tile already requested once. Baseline: ``colorize`` + PNG encode of the same tile's
-ready values, in this process. One keep-alive ``http.client`` connection per server (lighter than
+cache, every tile already requested once. Baseline: colouring and PNG-encoding the same tile's
+ready values (``encode.styled_png``, what the server does after evaluating), in this process. One keep-alive ``http.client`` connection per server (lighter than
 requests, so the figure is the server's), requests in sequence; the three take
 turns round after round so machine noise hits all alike; figures are medians over rounds.
 """
@@ -37,7 +37,6 @@ def run() -> Iterator[dict[str, Any]]:
     from podpac_exec.serve.grids import tile_grid
     from podpac_exec.serve.registry import ServedPipeline
     from podpac_exec.serve.server import ServerThread
-    from podpac_exec.serve.style import colorize
 
     node = pe.Node.from_json(PIPELINE.read_text())
 
@@ -73,7 +72,7 @@ def run() -> Iterator[dict[str, Any]]:
 
         def encode_all() -> None:
             for values in ready:
-                encode.png(colorize(values, style))
+                encode.styled_png(values, style)
 
         def compute_in_process() -> None:
             for x, y in TILES:
@@ -84,7 +83,7 @@ def run() -> Iterator[dict[str, Any]]:
             "encode": encode_all, "computed_in_process": compute_in_process,
         }
         served = fns["computed"]()  # also the warm-up: imports, connections
-        if served != [encode.png(colorize(values, style)) for values in ready] or fns["cached"]() != served:
+        if served != [encode.styled_png(values, style) for values in ready] or fns["cached"]() != served:
             raise AssertionError("the served tiles are not the encoded ready arrays")
         for name in ("encode", "computed_in_process"):
             fns[name]()
