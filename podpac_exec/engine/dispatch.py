@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from podpac_exec.errors import BackendError
-from podpac_exec.nodes.base import output_array
 from podpac_exec.plugins.manager import get_plugin_manager, hookimpl
 
 if TYPE_CHECKING:
@@ -48,13 +47,6 @@ def evaluate_values(
     if expected is None:
         expected = node.output_coordinates(coordinates)
     return aligned_values(result, node, expected)
-
-
-def evaluate_one(node: "Node", coordinates: "Coordinates", backend: "Backend", options: "EvaluationOptions") -> "xr.DataArray":
-    """One backend call through the hook, its result on the node's output coordinates for the request."""
-    expected = node.output_coordinates(coordinates)
-    values = evaluate_values(node, coordinates, backend, options, expected)
-    return output_array(expected, values, {"crs": coordinates.crs, "node_hash": node.hash})
 
 
 def aligned_values(result: "xr.DataArray", node: "Node", expected: "Coordinates") -> np.ndarray:
