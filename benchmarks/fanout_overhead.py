@@ -82,7 +82,8 @@ def step_breakdown(
     """Median ms of each client step, run alone on the first tile (planning and assembly per tile)."""
     from podpac_exec.backends.aws_lambda.wire.envelope import load_response
     from podpac_exec.plugins.backends import EvaluationOptions
-    from podpac_exec.backends.aws_lambda.wire.protocol import OutputSpec, build_request, parse_response
+    from podpac_exec.backends.aws_lambda.client.backend import request_payload
+    from podpac_exec.backends.aws_lambda.wire.protocol import OutputSpec, parse_response
     from podpac_exec.engine.dispatch import aligned_values, result_array
     from podpac_exec.engine.executor import plan_request
     from podpac_exec.engine.stats import EvaluationStats
@@ -96,8 +97,7 @@ def step_breakdown(
     options = EvaluationOptions(effective, EvaluationStats(), tile=tile)
 
     def request() -> bytes:
-        req = build_request(node.definition, tile_coords.exact_definition, OutputSpec(), effective.public())
-        return json.dumps(req, separators=(",", ":")).encode()
+        return request_payload(node, tile_coords, OutputSpec(), effective.public())
 
     def wrap_and_align() -> np.ndarray:
         result = result_array(values.reshape(out_coords.shape), out_coords.dims)
