@@ -2,10 +2,10 @@
 
 A 4096 x 4096 SinCoords request runs through ``evaluate()`` on a test backend registered at
 run time (``plugins.register_plugin``): the Lambda client itself (``LambdaBackend``: request
-building and JSON encoding, the retry wrapper, response parsing with ``codec.json_loads`` and
-``protocol.parse_response``) with only the remote call replaced, by a response encoded ahead of
-time for each tile. So the time is the client's: planning, encoding, decoding, per-tile
-alignment and dask's assembly of the result. Tiles are sized for Lambda's 6 MB response (29
+building and JSON encoding, the retry wrapper, response reading with ``envelope.load_response``
+and ``protocol.parse_response``) with only the remote call replaced, by a response encoded ahead
+of time for each tile (``json.dumps``, as the Lambda runtime does). So the time is the client's:
+planning, encoding, decoding, per-tile alignment and writing each tile into the result. Tiles are sized for Lambda's 6 MB response (29
 tiles of about 4.7 MB); one thread, so that the time per tile is work, not overlap. The baseline
 is copying the tile's bytes once: ``np.copyto`` of every tile into its place in a preallocated
 (and touched) result, per tile. The assembled result is checked against the values the
@@ -17,7 +17,6 @@ steps run alone reuse warm) and gives the same request on two threads.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import math
@@ -41,6 +40,7 @@ def _replay_classes() -> tuple[type, type]:
     the plugin registering it."""
     from podpac_exec.plugins.backends import BackendSpec
     from podpac_exec.backends.aws_lambda.client.backend import LambdaBackend
+    from podpac_exec.backends.aws_lambda.plugin import SETTINGS as LAMBDA_SETTINGS
     from podpac_exec.plugins.manager import hookimpl
 
     current = threading.local()
@@ -48,10 +48,6 @@ def _replay_classes() -> tuple[type, type]:
     class ReplayBackend(LambdaBackend):
         name = BACKEND
         responses: dict[int, bytes] = {}
-
-        def limits(self) -> Any:
-            # its own section, so that instances (cached per section) differ by concurrency
-            return dataclasses.replace(super().limits(), concurrency=self.settings[f"{BACKEND}.max_concurrency"])
 
         def evaluate(self, node: Any, coordinates: Any, options: Any) -> Any:
             current.tile = options.tile
@@ -68,7 +64,8 @@ def _replay_classes() -> tuple[type, type]:
                     name=BACKEND,
                     backend_class=ReplayBackend,
                     description="benchmark: the Lambda client answered by replayed responses",
-                    settings={"max_concurrency": 1},
+                    # the Lambda section's settings, its own max_concurrency (instances are cached per section)
+                    settings={**LAMBDA_SETTINGS, "max_concurrency": 1},
                 )
             ]
 
@@ -83,47 +80,41 @@ def step_breakdown(
     node: Any, coords: Any, backend: Any, effective: Any, plan: Any, full: np.ndarray
 ) -> dict[str, float]:
     """Median ms of each client step, run alone on the first tile (planning and assembly per tile)."""
-    import dask.array as da
-
-    from podpac_exec.backends.aws_lambda.wire import codec
+    from podpac_exec.backends.aws_lambda.wire.envelope import load_response
     from podpac_exec.plugins.backends import EvaluationOptions
-    from podpac_exec.backends.aws_lambda.wire.protocol import OutputSpec, build_request, parse_response
-    from podpac_exec.engine.dispatch import align_result
+    from podpac_exec.backends.aws_lambda.client.backend import request_payload
+    from podpac_exec.backends.aws_lambda.wire.protocol import OutputSpec, parse_response
+    from podpac_exec.engine.dispatch import aligned_values, result_array
     from podpac_exec.engine.executor import plan_request
     from podpac_exec.engine.stats import EvaluationStats
 
     tile = plan.tiles[0]
     tile_coords = coords[tile.eval_index]
     body = backend.responses[tile.id]
-    parsed = codec.json_loads(body)
+    parsed = load_response(body)
     values = parse_response(parsed).values
-    out = node.output_coordinates(tile_coords)
+    out_coords = node.output_coordinates(tile_coords)
     options = EvaluationOptions(effective, EvaluationStats(), tile=tile)
 
     def request() -> bytes:
-        req = build_request(node.definition, tile_coords.exact_definition, OutputSpec(), effective.public())
-        return json.dumps(req, separators=(",", ":")).encode()
+        return request_payload(node, tile_coords, OutputSpec(), effective.public())
 
     def wrap_and_align() -> np.ndarray:
-        import xarray as xr
+        result = result_array(values.reshape(out_coords.shape), out_coords.dims)
+        return np.asarray(aligned_values(result, node, out_coords)[tile.crop], dtype=np.float64)
 
-        result = xr.DataArray(np.asarray(values).reshape(out.shape), coords=out.xcoords, dims=out.dims)
-        return np.asarray(align_result(result, node, tile_coords).values[tile.crop], dtype=np.float64)
-
-    blocks = {("assemble", *t.block): full[t.out_index] for t in plan}
+    target = np.ones_like(full)
     steps: dict[str, Callable[[], Any]] = {
         "plan": lambda: plan_request(node, coords, backend, effective),
         "request": request,
         "response_read": lambda: io.BytesIO(body).read(),
-        "response_json": lambda: codec.json_loads(body),
+        "response_json": lambda: load_response(body),
         "response_decode": lambda: parse_response(parsed),
         "wrap_align_crop": wrap_and_align,
-        "assemble": lambda: da.Array(blocks, "assemble", chunks=plan.chunks, dtype=np.float64).compute(
-            scheduler="threads", num_workers=1
-        ),
+        "write_into_result": lambda: target[tile.out_index].__setitem__(Ellipsis, values),
     }
     n = len(plan)
-    per_tile = {"plan", "assemble"}
+    per_tile = {"plan"}
     out = {
         f"{name}_ms": ms(median_seconds(fn, repeats=7) / (n if name in per_tile else 1)) for name, fn in steps.items()
     }
@@ -133,7 +124,6 @@ def step_breakdown(
 
 def run() -> Iterator[dict[str, Any]]:
     import podpac_exec as pe
-    from podpac_exec.backends.aws_lambda.wire import codec
     from podpac_exec.plugins.backends import get_backend
     from podpac_exec.backends.aws_lambda.wire.protocol import build_response
     from podpac_exec.engine.executor import plan_request
@@ -152,7 +142,7 @@ def run() -> Iterator[dict[str, Any]]:
         plan = plan_request(node, coords, backend, effective)
         dims = list(plan.out_dims)
         ReplayBackend.responses = {
-            tile.id: codec.json_dumps(build_response(full[tile.out_index], dims)).encode() for tile in plan
+            tile.id: json.dumps(build_response(full[tile.out_index], dims)).encode() for tile in plan
         }
 
         def fanout(workers: int) -> Callable[[], Any]:

@@ -137,6 +137,7 @@ class EffectiveSettings(Mapping[str, Any]):
 
     def __init__(self, values: Mapping[str, SettingValue]) -> None:
         self._values = dict(values)
+        self._public: dict[str, Any] | None = None
 
     def __getitem__(self, key: str) -> Any:
         try:
@@ -163,7 +164,9 @@ class EffectiveSettings(Mapping[str, Any]):
 
     def public(self) -> dict[str, Any]:
         """Every non-secret value: what may travel in a payload."""
-        return {k: v.value for k, v in self._values.items() if not v.is_secret}
+        if self._public is None:  # asked once per tile of a remote call: computed once
+            self._public = {k: v.value for k, v in self._values.items() if not v.is_secret}
+        return dict(self._public)
 
 
 class Settings:

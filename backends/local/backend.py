@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from podpac_exec.engine.dispatch import result_array
 from podpac_exec.plugins.backends import Backend, BackendLimits, EvaluationOptions
 
 if TYPE_CHECKING:
@@ -29,4 +30,5 @@ class LocalBackend(Backend):
         return limits
 
     def evaluate(self, node: "Node", coordinates: "Coordinates", options: EvaluationOptions) -> "xr.DataArray":
-        return node.eval(coordinates)
+        # values and dims only: the executor puts them on the request's coordinates
+        return result_array(*node.eval_values(coordinates))

@@ -97,7 +97,7 @@ def estimate_plan(
 ) -> Estimate:
     """The backend's estimate of ``plan``; with ``calibrate``, when the backend only knows a
     floor, one tile (the largest) is run first and its figures priced."""
-    from podpac_exec.engine.dispatch import evaluate_one
+    from podpac_exec.engine.dispatch import evaluate_values
     from podpac_exec.plugins.backends import EvaluationOptions
 
     figures = plan_figures(node, coords, backend, plan)
@@ -105,7 +105,7 @@ def estimate_plan(
     if found is not None and found.get("lower_bound") and calibrate and len(plan):
         tile = max(plan, key=lambda t: math.prod(t.eval_shape))
         stats = EvaluationStats()
-        evaluate_one(node, coords[tile.eval_index], backend, EvaluationOptions(options.settings, stats, tile=tile))
+        evaluate_values(node, coords[tile.eval_index], backend, EvaluationOptions(options.settings, stats, tile=tile))
         found = backend.estimate(figures, stats) or found
     return Estimate(figures, dict(found or {}))
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from podpac_exec.plugins.backends import Backend, EvaluationOptions, get_backend
 from podpac_exec.coordinates import Coordinates
-from podpac_exec.engine.dispatch import evaluate_one
+from podpac_exec.engine.dispatch import evaluate_values
 from podpac_exec.engine.scheduler import check_scheduler_address
 from podpac_exec.errors import LimitExceededError, PodpacExecError
-from podpac_exec.nodes.base import Node
+from podpac_exec.nodes.base import Node, output_array
 from podpac_exec.settings import EffectiveSettings, settings
 from podpac_exec.engine.stats import EvaluationStats
 from podpac_exec.nodes.opening import READ_BYTES
@@ -51,47 +55,111 @@ def evaluate(
     """
     effective = settings_for_call(backend, options)  # resolved once; everything below sees it
     with settings.use(effective):
-        return _evaluate(as_node(node), as_coordinates(coordinates), effective, stats, compute, estimate)
+        call = start_call(node, coordinates, effective, stats, estimate=estimate)
+        if estimate:
+            return call.estimate()
+        if not compute:
+            from podpac_exec.engine.fanout import evaluate_plan
+
+            with call.accounted(report=False):
+                return evaluate_plan(call.node, call.coords, call.backend, call.options, call.plan, compute=False)
+        values = call.values()
+        return output_array(call.out_coords, values, {"crs": call.coords.crs, "node_hash": call.node.hash})
 
 
-def _evaluate(
-    node: Node,
-    coords: Coordinates,
+def evaluate_array(
+    node: "Node | str | Mapping[str, Any]",
+    coordinates: "Coordinates | str | Mapping[str, Any]",
+    backend: str | None = None,
+    *,
+    stats: EvaluationStats | None = None,
+    **options: Any,
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """:func:`evaluate`'s values and dims, without the DataArray (for callers that only need the
+    numbers, such as map tiles: building its coordinate indexes costs more than a small tile)."""
+    effective = settings_for_call(backend, options)
+    with settings.use(effective):
+        call = start_call(node, coordinates, effective, stats)
+        return call.values(), tuple(call.out_coords.dims)
+
+
+@dataclass
+class Call:
+    """One ``evaluate()`` call, checked and planned."""
+
+    node: Node
+    coords: Coordinates
+    backend: Backend
+    options: EvaluationOptions
+    plan: "TilePlan"
+
+    @property
+    def out_coords(self) -> Coordinates:
+        return self.node.output_coordinates(self.coords)
+
+    def values(self) -> np.ndarray:
+        """Every tile evaluated, assembled into one array on :attr:`out_coords`."""
+        with self.accounted():
+            from podpac_exec.engine.fanout import compute_plan
+
+            if len(self.plan) == 1:
+                try:
+                    return evaluate_values(self.node, self.coords, self.backend, self.options)
+                except Exception as exc:  # noqa: BLE001 - a limit splits the tile, anything else propagates
+                    parts = split_after_limit(self.backend, self.plan, exc, self.options.settings)
+                    self.options.stats.add_adaptive("splits")
+                    return compute_plan(self.node, self.coords, self.backend, self.options, self.plan, start_with=parts)
+            return compute_plan(self.node, self.coords, self.backend, self.options, self.plan)
+
+    def estimate(self) -> "Estimate":
+        """Print the plan and its estimated cost, and return that estimate (nothing runs but,
+        without history, one calibration tile)."""
+        from podpac_exec.engine.estimate import estimate_plan
+
+        found = estimate_plan(self.node, self.coords, self.backend, self.options, self.plan, calibrate=True)
+        print(found, flush=True)
+        return found
+
+    @contextmanager
+    def accounted(self, report: bool = True) -> Iterator[None]:
+        """Wall time, bytes read and (``report``) the backend's report on the call's statistics."""
+        stats = self.options.stats
+        t0 = time.perf_counter()
+        read_before = READ_BYTES.total
+        try:
+            yield
+        finally:
+            stats.wall_seconds = time.perf_counter() - t0
+            stats.bytes_read += READ_BYTES.total - read_before
+            if report:
+                stats.backend_report = self.backend.report(stats)
+
+
+def start_call(
+    node: "Node | str | Mapping[str, Any]",
+    coordinates: "Coordinates | str | Mapping[str, Any]",
     effective: EffectiveSettings,
     stats: EvaluationStats | None,
-    compute: bool,
+    *,
     estimate: bool = False,
-) -> "xr.DataArray | Estimate":
+) -> Call:
+    """Parse, check limits, resolve the backend and plan the tiles of one call (inside
+    ``settings.use(effective)``, so that loading the pipeline sees the call's settings); a run
+    estimated above the backend's cost cap is refused here (unless only ``estimate`` is asked)."""
+    node = as_node(node)
+    coords = as_coordinates(coordinates)
     if effective["dask.scheduler_address"]:  # malformed fails here even when one tile runs in-process
         check_scheduler_address(effective["dask.scheduler_address"])
     check_request_limits(coords, effective)
     backend_obj = get_backend(effective["backend"], effective)
     stats = stats if stats is not None else EvaluationStats()
+    stats.node_hash = node.hash
     evaluation = EvaluationOptions(effective, stats)
     plan = plan_request(node, coords, backend_obj, effective)
-    stats.node_hash = node.hash
     backend_obj.before_run(evaluation)
-    if estimate:
-        return print_estimate(node, coords, backend_obj, evaluation, plan)
-    check_cost_before(node, coords, backend_obj, evaluation, plan)
-    t0 = time.perf_counter()
-    read_before = READ_BYTES.total
-    try:
-        from podpac_exec.engine.fanout import evaluate_plan
-
-        if len(plan) == 1 and compute:
-            try:
-                return evaluate_one(node, coords, backend_obj, evaluation)
-            except Exception as exc:  # noqa: BLE001 - a limit splits the tile, anything else propagates
-                parts = split_after_limit(backend_obj, plan, exc, effective)
-                stats.add_adaptive("splits")
-                return evaluate_plan(node, coords, backend_obj, evaluation, plan, start_with=parts)
-        return evaluate_plan(node, coords, backend_obj, evaluation, plan, compute=compute)
-    finally:
-        stats.wall_seconds = time.perf_counter() - t0
-        stats.bytes_read += READ_BYTES.total - read_before
-        if compute:
-            stats.backend_report = backend_obj.report(stats)
+    if not estimate:
+        check_cost_before(node, coords, backend_obj, evaluation, plan)
+    return Call(node, coords, backend_obj, evaluation, plan)
 
 
 def split_after_limit(backend: Backend, plan: "TilePlan", exc: Exception, effective: EffectiveSettings) -> list:
@@ -104,14 +172,6 @@ def split_after_limit(backend: Backend, plan: "TilePlan", exc: Exception, effect
     if not parts:
         raise exc
     return parts
-
-
-def print_estimate(node: Node, coords: Coordinates, backend: Backend, evaluation: EvaluationOptions, plan: "TilePlan") -> "Estimate":
-    from podpac_exec.engine.estimate import estimate_plan
-
-    found = estimate_plan(node, coords, backend, evaluation, plan, calibrate=True)
-    print(found, flush=True)
-    return found
 
 
 def check_cost_before(node: Node, coords: Coordinates, backend: Backend, evaluation: EvaluationOptions, plan: "TilePlan") -> None:

@@ -8,6 +8,7 @@ Client is active, or ``dask.scheduler_address`` is set, the tasks go to that clu
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import sys
 import uuid
@@ -19,7 +20,7 @@ import numpy as np
 from podpac_exec.plugins.backends import Backend, EvaluationOptions, get_backend
 from podpac_exec.coordinates import Coordinates
 from podpac_exec.engine.adaptive_run import adaptive_enabled, run_adaptive
-from podpac_exec.engine.dispatch import evaluate_one
+from podpac_exec.engine.dispatch import evaluate_values
 from podpac_exec.engine.progress import make_progress
 from podpac_exec.errors import TileEvaluationError
 from podpac_exec.nodes.base import Node
@@ -45,6 +46,10 @@ class TileRunner:
     def __call__(self, tile: Tile) -> np.ndarray:
         return self._context.copy().run(self._evaluate, tile)
 
+    def write(self, out: np.ndarray, tile: Tile) -> None:
+        """Evaluate ``tile`` and copy its values into their place in ``out``, the whole result."""
+        out[tile.out_index] = self(tile)
+
     def on_worker(self, tile: Tile) -> tuple[np.ndarray, EvaluationStats]:
         """For a dask.distributed worker: the tile's values and its own statistics, which the
         client merges (the caller's stats object does not travel to other processes)."""
@@ -57,14 +62,14 @@ class TileRunner:
         options = replace(self.options, stats=stats or self.options.stats, tile=tile)  # keeps the fan-out's control
         try:
             with settings.use(options.settings):  # on a cluster worker too: the call's settings
-                result = evaluate_one(self.node, tile_coords, self.backend, options)
+                values = evaluate_values(self.node, tile_coords, self.backend, options)
         except Exception as exc:  # noqa: BLE001 - every failure is reported with its tile
             raise TileEvaluationError(
                 f"tile {tile.label} ({describe_tile(tile_coords)}) failed: {type(exc).__name__}: {exc}",
                 tile=tile,
                 cause=exc,
             ) from exc
-        return np.asarray(result.values[tile.crop], dtype=np.float64)
+        return np.asarray(values[tile.crop], dtype=np.float64)
 
     def describe(self, tile: Tile) -> str:
         return describe_tile(self.coords[tile.eval_index])
@@ -108,11 +113,8 @@ def evaluate_plan(
     plan: TilePlan,
     *,
     compute: bool = True,
-    start_with: "list[Tile] | None" = None,
 ) -> "xr.DataArray":
-    """Evaluate every tile of ``plan`` as a dask task and return the assembled DataArray.
-
-    ``start_with``: parts of the plan's tiles to run instead (the adaptive fan-out only)."""
+    """Evaluate every tile of ``plan`` as a dask task and return the assembled DataArray."""
     import dask.array as da
     import xarray as xr
 
@@ -126,16 +128,37 @@ def evaluate_plan(
     ).rename(None)  # not the dask graph's name
     if not compute:
         return result  # computed by whoever computes it (threads, or an active Client)
+    return result.copy(data=compute_plan(node, coords, backend, options, plan))
+
+
+def compute_plan(
+    node: Node,
+    coords: Coordinates,
+    backend: Backend,
+    options: EvaluationOptions,
+    plan: TilePlan,
+    *,
+    start_with: "list[Tile] | None" = None,
+) -> np.ndarray:
+    """Evaluate every tile of ``plan``, each written straight into its place in one result array.
+
+    ``start_with``: parts of the plan's tiles to run instead (the adaptive fan-out only)."""
+    import dask.threaded
+
+    runner = TileRunner(node, coords, backend, options)
     client = active_client(options.settings["dask.scheduler_address"])
     if client is not None:
-        return result.copy(data=gather_on_cluster(client, runner, plan, options))
+        return gather_on_cluster(client, runner, plan, options)
     if adaptive_enabled(backend) or start_with:
-        values = run_adaptive(runner, plan, backend, options, describe=runner.describe, start_with=start_with)
-        return result.copy(data=values)
+        return run_adaptive(runner, plan, backend, options, describe=runner.describe, start_with=start_with)
+    out = np.empty(plan.out_shape, dtype=np.float64)
+    name = f"podpac-exec-tiles-{uuid.uuid4().hex[:12]}"
+    write = functools.partial(runner.write, out)
+    graph = {(name, *tile.block): (write, tile) for tile in plan}
     workers = max(1, min(backend.limits().concurrency, len(plan)))
     with progress_reporter(options, len(plan), name):
-        values = array.compute(scheduler="threads", num_workers=workers)
-    return result.copy(data=values)
+        dask.threaded.get(graph, list(graph), num_workers=workers)
+    return out
 
 
 def gather_on_cluster(client: Any, runner: TileRunner, plan: TilePlan, options: EvaluationOptions) -> np.ndarray:

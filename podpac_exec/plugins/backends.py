@@ -75,7 +75,11 @@ class Backend(ABC):
 
     @abstractmethod
     def evaluate(self, node: "Node", coordinates: "Coordinates", options: EvaluationOptions) -> "xr.DataArray":
-        """Evaluate one tile; raise :class:`~podpac_exec.errors.PodpacExecError` subclasses on failure."""
+        """Evaluate one tile; raise :class:`~podpac_exec.errors.PodpacExecError` subclasses on failure.
+
+        Only the result's dims and values are used (the executor puts them on the request's
+        coordinates), so it may have no coordinates: ``engine.dispatch.result_array(values, dims)``.
+        """
 
     def report(self, stats: "EvaluationStats") -> dict[str, Any]:
         """Backend-specific figures for a finished evaluation (e.g. invocations and cost).

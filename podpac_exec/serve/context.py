@@ -15,7 +15,7 @@ from podpac_exec.serve.config import ServeConfig
 from podpac_exec.serve.errors import ServeRequestError
 from podpac_exec.serve.grids import Grid
 from podpac_exec.serve.registry import Registry, ServedPipeline
-from podpac_exec.serve.style import Style, colorize, resolve_style
+from podpac_exec.serve.style import Style, resolve_style
 from podpac_exec.serve import encode
 
 RANGE_SAMPLE = (91, 181)  # lat x lon points of the sample that sets a default colour scale
@@ -36,7 +36,7 @@ class ServeContext:
 
     def evaluate(self, pipeline: ServedPipeline, coords: Coordinates) -> np.ndarray:
         """The pipeline's values at ``coords`` (lat x lon) on the configured backend."""
-        import podpac_exec
+        from podpac_exec.engine.executor import evaluate_array  # evaluate()'s values, no DataArray
 
         cells = coords.size
         if cells > self.config.max_request_cells:
@@ -45,16 +45,18 @@ class ServeContext:
                 field="WIDTH/HEIGHT",
             )
         try:
-            out = podpac_exec.evaluate(pipeline.node, coords, backend=self.config.backend, **self.config.evaluate_options)
+            values, dims = evaluate_array(
+                pipeline.node, coords, backend=self.config.backend, **self.config.evaluate_options
+            )
         except LimitExceededError as exc:
             raise ServeRequestError(str(exc), field=exc.field) from None
-        if tuple(out.dims) != ("lat", "lon"):
+        if dims != ("lat", "lon"):
             raise ServeRequestError(
-                f"pipeline {pipeline.name!r} does not give a lat/lon map: its output dims are {list(out.dims)}",
+                f"pipeline {pipeline.name!r} does not give a lat/lon map: its output dims are {list(dims)}",
                 field="layer",
                 status=500,
             )
-        return np.asarray(out.values, dtype=float)
+        return np.asarray(values, dtype=float)
 
     def grid_values(self, pipeline: ServedPipeline, grid: Grid) -> np.ndarray:
         return self.evaluate(pipeline, grid.coordinates())
@@ -99,7 +101,7 @@ class ServeContext:
 
     def encode(self, pipeline: ServedPipeline, grid: Grid, fmt: str, style: Style | None) -> bytes:
         encoders: dict[str, Callable[[np.ndarray], bytes]] = {
-            "png": lambda v: encode.png(colorize(v, style)),  # type: ignore[arg-type]
+            "png": lambda v: encode.styled_png(v, style),  # type: ignore[arg-type]
             "npy": encode.npy,
             "tif": lambda v: encode.geotiff(v, grid, pipeline.name),
             "nc": lambda v: encode.netcdf(v, grid, pipeline.name, {"pipeline_hash": pipeline.hash}),

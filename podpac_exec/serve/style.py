@@ -84,15 +84,21 @@ def lut(colormap: str) -> np.ndarray:
 
 def colorize(values: np.ndarray, style: Style) -> np.ndarray:
     """RGBA uint8 image of a 2-D array: as matplotlib maps ``(v - vmin) / (vmax - vmin)``."""
+    indices, nodata = color_indices(values, style)
+    # one uint32 per colour: a gather of words is several times faster than of 4-byte rows
+    rgba = _lut_words(style.colormap).take(indices)
+    rgba[nodata] = 0
+    return rgba.view(np.uint8).reshape(*np.shape(values), 4)
+
+
+def color_indices(values: np.ndarray, style: Style) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's row of ``lut(style.colormap)`` (uint8), and where values are NaN (row 0 there)."""
     c = (values - style.vmin) / (style.vmax - style.vmin)
     c *= LUT_SIZE
     nodata = np.isnan(c)
     np.copyto(c, 0.0, where=nodata)
     np.clip(c, 0, LUT_SIZE - 1, out=c)  # under/over: the end colours, like matplotlib's defaults
-    # one uint32 per colour: a gather of words is several times faster than of 4-byte rows
-    rgba = _lut_words(style.colormap).take(c.astype(np.intp))
-    rgba[nodata] = 0
-    return rgba.view(np.uint8).reshape(*np.shape(values), 4)
+    return c.astype(np.uint8), nodata
 
 
 @lru_cache(maxsize=64)

@@ -114,3 +114,29 @@ def test_checks_on_tile_threads_see_the_calls_settings():
     smooth = pe.nodes.Convolution(source=pe.nodes.SinCoords(), kernel_type="mean,3", kernel_dims=["lat", "lon"])
     with pytest.raises(pe.TileEvaluationError, match="max_tile_cells=1100"):
         pe.evaluate(smooth, grid, tiling__min_tiles=4, tiling__progress="off", limits={"max_tile_cells": 1100})
+@pytest.mark.parametrize("options", [{}, {"max_tile_bytes": 8 * 20, "local__max_workers": 2}])
+def test_evaluate_array_gives_evaluates_values_and_dims(grid, options):
+    from podpac_exec.engine.executor import evaluate_array
+    from podpac_exec.engine.stats import EvaluationStats
+
+    node = pe.nodes.Arithmetic(A=pe.nodes.SinCoords(), B=pe.nodes.CoordData(coord_name="lon"), eqn="A * B")
+    stats = EvaluationStats()
+    values, dims = evaluate_array(node, grid.transpose("lon", "lat"), stats=stats, **options)
+    out = pe.evaluate(node, grid.transpose("lon", "lat"), **options)
+    assert isinstance(values, np.ndarray) and dims == out.dims == ("lon", "lat")
+    np.testing.assert_array_equal(values, out.values)
+    assert (stats.tiles > 1) == bool(options) and stats.wall_seconds > 0
+
+
+def test_backends_may_answer_without_coordinates_in_any_dim_order(grid):
+    """Only dims and values count: the executor puts them on the request's coordinates."""
+    from podpac_exec.engine.dispatch import aligned_values, result_array
+
+    values = np.arange(77.0).reshape(11, 7)
+    bare = result_array(values, ("lon", "lat"))
+    assert bare.dims == ("lon", "lat") and not bare.coords
+    np.testing.assert_array_equal(aligned_values(bare, pe.nodes.SinCoords(), grid), values.T)
+    with pytest.raises(pe.BackendError, match="dims"):
+        aligned_values(result_array(values, ("lon", "time")), pe.nodes.SinCoords(), grid)
+    with pytest.raises(pe.BackendError, match="shape"):
+        aligned_values(result_array(values[:3], ("lon", "lat")), pe.nodes.SinCoords(), grid)

@@ -17,7 +17,7 @@ from podpac_exec.backends.aws_lambda.wire.protocol import (
     SYNC_PAYLOAD_LIMIT,
     OutputSpec,
     build_request,
-    parse_response,
+    read_response,
     split_s3_uri,
 )
 from podpac_exec.backends.aws_lambda.client import adaptive
@@ -25,8 +25,8 @@ from podpac_exec.backends.aws_lambda.function.identity import IDENTIFY_FIELD
 from podpac_exec.backends.aws_lambda.client.reports import parse_report
 from podpac_exec.engine.adaptive import LIMIT_KINDS
 from podpac_exec.engine.concurrency import call_in_window
-from podpac_exec.backends.aws_lambda.wire.codec import json_loads
 from podpac_exec.errors import BackendError, RemoteEvaluationError
+from podpac_exec.engine.dispatch import result_array
 from podpac_exec.engine.retry import RetryPolicy, call_with_retries
 
 if TYPE_CHECKING:
@@ -198,9 +198,6 @@ class LambdaBackend(Backend):
     # -- evaluation -----------------------------------------------------------------------------
 
     def evaluate(self, node: "Node", coordinates: "Coordinates", options: EvaluationOptions) -> "xr.DataArray":
-        import numpy as np
-        import xarray as xr
-
         payload = request_payload(
             node,
             coordinates,
@@ -237,7 +234,7 @@ class LambdaBackend(Backend):
                 raise  # a limit: the fan-out splits the tile
             raise self._exhausted(exc, policy) from exc
         out = node.output_coordinates(coordinates)
-        return xr.DataArray(np.asarray(values).reshape(out.shape), coords=out.xcoords, dims=dims or out.dims)
+        return result_array(values.reshape(out.shape), dims or out.dims)  # the executor adds the coordinates
 
     def _exhausted(self, exc: TransientInvokeError, policy: RetryPolicy) -> BackendError:
         """The error of a call whose transient failures outlasted ``retry.max_attempts``."""
@@ -264,7 +261,7 @@ class LambdaBackend(Backend):
                 raise self._out_of_memory(error, report)
             raise error
         try:
-            parsed = parse_response(json_loads(body))
+            parsed = read_response(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise BackendError(f"the function answered something that is not a podpac-exec response: {exc}") from exc
         if parsed.result_s3:

@@ -159,7 +159,7 @@ def _parse_settings(values: Any) -> dict[str, Any]:
 
 
 def build_response(values: np.ndarray, dims: list[str], compression: str | None = None) -> dict[str, Any]:
-    from podpac_exec.backends.aws_lambda.wire.codec import encode_result
+    from podpac_exec.backends.aws_lambda.wire.encode import encode_result
 
     return {"version": PROTOCOL_VERSION, "result": encode_result(values, dims, compression=compression)}
 
@@ -177,7 +177,7 @@ class Response:
 
 def parse_response(payload: Any) -> Response:
     """Validate a response; the result is decoded, or its S3 pointer returned."""
-    from podpac_exec.backends.aws_lambda.wire.codec import decode_result
+    from podpac_exec.backends.aws_lambda.wire.decode import decode_result
 
     if not isinstance(payload, Mapping):
         raise ProtocolError(f"the response must be a JSON object, got {type(payload).__name__}", field="response")
@@ -192,6 +192,14 @@ def parse_response(payload: Any) -> Response:
         raise ProtocolError("the response has neither result nor result_s3", field="response")
     values, dims = decode_result(payload["result"])
     return Response(values=values, dims=list(dims))
+
+
+def read_response(body: bytes) -> Response:
+    """:func:`parse_response` of a response's bytes, the payload decoded straight from them
+    (``ValueError`` when they are not JSON)."""
+    from podpac_exec.backends.aws_lambda.wire.envelope import read
+
+    return read(body, parse_response)
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
