@@ -1,0 +1,137 @@
+"""podpac-exec against PODPAC 4.0.5 on every node type both have, side by side in one run.
+
+Each case (``benchmarks/_vs_podpac_cases.py``) is one PODPAC JSON pipeline and request; PODPAC
+evaluates it in its own venv (``make podpac-venv``; ``benchmarks/_podpac_side.py`` in a
+subprocess, which also writes its values), then ``podpac_exec.evaluate()`` evaluates the same
+JSON here. Values must agree (allclose, NaN equal; PODPAC values broadcast over dims it drops)
+or the case is a failed record. Figures: per case ``<case>_speedup`` (PODPAC best-of-N seconds
+over ours), and ``speedup_vs_podpac_min`` with the case it belongs to and the per-node table.
+
+``VS_PODPAC_REPEATS`` (default 3) sets N; ``VS_PODPAC_CASES`` (comma-separated names) a subset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from benchmarks._vs_podpac_cases import SKIPPED, all_cases, node_types
+from benchmarks.harness import record
+
+NAME = "vs_podpac"
+ROOT = Path(__file__).resolve().parents[1]
+PODPAC_PYTHON = ROOT / "build" / "podpac-venv" / "bin" / "python"
+TARGET = ">= 2"
+RTOL, ATOL = 1e-9, 1e-9
+# scipy statistics differ between scipy versions in the last bits (PODPAC's venv pins its own)
+LOOSE = {"Skew": 1e-6, "Kurtosis": 1e-6, "BetaFitDayOfYear": 1e-6}
+
+
+def podpac_python() -> Path:
+    """PODPAC's venv, made with ``make podpac-venv`` when it is missing."""
+    if not PODPAC_PYTHON.exists() or not (PODPAC_PYTHON.parent.parent / ".installed").exists():
+        print("vs_podpac: PODPAC 4.0.5's venv is missing; running `make podpac-venv` (a few minutes)", file=sys.stderr)
+        done = subprocess.run(["make", "-C", str(ROOT), "podpac-venv"], stdout=sys.stderr, check=False)
+        if done.returncode != 0:
+            raise RuntimeError("`make podpac-venv` failed; it needs Python 3.12 (~/.pyenv/versions/3.12.*) and PyPI")
+    return PODPAC_PYTHON
+
+
+def run_podpac(cases: list[dict[str, Any]], folder: Path, repeats: int) -> dict[str, dict[str, Any]]:
+    path = folder / "cases.json"
+    path.write_text(json.dumps([{k: c[k] for k in ("name", "pipeline", "coordinates")} for c in cases]))
+    out = subprocess.run([str(podpac_python()), str(ROOT / "benchmarks" / "_podpac_side.py"), str(path), str(folder),
+                          str(repeats)], capture_output=True, text=True, check=False)
+    results = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("{"):
+            rec = json.loads(line)
+            results[rec["name"]] = rec
+    if not results:
+        raise RuntimeError(f"PODPAC's side printed nothing: {out.stderr.strip()[-500:]}")
+    return results
+
+
+def run_ours(case: dict[str, Any], repeats: int) -> tuple[Any, list[float]]:
+    import podpac_exec as pe
+
+    node = pe.Node.from_definition(case["pipeline"])
+    coords = pe.Coordinates.from_definition(case["coordinates"])
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = pe.evaluate(node, coords, backend="local")
+        seconds.append(time.perf_counter() - start)
+    return out, seconds
+
+
+def disagreement(ours: Any, theirs: np.ndarray, dims: list[str], rtol: float) -> str | None:
+    """Why ``ours`` (a DataArray) and PODPAC's values differ, or None when they agree."""
+    import xarray as xr
+
+    if any(d not in ours.dims for d in dims):
+        return f"PODPAC has dims {dims}, ours {list(ours.dims)}"
+    expected = xr.DataArray(theirs, dims=dims)
+    try:
+        expected = expected.broadcast_like(xr.DataArray(np.empty(ours.shape), dims=ours.dims)).transpose(*ours.dims)
+    except ValueError as exc:
+        return f"shapes differ: PODPAC {theirs.shape} {dims}, ours {ours.shape} {list(ours.dims)}: {exc}"
+    if expected.shape != ours.shape:
+        return f"shapes differ: PODPAC {theirs.shape}, ours {ours.shape}"
+    try:
+        np.testing.assert_allclose(ours.values, expected.values, rtol=rtol, atol=ATOL, equal_nan=True)
+    except AssertionError as exc:
+        return " ".join(str(exc).split())[:300]
+    return None
+
+
+def run() -> Iterator[dict[str, Any]]:
+    repeats = int(os.environ.get("VS_PODPAC_REPEATS", "3"))
+    wanted = {n for n in os.environ.get("VS_PODPAC_CASES", "").split(",") if n}
+    with tempfile.TemporaryDirectory(prefix="vs_podpac_") as tmp:
+        folder = Path(tmp)
+        cases = [c for c in all_cases(folder / "files") if not wanted or c["name"] in wanted]
+        podpac = run_podpac(cases, folder, repeats)
+        table = []
+        for c in cases:
+            theirs = podpac.get(c["name"], {"error": "no result from PODPAC's side"})
+            detail: dict[str, Any] = {"node_type": c["node_type"], "nodes": sorted(node_types(c["pipeline"]))}
+            if "error" in theirs:
+                yield record(NAME, f"{c['name']}_speedup", 0, "x", TARGET, status="failed", podpac_error=theirs["error"], **detail)
+                continue
+            try:
+                ours, seconds = run_ours(c, repeats)
+            except Exception as exc:  # noqa: BLE001 - a failing case is a failed record
+                yield record(NAME, f"{c['name']}_speedup", 0, "x", TARGET, status="failed",
+                             error=f"{type(exc).__name__}: {exc}"[:300], **detail)
+                continue
+            values = np.load(folder / f"{c['name']}.npy")
+            why = disagreement(ours, values, theirs["dims"], LOOSE.get(c["node_type"], RTOL))
+            p_s, o_s = min(theirs["seconds"]), min(seconds)
+            speedup = p_s / o_s
+            row = {"case": c["name"], "podpac_s": round(p_s, 4), "ours_s": round(o_s, 4), "speedup": round(speedup, 2)}
+            if why:
+                yield record(NAME, f"{c['name']}_speedup", 0, "x", TARGET, status="failed", disagreement=why, **row, **detail)
+                row["status"] = "values differ"
+            else:
+                yield record(NAME, f"{c['name']}_speedup", speedup, "x", TARGET, status="ok", **row, **detail)
+            table.append(row)
+    ok = [r for r in table if "status" not in r]
+    if ok:
+        worst = min(ok, key=lambda r: r["speedup"])
+        failed = [c["name"] for c in cases if c["name"] not in {r["case"] for r in ok}]
+        yield record(NAME, "speedup_vs_podpac_min", worst["speedup"], "x", TARGET, case=worst["case"],
+                     repeats=repeats, failed=failed, skipped=SKIPPED, table=table)
+
+
+if __name__ == "__main__":
+    for rec in run():
+        print(json.dumps(rec), flush=True)
