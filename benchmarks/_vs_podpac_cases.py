@@ -60,33 +60,47 @@ def arith(p: Pipeline, ref: str, eqn: str, **inputs: str) -> str:
 
 
 def field(p: Pipeline) -> str:
-    """sin/arange mixture on any lat/lon request."""
+    """sin/arange mixture on any lat/lon request (the Arithmetic and Mask cases' input)."""
     a = p.add("Arange", ALG + "utility.Arange")
     s = p.add("SinCoords", ALG + "utility.SinCoords")
     return arith(p, "Field", "sin(A * 0.00137) * 3 + S * 2", A=a, S=s)
 
 
-def holes(p: Pipeline, source: str, threshold: float = 0.9) -> str:
-    """``source`` with NaN where ``sin(0.0173 * arange) > threshold`` (about 14% for 0.9)."""
+def holes(p: Pipeline, source: str, eqn: str = "A % 31 == 0") -> str:
+    """``source`` with NaN where ``eqn`` of the request's Arange holds (1 cell in 31 by default)."""
     a = p.add("Arange", ALG + "utility.Arange")
-    mask = arith(p, "HoleMask", f"sin(A * 0.0173) > {threshold}", A=a)
+    mask = arith(p, "HoleMask", eqn, A=a)
     attrs = {"bool_op": "==", "bool_val": 1.0, "in_place": False, "masked_val": None,
              "xarray_floating_point_correction": False}
     return p.add(source + "Holes", ALG + "generic.Mask", attrs, {"source": source, "mask": mask})
 
 
+def ramp(p: Pipeline, nan: bool = False) -> str:
+    """Arange: cheap in both, so a node's own work dominates its case (NaN holes if ``nan``)."""
+    a = p.add("Arange", ALG + "utility.Arange")
+    return holes(p, a) if nan else a
+
+
 def cube(p: Pipeline, nan: bool = True) -> str:
-    """Daily values on a time, lat, lon request (day numbers from CoordData)."""
+    """Skewed, non-periodic values along time on a time, lat, lon request (cheap operations only)."""
+    a = p.add("Arange", ALG + "utility.Arange")
+    out = arith(p, "Skewed", "(A % 17) * (A % 13) + A * 1e-6", A=a)
+    return holes(p, out) if nan else out
+
+
+def daily(p: Pipeline) -> str:
+    """Values within (-15, 15) that follow the day of year (BetaFitDayOfYear's input)."""
     a = p.add("Arange", ALG + "utility.Arange")
     t = p.add("Days", ALG + "utility.CoordData", {"coord_name": "time", "xarray_floating_point_correction": False})
-    out = arith(p, "Daily", "sin(A * 0.37) * 10 + cos(B * 0.05) * 3", A=a, B=t)
-    return holes(p, out, 0.95) if nan else out
+    return arith(p, "Daily", "sin(A * 0.37) * 10 + cos(B * 0.05) * 3", A=a, B=t)
 
 
-def array(p: Pipeline, ref: str, shape: tuple[int, int], lat: tuple[float, float], lon: tuple[float, float], seed: int) -> str:
+def array(p: Pipeline, ref: str, shape: tuple[int, int], lat: tuple[float, float], lon: tuple[float, float], seed: int,
+          nan: bool = True) -> str:
     i = np.arange(shape[0] * shape[1], dtype=float)
     values = (np.sin(i * 0.37 + seed) * 10 + np.cos(i * 0.051) * 3).reshape(shape)
-    values[(np.arange(i.size).reshape(shape) * 7 + seed) % 23 == 0] = np.nan
+    if nan:
+        values[(np.arange(i.size).reshape(shape) * 7 + seed) % 23 == 0] = np.nan
     coords = {"coords": [{"start": lat[0], "stop": lat[1], "size": shape[0], "name": "lat"},
                          {"start": lon[0], "stop": lon[1], "size": shape[1], "name": "lon"}], "crs": CRS}
     attrs = {**ARRAY_ATTRS, "source": values.tolist(), "coordinates": coords}
@@ -131,24 +145,24 @@ def grid_cases() -> list[dict[str, Any]]:
     for kname, kattrs in kernels.items():
         p = Pipeline()
         out.append(case(f"Convolution_{kname}", "Convolution", p, p.add("Convolution", ALG + "signal.Convolution",
-                        {**kattrs, "kernel_dims": ["lat", "lon"]}, {"source": field(p)}), GRID))
+                        {**kattrs, "kernel_dims": ["lat", "lon"]}, {"source": ramp(p)}), GRID))
     p = Pipeline()
     out.append(case("Convolution_mean_5_nan", "Convolution", p, p.add("Convolution", ALG + "signal.Convolution",
-                    {"kernel_type": "mean,5", "kernel_dims": ["lat", "lon"]}, {"source": holes(p, field(p))}), GRID))
+                    {"kernel_type": "mean,5", "kernel_dims": ["lat", "lon"]}, {"source": ramp(p, nan=True)}), GRID))
     p = Pipeline()
     out.append(case("Mean_lat_lon", "Mean", p, p.add("Mean", ALG + "stats.Mean", {"dims": ["lat", "lon"]},
-                                                        {"source": holes(p, field(p))}), GRID))
+                                                        {"source": ramp(p, nan=True)}), GRID))
     p = Pipeline()
     out.append(case("OrderedCompositor", "OrderedCompositor", p, p.add("OrderedCompositor",
                     "core.compositor.ordered_compositor.OrderedCompositor", {"dims": [], "source_coordinates": None},
-                    {"sources": [holes(p, field(p)), p.add("SinCoords", ALG + "utility.SinCoords")]}), GRID))
+                    {"sources": [ramp(p, nan=True), p.add("SinCoords", ALG + "utility.SinCoords")]}), GRID))
     reproject_to = json.dumps({"coords": [{"start": -59.9, "stop": 59.9, "size": 400, "name": "lat"},
                                           {"start": -119.9, "stop": 119.9, "size": 400, "name": "lon"}], "crs": CRS},
                               separators=(",", ":"))
     p = Pipeline()
     out.append(case("Reproject", "Reproject", p, p.add("Reproject", ALG + "reprojection.Reproject",
                     {"coordinates": reproject_to, "interpolation": "bilinear", "reproject_dims": None, "source_id": ""},
-                    {"source": field(p)}), GRID))
+                    {"source": p.add("SinCoords", ALG + "utility.SinCoords")}), GRID))  # Arange numbers the grid it is evaluated on
     return out
 
 
@@ -156,7 +170,8 @@ def interpolation_cases() -> list[dict[str, Any]]:
     out = []
     for method in ["nearest", "bilinear", "cubic", "spline_3", "lanczos", "average"]:
         p = Pipeline()
-        a = array(p, "Array", (300, 300), (-60.0, 60.0), (-120.0, 120.0), 1)
+        # PODPAC's cubic (scipy RectBivariateSpline) refuses NaN: "RHS must contain only finite numbers"
+        a = array(p, "Array", (300, 300), (-60.0, 60.0), (-120.0, 120.0), 1, nan=method != "cubic")
         out.append(case(f"Interpolate_{method}", "Interpolate", p, interp(p, a, method), GRID))
     p = Pipeline()
     halves = [interp(p, array(p, "West", (300, 150), (-60.0, 60.0), (-120.0, -0.4), 2), "nearest"),
@@ -203,20 +218,20 @@ def cube_cases() -> list[dict[str, Any]]:
                           {"substitute_eval_coords": False, "year": "2020"}, {"source": cube(p)}), CUBE_COORDS))
     p = Pipeline()
     a = p.add("Arange", ALG + "utility.Arange")
-    src = arith(p, "Wave", "sin(A * 0.37) * 10", A=a)
+    src = arith(p, "Wave", "(A % 17) * 10", A=a)
     out.append(case("TransformTimeUnits", "TransformTimeUnits", p,
                     p.add("Transform", ALG + "coord_select.TransformTimeUnits",
                           {"substitute_eval_coords": False, "time_units": "dayofyear"}, {"source": src}), CUBE_COORDS))
     p = Pipeline()
     out.append(case("Convolution_time_7", "Convolution", p, p.add("Convolution", ALG + "signal.Convolution",
-                    {"kernel_type": "mean,7", "kernel_dims": ["time"]}, {"source": cube(p)}), CUBE_COORDS))
+                    {"kernel_type": "mean,7", "kernel_dims": ["time"]}, {"source": cube(p, nan=False)}), CUBE_COORDS))
     beta_coords = {"coords": [DAYS, {"start": 40.0, "stop": 41.0, "size": 3, "name": "lat"},
                               {"start": -80.0, "stop": -79.0, "size": 2, "name": "lon"}], "crs": CRS}
     p = Pipeline()
     out.append(case("BetaFitDayOfYear", "BetaFitDayOfYear", p, p.add("BetaFit", "alglib.climatology.BetaFitDayOfYear",
                     {"output": "d0", "percentiles": [0.1, 0.5], "rescale": True, "scale_float": [-15.0, 15.0],
                      "scale_max": None, "scale_min": None, "window": 7, "xarray_floating_point_correction": False},
-                    {"source": cube(p, nan=False)}), beta_coords))
+                    {"source": daily(p)}), beta_coords))
     return out
 
 
@@ -231,8 +246,7 @@ def file_cases(folder: Path) -> list[dict[str, Any]]:
                      "crs": None, "nan_val": float("nan"), "prefer_overviews": False, "prefer_overviews_closest": False}),
         "H5PY": ("core.data.h5py_source.H5PY", {**FILE_ATTRS, "data_key": "/data", "lat_key": "/lat", "lon_key": "/lon"}),
         "Zarr": ("core.data.zarr_source.Zarr", {**FILE_ATTRS, "anon": False, "data_key": "data"}),
-        "Dataset": ("core.data.dataset_source.Dataset", {**FILE_ATTRS, "data_key": "data", "extra_dim": None,
-                                                         "infer_podpac_coords": False, "selection": None}),
+        "Dataset": ("core.data.dataset_source.Dataset", {**FILE_ATTRS, "data_key": "data"}),
     }
     for name, (node, attrs) in readers.items():
         if name not in files:
@@ -285,7 +299,9 @@ def write_files(folder: Path) -> dict[str, Path]:
         path = folder / "grid.zarr"
         g = zarr.open_group(str(path), mode="w", zarr_format=2)
         for key, values in (("data", data), ("lat", lat), ("lon", lon)):
-            g.create_array(key, shape=values.shape, dtype="float64", chunks=values.shape)[...] = values
+            a = g.create_array(key, shape=values.shape, dtype="float64", chunks=values.shape)
+            a[...] = values
+            a.attrs["_ARRAY_DIMENSIONS"] = ["lat", "lon"] if values.ndim == 2 else [key]
         made["Zarr"] = path
     except ImportError:
         SKIPPED["Zarr"] = "zarr is not installed here"
