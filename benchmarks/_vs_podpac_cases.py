@@ -2,8 +2,8 @@
 
 Sources are synthetic: ``SinCoords``/``Arange``/``CoordData`` combined by ``Arithmetic`` on a
 1500 x 1500 grid or a 731-day x 60 x 60 cube (NaN holes from ``Mask``), inline ``Array`` data
-read through ``Interpolate``, and small files (GeoTIFF, Zarr, HDF5, CSV, NetCDF) written by
-:func:`write_files`. ``SKIPPED`` names the shared types no case can time, with the reason.
+read through ``Interpolate``, and files (GeoTIFF, Zarr, HDF5, CSV, NetCDF) written by
+:func:`write_files`. ``SKIPPED`` names shared types no case can time, with the reason (none today).
 """
 
 from __future__ import annotations
@@ -235,12 +235,32 @@ def cube_cases() -> list[dict[str, Any]]:
     return out
 
 
+FILES = {"Rasterio": "grid.tif", "H5PY": "grid.h5", "Zarr": "grid.zarr", "Dataset": "grid.nc", "CSV": "points.csv"}
+FILE_GRID = 1000  # cells per side of the file grid (45..35 N, 80..70 W)
+POINTS = 20000
+
+
+def file_grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """lat, lon and values (with NaN) of the file grid."""
+    lat = np.linspace(44.9995, 35.0005, FILE_GRID)
+    lon = np.linspace(-79.9995, -70.0005, FILE_GRID)
+    data = np.sin(np.add.outer(lat * 3.1, lon * 1.7)) * 100
+    data[::37, ::41] = np.nan
+    return lat, lon, data
+
+
+def file_points() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """lat, lon and values of the CSV points (written with 17 digits, so read back exactly)."""
+    rng = np.random.default_rng(5)
+    lat, lon = rng.uniform(35, 45, POINTS), rng.uniform(-80, -70, POINTS)
+    return lat, lon, np.sin(lat * 3.1 + lon * 1.7) * 100
+
+
 def file_cases(folder: Path) -> list[dict[str, Any]]:
-    """Reads of the files :func:`write_files` made in ``folder``, each through Interpolate."""
-    files = write_files(folder)
+    """Reads of the files :func:`write_files` writes into ``folder`` (gridded ones through Interpolate)."""
     out = []
-    lat_lon = {"coords": [{"start": 44.9995, "stop": 35.0005, "size": 1000, "name": "lat"},
-                          {"start": -79.9995, "stop": -70.0005, "size": 1000, "name": "lon"}], "crs": CRS}
+    lat_lon = {"coords": [{"start": 44.9995, "stop": 35.0005, "size": FILE_GRID, "name": "lat"},
+                          {"start": -79.9995, "stop": -70.0005, "size": FILE_GRID, "name": "lon"}], "crs": CRS}
     readers = {
         "Rasterio": ("core.data.rasterio_source.Rasterio", {"anon": False, "aws_https": True, "band": 1, "boundary": {},
                      "crs": None, "nan_val": float("nan"), "prefer_overviews": False, "prefer_overviews_closest": False}),
@@ -249,85 +269,75 @@ def file_cases(folder: Path) -> list[dict[str, Any]]:
         "Dataset": ("core.data.dataset_source.Dataset", {**FILE_ATTRS, "data_key": "data"}),
     }
     for name, (node, attrs) in readers.items():
-        if name not in files:
-            continue
         p = Pipeline()
-        src = p.add(name, node, {**attrs, "source": str(files[name])})
+        src = p.add(name, node, {**attrs, "source": str(folder / FILES[name])})
         out.append(case(f"{name}_nearest", name, p, interp(p, src, "nearest"), lat_lon))
-    if "CSV" in files:
-        p = Pipeline()
-        attrs = {**FILE_ATTRS, "anon": False, "coordinate_index_type": "numpy", "data_key": "value", "header": 0,
-                 "source": str(files["CSV"])}
-        src = p.add("CSV", "core.data.csv_source.CSV", attrs)
-        points = json.loads((folder / "points.json").read_text())
-        out.append(case("CSV_at_points", "CSV", p, src, points))
+    p = Pipeline()
+    attrs = {**FILE_ATTRS, "anon": False, "coordinate_index_type": "numpy", "data_key": "value", "header": 0,
+             "source": str(folder / FILES["CSV"])}
+    lat, lon, _ = file_points()
+    points = {"coords": [[{"values": lat.tolist(), "name": "lat"}, {"values": lon.tolist(), "name": "lon"}]], "crs": CRS}
+    out.append(case("CSV_at_points", "CSV", p, p.add("CSV", "core.data.csv_source.CSV", attrs), points))
     return out
 
 
-def write_files(folder: Path) -> dict[str, Path]:
-    """A 1000 x 1000 grid (45..35 N, 80..70 W) as GeoTIFF, HDF5, Zarr and NetCDF, 20000 CSV points."""
+def write_files(folder: Path) -> dict[str, str]:
+    """Writes the files of :func:`file_cases`; returns ``{node type: why not}`` for those it cannot write."""
     folder.mkdir(parents=True, exist_ok=True)
-    n = 1000
-    lat = np.linspace(44.9995, 35.0005, n)
-    lon = np.linspace(-79.9995, -70.0005, n)
-    data = np.sin(np.add.outer(lat * 3.1, lon * 1.7)) * 100
-    data[::37, ::41] = np.nan
-    made: dict[str, Path] = {}
+    lat, lon, data = file_grid()
+    n = FILE_GRID
+    missing: dict[str, str] = {}
     try:
         import rasterio
         from rasterio.transform import from_origin
 
-        path = folder / "grid.tif"
-        with rasterio.open(path, "w", driver="GTiff", height=n, width=n, count=1, dtype="float64", crs="EPSG:4326",
-                           transform=from_origin(-80.0, 45.0, 0.01, 0.01), nodata=np.nan) as f:
+        with rasterio.open(folder / FILES["Rasterio"], "w", driver="GTiff", height=n, width=n, count=1, dtype="float64",
+                           crs="EPSG:4326", transform=from_origin(-80.0, 45.0, 0.01, 0.01), nodata=np.nan) as f:
             f.write(data, 1)
-        made["Rasterio"] = path
     except ImportError:
-        SKIPPED["Rasterio"] = "rasterio is not installed here"
+        missing["Rasterio"] = "rasterio is not installed here"
     try:
         import h5py
 
-        path = folder / "grid.h5"
-        with h5py.File(path, "w") as f:
+        with h5py.File(folder / FILES["H5PY"], "w") as f:
             f["data"], f["lat"], f["lon"] = data, lat, lon
-        made["H5PY"] = path
     except ImportError:
-        SKIPPED["H5PY"] = "h5py is not installed here"
+        missing["H5PY"] = "h5py is not installed here"
     try:
         import zarr
 
-        path = folder / "grid.zarr"
-        g = zarr.open_group(str(path), mode="w", zarr_format=2)
+        g = zarr.open_group(str(folder / FILES["Zarr"]), mode="w", zarr_format=2)
         for key, values in (("data", data), ("lat", lat), ("lon", lon)):
             a = g.create_array(key, shape=values.shape, dtype="float64", chunks=values.shape)
             a[...] = values
             a.attrs["_ARRAY_DIMENSIONS"] = ["lat", "lon"] if values.ndim == 2 else [key]
-        made["Zarr"] = path
     except ImportError:
-        SKIPPED["Zarr"] = "zarr is not installed here"
+        missing["Zarr"] = "zarr is not installed here"
     try:
         import xarray as xr
 
-        path = folder / "grid.nc"
-        xr.Dataset({"data": (("lat", "lon"), data)}, coords={"lat": lat, "lon": lon}).to_netcdf(path, engine="scipy")
-        made["Dataset"] = path
+        dataset = xr.Dataset({"data": (("lat", "lon"), data)}, coords={"lat": lat, "lon": lon})
+        dataset.to_netcdf(folder / FILES["Dataset"], engine="scipy")
     except (ImportError, ValueError) as exc:
-        SKIPPED["Dataset"] = f"cannot write NetCDF here: {exc}"
-    rng = np.random.default_rng(5)
-    plat, plon = rng.uniform(35, 45, 20000), rng.uniform(-80, -70, 20000)
-    value = np.sin(plat * 3.1 + plon * 1.7) * 100
-    path = folder / "points.csv"
-    np.savetxt(path, np.column_stack([plat, plon, value]), delimiter=",", header="lat,lon,value", comments="", fmt="%.10g")
-    made["CSV"] = path
-    back = np.loadtxt(path, delimiter=",", skiprows=1)
-    points = {"coords": [[{"values": back[:, 0].tolist(), "name": "lat"}, {"values": back[:, 1].tolist(), "name": "lon"}]],
-              "crs": CRS}
-    (folder / "points.json").write_text(json.dumps(points))
-    return made
+        missing["Dataset"] = f"cannot write NetCDF here: {exc}"
+    plat, plon, value = file_points()
+    np.savetxt(folder / FILES["CSV"], np.column_stack([plat, plon, value]), delimiter=",", header="lat,lon,value",
+               comments="", fmt="%.17g")
+    return missing
 
 
 def all_cases(folder: Path) -> list[dict[str, Any]]:
+    """Every case; file readers' cases read files in ``folder`` (see :func:`write_files`)."""
     return grid_cases() + interpolation_cases() + cube_cases() + file_cases(folder)
+
+
+def shared_node_types() -> set[str]:
+    """Class names of the concrete PODPAC 4.0.5 node types that podpac-exec also registers."""
+    from podpac_exec.nodes.registry import get_node_registry
+    from podpac_exec.pipelines.classes import podpac_classes
+
+    ours = {name for record in get_node_registry().records for name in record.names}
+    return {c.name for c in podpac_classes().classes if not c.abstract and any(n in ours for n in c.names)}
 
 
 def node_types(pipeline: dict[str, Any]) -> set[str]:

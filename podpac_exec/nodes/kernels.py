@@ -14,10 +14,13 @@ of its weight.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 # a factorisation counts as exact when it rebuilds every weight to this fraction of the largest
 _RANK1_RTOL = 1e-13
+_BLOCK_CELLS = 1 << 15  # float64 cells per output block (256 KB: a block and its terms stay in cache)
 
 
 def convolve_same(data: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -88,38 +91,46 @@ def _shifted(n: int, shift: int) -> tuple[slice, slice] | None:
 
 def _pass_1d(data: np.ndarray, taps: np.ndarray, axis: int) -> np.ndarray:
     """One 1-d "same" convolution of ``data`` along ``axis``."""
-    n, k = data.shape[axis], taps.size
-    centre = (k - 1) // 2
-    out = np.zeros_like(data)
-    scratch = np.empty_like(data)
-    lead = (slice(None),) * axis
-    for m in range(k):
-        pair = _shifted(n, centre - m)
-        if pair is None:
-            continue
-        dst, src = lead + (pair[0],), lead + (pair[1],)
-        term = scratch[dst]
-        np.multiply(data[src], taps[m], out=term)
-        np.add(out[dst], term, out=out[dst])
-    return out
+    centre = (taps.size - 1) // 2
+    shifts = []
+    for m in range(taps.size):
+        shift = [0] * data.ndim
+        shift[axis] = centre - m
+        shifts.append((tuple(shift), taps[m]))
+    return _accumulate(data, shifts)
 
 
 def _direct(data: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Every kernel tap in C order: ``prod(K_d)`` multiply-adds per cell."""
     centres = [(k - 1) // 2 for k in kernel.shape]
+    shifts = [(tuple(c - mi for c, mi in zip(centres, m)), kernel[m]) for m in np.ndindex(*kernel.shape)]
+    return _accumulate(data, shifts)
+
+
+def _accumulate(data: np.ndarray, taps: list[tuple[tuple[int, ...], Any]]) -> np.ndarray:
+    """``out[i] = sum over taps of w * data[i + shift]`` (terms outside ``data`` left out), the
+    taps added in the order given.
+
+    The output is built in blocks of leading-axis rows (~256 KB) so each block stays in cache
+    while every tap is added to it; the order of the terms of each cell does not change.
+    """
     out = np.zeros_like(data)
-    scratch = np.empty_like(data)
-    for m in np.ndindex(*kernel.shape):
-        dst, src = [], []
-        for n, c, mi in zip(data.shape, centres, m):
-            pair = _shifted(n, c - mi)
-            if pair is None:
-                break
-            dst.append(pair[0])
-            src.append(pair[1])
-        else:
-            d, s = tuple(dst), tuple(src)
-            term = scratch[d]
-            np.multiply(data[s], kernel[m], out=term)
-            np.add(out[d], term, out=out[d])
+    n0 = data.shape[0]
+    rows = max(1, _BLOCK_CELLS // max(1, data[0].size))
+    scratch = np.empty((min(rows, n0),) + data.shape[1:], dtype=data.dtype)
+    trailing = []
+    for shift, weight in taps:
+        pairs = [_shifted(n, sh) for n, sh in zip(data.shape[1:], shift[1:])]
+        if all(p is not None for p in pairs):
+            trailing.append((shift[0], tuple(p[0] for p in pairs), tuple(p[1] for p in pairs), weight))
+    for r0 in range(0, n0, rows):
+        r1 = min(n0, r0 + rows)
+        for s0, dst, src, weight in trailing:
+            lo, hi = max(r0, -s0), min(r1, n0 - s0)
+            if lo >= hi:
+                continue
+            term = scratch[(slice(0, hi - lo),) + dst]
+            np.multiply(data[(slice(lo + s0, hi + s0),) + src], weight, out=term)
+            target = out[(slice(lo, hi),) + dst]
+            np.add(target, term, out=target)
     return out
