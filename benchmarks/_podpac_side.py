@@ -1,11 +1,13 @@
 """PODPAC 4.0.5's side of ``benchmarks/vs_podpac.py``; runs in PODPAC's own venv (``make podpac-venv``).
 
-    build/podpac-venv/bin/python benchmarks/_podpac_side.py CASES.json OUT_DIR REPEATS
+    build/podpac-venv/bin/python benchmarks/_podpac_side.py CASES.json OUT_DIR
 
-``CASES.json`` is a list of ``{"name", "pipeline", "coordinates"}`` (PODPAC JSON). For each case
-PODPAC loads the pipeline once and evaluates it ``REPEATS`` times; the values (transposed to the
-request's dim order) go to ``OUT_DIR/<name>.npy`` and one JSON line per case to stdout:
-``{"name", "seconds": [...], "dims": [...]}`` or ``{"name", "error": "..."}``. Settings as in the
+``CASES.json`` is a list of ``{"name", "pipeline", "coordinates"}`` (PODPAC JSON). Each line read
+from stdin names one case (``{"name": ..., "save": bool}``): PODPAC loads its pipeline (once per
+case) and evaluates it once, answering one JSON line on stdout, ``{"name", "seconds", "cpu",
+"dims"}`` or ``{"name", "error"}``; with ``save`` the values (transposed to the request's dim
+order) go to ``OUT_DIR/<name>.npy``. Taking requests one evaluation at a time lets the caller
+alternate PODPAC's and its own runs, so both see the same machine load. Settings as in the
 reference generators: no multithreading, no cache, no chunking. Imports nothing from podpac-exec.
 """
 
@@ -21,7 +23,7 @@ import warnings
 
 
 def main(argv: list[str]) -> int:
-    cases_path, out_dir, repeats = argv[0], argv[1], int(argv[2])
+    cases_path, out_dir = argv[0], argv[1]
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="podpac_side_") as home:
         os.environ["XDG_CONFIG_HOME"] = home  # no user settings.json
@@ -38,24 +40,29 @@ def main(argv: list[str]) -> int:
         podpac.settings["CHUNK_SIZE"] = None
         podpac.settings.allow_unrestricted_code_execution(True)
         with open(cases_path) as f:
-            cases = json.load(f)
-        for case in cases:
-            name = case["name"]
+            cases = {c["name"]: c for c in json.load(f)}
+        loaded: dict = {}
+        for line in sys.stdin:
+            request = json.loads(line)
+            name = request["name"]
             try:
-                node = podpac.Node.from_json(json.dumps(case["pipeline"]))
-                coords = podpac.Coordinates.from_json(json.dumps(case["coordinates"]))
-                seconds = []
-                for _ in range(repeats):
-                    start = time.perf_counter()
-                    out = node.eval(coords)
-                    seconds.append(time.perf_counter() - start)
+                if name not in loaded:
+                    case = cases[name]
+                    node = podpac.Node.from_json(json.dumps(case["pipeline"]))
+                    loaded[name] = node, podpac.Coordinates.from_json(json.dumps(case["coordinates"]))
+                node, coords = loaded[name]
+                start, cpu = time.perf_counter(), time.process_time()
+                out = node.eval(coords)
+                seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
                 order = [d for d in coords.dims if d in out.dims] + [d for d in out.dims if d not in coords.dims]
                 out = out.transpose(*order)
-                np.save(os.path.join(out_dir, f"{name}.npy"), np.asarray(out.values, dtype=float))
-                record = {"name": name, "seconds": seconds, "dims": list(out.dims)}
+                if request.get("save"):
+                    np.save(os.path.join(out_dir, f"{name}.npy"), np.asarray(out.values, dtype=float))
+                reply = {"name": name, "seconds": seconds, "cpu": cpu, "dims": list(out.dims)}
             except Exception as exc:  # noqa: BLE001 - one failing case must not stop the others
-                record = {"name": name, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
-            print(json.dumps(record), flush=True)
+                first = str(exc).splitlines()[0] if str(exc) else ""
+                reply = {"name": name, "error": f"{type(exc).__name__}: {first}"[:300]}
+            print(json.dumps(reply), flush=True)
     return 0
 
 
