@@ -38,6 +38,8 @@ def convolve_same(data: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     kernel = kernel.astype(dtype, copy=False)
     if data.ndim == 0:
         return np.multiply(data, kernel)
+    if data.size == 0:
+        return data.copy()
     factors = separable_factors(kernel)
     with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf are results here, as in scipy
         if factors is None:

@@ -120,6 +120,10 @@ def test_zero_dim_and_size_one_kernels():
     np.testing.assert_array_equal(out, data)
 
 
+def test_empty_data():
+    assert convolve_same(np.zeros((0, 4)), np.ones((3, 3))).shape == (0, 4)
+
+
 def test_kernel_larger_than_data():
     data = np.array([[1.0, 2.0], [3.0, 4.0]])
     kernel = np.arange(1.0, 26.0).reshape(5, 5)
