@@ -1,15 +1,15 @@
 """Deterministic N-d convolution equal to ``scipy.signal.convolve(mode="same", method="direct")``.
 
-Every output cell sums its terms in one fixed order (kernel taps ascending) whatever the array's
+Every output cell sums its terms in one fixed order whatever the array's
 extent, so a tile's values equal the untiled values exactly; no FFT. Each term is an IEEE product
 ``w * x`` as in direct convolution, so NaN and inf keep their semantics: a NaN anywhere under the
 kernel's box (zero weights too, ``0 * NaN = NaN``) makes the cell NaN, and ``+inf``/``-inf``
 propagate or cancel to NaN as they would directly.
 
 A kernel that is rank-1 (an outer product of 1-d factors, detected numerically) runs as one 1-d
-pass per axis: ``sum(K_d)`` instead of ``prod(K_d)`` multiply-adds per cell. The pass order keeps
-the NaN and inf semantics: a NaN still spreads over the whole box, and an inf's sign is the sign
-of its weight.
+pass per axis (``scipy.ndimage.convolve1d``): ``sum(K_d)`` instead of ``prod(K_d)`` multiply-adds
+per cell. The passes keep the NaN and inf semantics: a NaN still spreads over the whole box, and
+an inf's sign is the sign of its weight. Other kernels add every tap in C order.
 """
 
 from __future__ import annotations
@@ -92,14 +92,17 @@ def _shifted(n: int, shift: int) -> tuple[slice, slice] | None:
 
 
 def _pass_1d(data: np.ndarray, taps: np.ndarray, axis: int) -> np.ndarray:
-    """One 1-d "same" convolution of ``data`` along ``axis``."""
-    centre = (taps.size - 1) // 2
-    shifts = []
-    for m in range(taps.size):
-        shift = [0] * data.ndim
-        shift[axis] = centre - m
-        shifts.append((tuple(shift), taps[m]))
-    return _accumulate(data, shifts)
+    """One 1-d "same" convolution of ``data`` along ``axis`` (``scipy.ndimage.convolve1d``).
+
+    ndimage multiplies every tap, zero weights too, so NaN spreads over the whole window; its
+    symmetric-kernel form ``(x[i-j] + x[i+j]) * w[j]`` gives the same NaN and inf results as the
+    separate products, and each cell depends only on its own line: tiles equal the whole.
+    """
+    from scipy.ndimage import convolve1d
+
+    # ndimage centres an even kernel one cell later than scipy.signal's "same" mode
+    origin = 0 if taps.size % 2 else -1
+    return convolve1d(data, taps, axis=axis, mode="constant", cval=0.0, origin=origin)
 
 
 def _direct(data: np.ndarray, kernel: np.ndarray) -> np.ndarray:
