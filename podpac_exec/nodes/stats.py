@@ -87,8 +87,10 @@ class Mean(Reduce):
     podpac_aliases = ("algorithm.Mean",)
 
     def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
-        valid = ~np.isnan(a)
-        return np.sum(np.where(valid, a, 0.0), axis=axes) / np.sum(valid, axis=axes, dtype=np.intp)
+        nan = np.isnan(a)
+        if not nan.any():  # the same sums as below (zeros in place of nothing), without the copies
+            return np.sum(a, axis=axes) / _cells(a, axes)
+        return np.sum(np.where(nan, 0.0, a), axis=axes) / np.sum(~nan, axis=axes, dtype=np.intp)
 
 
 class Min(Reduce):
@@ -120,7 +122,8 @@ class Sum(Reduce):
     def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
         if not axes:
             return a
-        return np.sum(np.where(np.isnan(a), 0.0, a), axis=axes)
+        nan = np.isnan(a)
+        return np.sum(np.where(nan, 0.0, a) if nan.any() else a, axis=axes)
 
 
 class Variance(Reduce):
@@ -131,10 +134,15 @@ class Variance(Reduce):
 
     def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
         nan = np.isnan(a)
-        arr = np.where(nan, 0.0, a)
-        count = np.sum(~nan, axis=axes, dtype=np.intp, keepdims=True)
+        if nan.any():
+            arr = np.where(nan, 0.0, a)
+            count = np.sum(~nan, axis=axes, dtype=np.intp, keepdims=True)
+        else:  # the same values as the masked path, without the mask's passes
+            arr = a.copy()
+            count = np.full([1 if i in axes else n for i, n in enumerate(a.shape)], _cells(a, axes), dtype=np.intp)
         arr -= np.sum(arr, axis=axes, keepdims=True) / count
-        arr[nan] = 0.0
+        if nan.any():
+            arr[nan] = 0.0
         arr *= arr
         count = np.squeeze(count, axis=axes)
         var = np.sum(arr, axis=axes) / count
@@ -166,6 +174,11 @@ class Count(Reduce):
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
         out = super()._eval(coordinates)
         return out.astype(np.int64) if out.shape == () else out
+
+
+def _cells(a: np.ndarray, axes: Axes) -> int:
+    """Cells of ``a`` per output cell when reducing ``axes``."""
+    return int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
 
 
 def _nan_extreme(ufunc: np.ufunc, a: np.ndarray, axes: Axes) -> np.ndarray:
