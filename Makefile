@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: install test demo bench clean
+.PHONY: install test demo bench clean podpac-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,23 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# PODPAC 4.0.5 in its own Python 3.12 venv (benchmarks/vs_podpac.py and the reference generators
+# under tests/data/podpac_reference/ run in it; podpac-exec never imports it). Versions as in
+# tests/data/podpac_reference/names.json["environment"].
+PODPAC_PYTHON ?= $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin/python3.12)))
+PODPAC_VENV   := build/podpac-venv
+PODPAC_STAMP  := $(PODPAC_VENV)/.installed
+PODPAC_PKGS   := podpac==4.0.5 numpy==2.5.5 scipy==1.18.1 xarray==2026.9.0 pandas==3.1.1 numexpr==2.14.2 \
+                 rasterio==1.5.2 zarr h5py pyproj
+
+$(PODPAC_STAMP):
+	@test -n "$(PODPAC_PYTHON)" || { echo "podpac-venv needs Python 3.12 (set PODPAC_PYTHON=/path/to/python3.12)" >&2; exit 1; }
+	$(PODPAC_PYTHON) -m venv $(PODPAC_VENV)
+	$(PODPAC_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(PODPAC_PKGS)
+	touch $(PODPAC_STAMP)
+
+podpac-venv: $(PODPAC_STAMP)
 
 clean:
 	rm -rf build .pytest_cache

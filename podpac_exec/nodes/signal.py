@@ -1,9 +1,10 @@
 """``Convolution`` (PODPAC's ``core.algorithm.signal.Convolution``).
 
 As in PODPAC the request is expanded by the kernel size along each kernel dim, the source is
-evaluated on the expanded coordinates, convolved with ``scipy.signal.convolve`` (mode "same",
-method "direct", so NaN spreads to every window that touches it and values do not depend on the
-extent of the request) and cropped back to the request.
+evaluated on the expanded coordinates, convolved as ``scipy.signal.convolve`` (mode "same",
+method "direct") does it, by :func:`podpac_exec.nodes.kernels.convolve_same` (rank-1 kernels as
+1-d passes; NaN spreads to every window that touches it and values do not depend on the extent
+of the request) and cropped back to the request.
 """
 
 from __future__ import annotations
@@ -177,9 +178,8 @@ class Convolution(Node):
         return self.source.output_coordinates(coordinates)
 
     def _eval(self, coordinates: "Coordinates") -> "np.ndarray | xr.DataArray":
-        from scipy.signal import convolve
-
         from podpac_exec.coordinates import Coordinates
+        from podpac_exec.nodes.kernels import convolve_same
 
         members, crops = [], {}
         for dim, member in coordinates.items():
@@ -193,9 +193,9 @@ class Convolution(Node):
         dims = list(source.dims)
         kernel = self._kernel_for(dims)
         data = np.asarray(source.data)
-        # "direct" always: FFT results change in the last bits with the array's extent, and
-        # tiled evaluation must equal untiled evaluation exactly (NaN also spreads as in PODPAC)
-        result = convolve(data, kernel, mode="same", method="direct")
+        # never FFT: its results change in the last bits with the array's extent, and tiled
+        # evaluation must equal untiled evaluation exactly (NaN also spreads as in PODPAC)
+        result = convolve_same(data, kernel)
         return result[tuple(crops.get(d, slice(None)) for d in dims)]
 
     def _kernel_for(self, dims: list[str]) -> np.ndarray:

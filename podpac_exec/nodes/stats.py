@@ -87,8 +87,10 @@ class Mean(Reduce):
     podpac_aliases = ("algorithm.Mean",)
 
     def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
-        valid = ~np.isnan(a)
-        return np.sum(np.where(valid, a, 0.0), axis=axes) / np.sum(valid, axis=axes, dtype=np.intp)
+        nan = np.isnan(a)
+        if not nan.any():  # the same sums as below (zeros in place of nothing), without the copies
+            return np.sum(a, axis=axes) / _cells(a, axes)
+        return np.sum(np.where(nan, 0.0, a), axis=axes) / np.sum(~nan, axis=axes, dtype=np.intp)
 
 
 class Min(Reduce):
@@ -120,7 +122,8 @@ class Sum(Reduce):
     def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
         if not axes:
             return a
-        return np.sum(np.where(np.isnan(a), 0.0, a), axis=axes)
+        nan = np.isnan(a)
+        return np.sum(np.where(nan, 0.0, a) if nan.any() else a, axis=axes)
 
 
 class Variance(Reduce):
@@ -131,10 +134,15 @@ class Variance(Reduce):
 
     def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
         nan = np.isnan(a)
-        arr = np.where(nan, 0.0, a)
-        count = np.sum(~nan, axis=axes, dtype=np.intp, keepdims=True)
+        if nan.any():
+            arr = np.where(nan, 0.0, a)
+            count = np.sum(~nan, axis=axes, dtype=np.intp, keepdims=True)
+        else:  # the same values as the masked path, without the mask's passes
+            arr = a.copy()
+            count = np.full([1 if i in axes else n for i, n in enumerate(a.shape)], _cells(a, axes), dtype=np.intp)
         arr -= np.sum(arr, axis=axes, keepdims=True) / count
-        arr[nan] = 0.0
+        if nan.any():
+            arr[nan] = 0.0
         arr *= arr
         count = np.squeeze(count, axis=axes)
         var = np.sum(arr, axis=axes) / count
@@ -168,6 +176,11 @@ class Count(Reduce):
         return out.astype(np.int64) if out.shape == () else out
 
 
+def _cells(a: np.ndarray, axes: Axes) -> int:
+    """Cells of ``a`` per output cell when reducing ``axes``."""
+    return int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
+
+
 def _nan_extreme(ufunc: np.ufunc, a: np.ndarray, axes: Axes) -> np.ndarray:
     """numpy's nanmin/nanmax (``fmin``/``fmax`` reductions) without the all-NaN warning."""
     if a.size == 0:
@@ -176,7 +189,7 @@ def _nan_extreme(ufunc: np.ufunc, a: np.ndarray, axes: Axes) -> np.ndarray:
 
 
 class Median(Reduce):
-    """NaN-skipping median (xarray's ``median``, i.e. ``numpy.nanmedian``)."""
+    """NaN-skipping median (xarray's ``median``, i.e. ``numpy.nanmedian``) of each cell's values."""
 
     podpac_name = "core.algorithm.stats.Median"
     podpac_aliases = ("algorithm.Median",)
@@ -184,7 +197,7 @@ class Median(Reduce):
     def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
         if not axes:
             return a.copy()
-        return _quiet(np.nanmedian, a, axis=axes)
+        return _per_cell(np.median, a, axes)
 
 
 class Percentile(Reduce):
@@ -205,7 +218,7 @@ class Percentile(Reduce):
     def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
         if not axes:
             return a.copy()
-        return _quiet(np.nanpercentile, a, self.percentile, axis=axes)
+        return _per_cell(lambda rows, axis: np.percentile(rows, self.percentile, axis=axis), a, axes)
 
 
 class Skew(Reduce):
@@ -233,22 +246,27 @@ class Kurtosis(Reduce):
 
 
 def _per_cell(statistic: Any, a: np.ndarray, axes: Axes) -> np.ndarray:
-    """A scipy statistic (NaN omitted) of each output cell's values, the reduced axes flattened.
+    """``statistic(rows, axis=-1)`` of each output cell's non-NaN values, the reduced axes flattened.
 
-    The values of one cell are a contiguous row (reduced axes last), so each cell's result does
-    not depend on how many cells are computed together: tiled equals untiled to the bit. PODPAC
-    flattens the reduced axes in the same order (``Reduce._reshape``).
+    The values of one cell are a contiguous row (reduced axes last). Rows with the same number
+    of non-NaN values are compressed together into one batch (row order kept), so a statistic
+    runs once per distinct count instead of once per cell (numpy's nanmedian and scipy's
+    nan_policy="omit" loop over cells), and each cell's result does not depend on which other
+    cells are computed with it: tiled equals untiled to the bit. PODPAC flattens the reduced
+    axes in the same order (``Reduce._reshape``); a cell with no value is NaN.
     """
     rest = [i for i in range(a.ndim) if i not in axes]
     moved = np.ascontiguousarray(a.transpose(rest + list(axes)))
     rows = moved.reshape(-1, int(np.prod([a.shape[i] for i in axes], dtype=np.int64)))
-    out = np.empty(rows.shape[0])
-    whole = ~np.isnan(rows).any(axis=1)
-    if whole.any():
-        out[whole] = _quiet(statistic, rows[whole], axis=-1)
-    for i in np.flatnonzero(~whole):  # scipy's nan_policy="omit" batches rows: one at a time instead
-        row = rows[i]
-        out[i] = _quiet(statistic, row[~np.isnan(row)])
+    out = np.full(rows.shape[0], np.nan)
+    valid = ~np.isnan(rows)
+    counts = valid.sum(axis=1)
+    for n in np.unique(counts):
+        if n == 0:
+            continue
+        index = np.flatnonzero(counts == n)
+        batch = rows[index] if n == rows.shape[1] else rows[index][valid[index]].reshape(index.size, n)
+        out[index] = _quiet(statistic, batch, axis=-1)
     return out.reshape([a.shape[i] for i in rest])
 
 
