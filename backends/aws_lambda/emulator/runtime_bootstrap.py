@@ -171,6 +171,8 @@ def run_one(handler, init_error, header, payload, flt):
         doc = error_result(e, request_id)
         log_error(doc)
         return False, json.dumps(doc).encode()
+    if isinstance(result, (bytes, bytearray)):  # awslambdaric's marshaller passes bytes through
+        return True, bytes(result)
     try:
         return True, json.dumps(result, default=_json_default, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError) as e:

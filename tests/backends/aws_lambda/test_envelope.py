@@ -135,3 +135,17 @@ def test_other_encodings_and_buffers() -> None:
     assert read(text.encode("utf-16"), strict) == json.loads(text)
     assert read(memoryview(text.encode()), strict) == json.loads(text)
     assert read(bytearray(text.encode()), strict) == json.loads(text)
+
+
+def test_dump_response_writes_the_payload_last_so_a_field_after_it_costs_nothing() -> None:
+    from podpac_exec.backends.aws_lambda.wire.envelope import dump_response
+
+    values = np.arange(12.0).reshape(3, 4)
+    response = {"version": 1, "result": encode_result(values, ["lat", "lon"]), "meta": {"invocations": 2}}
+    assert load_response(json.dumps(response).encode()) is None  # json.dumps's order: meta after data
+    body = dump_response(response)
+    assert json.loads(body) == response
+    parsed = load_response(body)
+    assert isinstance(parsed["result"]["data"], memoryview) and parsed["meta"] == {"invocations": 2}
+    assert read_response(body).values.tobytes() == values.tobytes()
+    assert json.loads(dump_response({"version": 1, "result_s3": "s3://b/k"})) == {"version": 1, "result_s3": "s3://b/k"}
