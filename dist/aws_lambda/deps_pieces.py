@@ -140,6 +140,8 @@ class PieceStore:
 
     def _fetch(self, piece: Mapping[str, Any], final: str) -> None:
         partial = f"{final}.partial-{os.getpid()}-{threading.get_ident()}"
+        first, last = piece["offset"], piece["offset"] + piece["length"] - 1
+        where = f"dependency piece {piece['name']} (s3://{self.bucket}/{self.key} bytes {first}-{last})"
         shutil.rmtree(partial, ignore_errors=True)
         os.makedirs(partial)
         try:
@@ -147,19 +149,16 @@ class PieceStore:
                                    self._gets_pool, self.timings)  # fmt: skip
             digest, _ = unpack_stream(chunks, piece["length"], partial, frozenset(piece.get("symlinks", ())), self.timings)
             if digest != piece["sha256"]:
-                raise DependencyError(
-                    f"dependency piece {piece['name']} (s3://{self.bucket}/{self.key} bytes {piece['offset']}-"
-                    f"{piece['offset'] + piece['length'] - 1}) has sha256 {digest}, expected {piece['sha256']}"
-                )
+                raise DependencyError(f"{where} has sha256 {digest}, expected {piece['sha256']}")
             if self.shared:  # shared between containers: none may change what the others import
                 make_read_only(partial)
             os.replace(partial, final)  # the lock holder alone renames: a directory there is complete
-        except DependencyError:
-            shutil.rmtree(partial, ignore_errors=True)
-            raise
         except Exception as exc:
             shutil.rmtree(partial, ignore_errors=True)
-            raise DependencyError(f"dependency piece {piece['name']}: {type(exc).__name__}: {exc}") from exc
+            if isinstance(exc, DependencyError) and str(exc).startswith(where):
+                raise
+            detail = str(exc) if isinstance(exc, DependencyError) else f"{type(exc).__name__}: {exc}"
+            raise DependencyError(f"{where}: {detail}".replace("\n", " ")) from exc
 
     def figures(self) -> dict[str, Any]:
         """What the cold start (and the imports since) fetched, for the response's ``meta``."""
@@ -187,13 +186,19 @@ def _importer() -> str:
 
 
 class PieceFinder:
-    """A meta path finder that fetches the piece of a top-level module on its first import."""
+    """A meta path finder that fetches the piece of a top-level module when it is first imported.
+
+    ``find_spec`` runs under the interpreter's global import lock, so it must not wait for the
+    fetch threads (they import too: an encoding, a botocore module): it answers with a
+    :class:`PieceLoader` spec, and the fetch happens in ``create_module``, which runs under the
+    module's own lock only. A probe (``importlib.util.find_spec``) fetches nothing.
+    """
 
     def __init__(self, store: PieceStore) -> None:
         self.store = store
         self.importers: dict[str, list[str]] = dict(store.info.get("importers", {}))
 
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if path is not None:
             return None  # a submodule: its package's __path__ already points into a piece
         name = self.store.by_module.get(fullname)
@@ -204,8 +209,31 @@ class PieceFinder:
         if allowed is not None and name not in allowed:
             self.store.refused.setdefault(name, importer)
             return None  # an optional import by a package that does not require it: "not installed"
-        self.store.ensure([name])
-        return None  # the path finder now finds it in the piece's directory
+        import importlib.machinery
+
+        return importlib.machinery.ModuleSpec(fullname, PieceLoader(self.store, name))
+
+
+class PieceLoader:
+    """Fetches the piece, then hands the module to the loader Python finds in the piece's directory."""
+
+    def __init__(self, store: PieceStore, piece: str) -> None:
+        self.store, self.piece = store, piece
+
+    def create_module(self, spec: Any) -> Any:
+        import importlib.machinery
+
+        self.store.ensure([self.piece])
+        real = importlib.machinery.PathFinder.find_spec(spec.name, [os.path.join(self.store.root, self.piece)])
+        if real is None:
+            raise ModuleNotFoundError(f"piece {self.piece} holds no module {spec.name}", name=spec.name)
+        spec.loader, spec.origin, spec.loader_state = real.loader, real.origin, real.loader_state
+        spec.submodule_search_locations = real.submodule_search_locations
+        spec.has_location, spec.cached = real.has_location, real.cached
+        return real.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:  # not reached: create_module swaps in the real loader
+        module.__spec__.loader.exec_module(module)
 
 
 def satisfies(version: str, specifier: str) -> bool:

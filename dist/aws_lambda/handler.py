@@ -87,25 +87,20 @@ def _exclusive(root: str) -> Any:
 def _ensure_pieces(info: dict[str, Any], bucket: str, key: str, base: str, event: Any) -> str:
     """Install the import hook, then fetch the pieces the request declares, in parallel."""
     t0 = time.monotonic()
-    lock = threading.Lock()
-    clients: list[Any] = []
-
-    def client() -> Any:
-        with lock:
-            if not clients:
-                import boto3
-
-                clients.append(boto3.client("s3"))
-            return clients[0]
-
-    store = deps_pieces.PieceStore(info, bucket, key, base, client, shared=base != tempfile.gettempdir())
-    _state["store"] = store
-    sys.meta_path.insert(0, deps_pieces.PieceFinder(store))
+    # boto3 is imported here, on this thread: a fetch thread importing it while this one holds an
+    # import lock (the hook fetches from inside an import) would wait for this thread forever
+    _s3_client()
+    store = _state["store"]
+    if store is None:  # once per container: a failed cold start is retried with the same store and hook
+        store = deps_pieces.PieceStore(info, bucket, key, base, _s3_client, shared=base != tempfile.gettempdir())
+        _state["store"] = store
+        sys.meta_path.insert(0, deps_pieces.PieceFinder(store))
     sdk = info.get("sdk")
     fits, why = deps_pieces.runtime_sdk_fits(sdk)
     if sdk and not fits:
         deps_pieces.switch_sdk(store, sdk)
-        clients.clear()  # later fetches use the piece's boto3
+        _CLIENTS.clear()  # later fetches use the piece's boto3
+        _s3_client()
     elif sdk:
         store.forget(sdk["piece"])
     wanted = store.plan(deps_pieces.node_names(event))
@@ -119,6 +114,20 @@ def _ensure_pieces(info: dict[str, Any], bucket: str, key: str, base: str, event
         f"(network {figures['deps_fetch_s']:.2f} s, unpack {figures['deps_unpack_s']:.2f} s, summed over threads); "
         f"{why}")  # fmt: skip
     return "downloaded" if store.fetched else "reused"
+
+
+_CLIENTS: list[Any] = []
+_CLIENT_LOCK = threading.Lock()
+
+
+def _s3_client() -> Any:
+    """One S3 client for the pieces' fetches (boto3 clients are thread-safe)."""
+    with _CLIENT_LOCK:
+        if not _CLIENTS:
+            import boto3
+
+            _CLIENTS.append(boto3.client("s3"))
+        return _CLIENTS[0]
 
 
 def _download_and_unpack(bucket: str, key: str, sha256: str, root: str, *, read_only: bool = False) -> None:
