@@ -10,6 +10,7 @@ The zip stays a valid zip of everything (its central directory follows the last 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,17 @@ def distribution_requires(
         if dep.marker is None or any(dep.marker.evaluate({**env, "extra": e}) for e in active):
             out.add(canonical(dep.name))
     return out - {name}
+
+
+_EXTRA = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]""")
+#: Extras for developing a package, not for using it: they do not make an import expected.
+_DEVELOPMENT_EXTRAS = re.compile(r"test|dev|doc|lint|type|bench")
+
+
+def usable_extras(wheel: ResolvedWheel) -> set[str]:
+    """Every extra a distribution declares, but those for its own development (test, docs ...)."""
+    names = {m for text in wheel.requires_dist for m in _EXTRA.findall(text)}
+    return {n for n in names if not _DEVELOPMENT_EXTRAS.search(n)}
 
 
 def required_closure(start: Iterable[str], edges: Mapping[str, Iterable[str]]) -> set[str]:
@@ -185,15 +197,18 @@ def importer_allowances(
     everything: Sequence[Contents], pieces: Sequence[Piece], wheels: Mapping[str, ResolvedWheel],
     env: dict[str, str], extras: Mapping[str, set[str]], project_modules: Iterable[str],
 ) -> dict[str, list[str]]:  # fmt: skip
-    """For each top-level module of a dependency, the pieces its distribution requires (closure).
+    """For each top-level module of a dependency, the pieces its distribution requires (closure),
+    counting every extra it declares but development ones (h5netcdf needs h5py through its
+    ``h5py`` extra).
 
     The handler's import hook fetches a missing piece for an import made by the project's own
-    code, but treats an import made by a dependency that does not require that piece as an
-    optional one (``try: import scipy``, as dask.array does) and answers "not installed".
+    code, but treats an import made by a dependency that could not require that piece as an
+    optional one (``try: import scipy.sparse``, as dask.array does) and answers "not installed".
     The project's modules are absent from the table: they may fetch any piece.
     """
     piece_of = {c.name: p.name for p in pieces for c in p.contents}
-    edges = {c.name: distribution_requires(c.name, wheels, env, extras) for c in everything if c.name in wheels}
+    every = {name: extras.get(name, set()) | usable_extras(w) for name, w in wheels.items()}
+    edges = {c.name: distribution_requires(c.name, wheels, env, every) for c in everything if c.name in wheels}
     own = set(project_modules)
     table: dict[str, list[str]] = {}
     for c in everything:

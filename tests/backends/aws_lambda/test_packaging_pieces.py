@@ -98,10 +98,11 @@ def test_importers_may_fetch_only_what_their_distribution_requires() -> None:
     dask = _contents("dask", {"dask/__init__.py": b""})
     pieces = pc.group_pieces(heavy, wheels, ENV, {})
     table = pc.importer_allowances([*heavy, dask], pieces, wheels, ENV, {}, project_modules={"podpac_exec"})
-    assert table["dask"] == ["pyyaml"]  # dask's optional `import scipy` is not its to fetch
+    assert table["dask"] == ["numpy", "pyyaml"]  # its `array` extra; an `import scipy` is not its to fetch
     assert table["scipy"] == ["numpy", "scipy"] and "podpac_exec" not in table
-    with_array = pc.importer_allowances([*heavy, dask], pieces, wheels, ENV, {"dask": {"", "array"}}, ())
-    assert with_array["dask"] == ["numpy", "pyyaml"]  # an extra this build activated counts
+    wheels["dask"] = _wheel("dask", "pyyaml", "numpy; extra == 'array'", "scipy; extra == 'tests'")
+    with_array = pc.importer_allowances([*heavy, dask], pieces, wheels, ENV, {}, ())
+    assert with_array["dask"] == ["numpy", "pyyaml"]  # a declared extra counts, a development one does not
 
 
 def test_node_types_declare_their_imports() -> None:
