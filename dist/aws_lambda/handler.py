@@ -108,11 +108,6 @@ def _ensure_pieces(info: dict[str, Any], bucket: str, key: str, base: str, event
     figures = store.figures()
     figures.update(deps_wall_s=deps_pieces.elapsed(t0), deps_pieces=",".join(wanted), deps_sdk=why)
     _state["figures"] = figures
-    mb = figures["deps_fetched_bytes"] / 2**20
-    log(f"dependencies: {len(store.fetched)} pieces fetched ({mb:.1f} MB of {store.total_bytes / 2**20:.1f} MB: "
-        f"{figures['deps_pieces_fetched'] or 'none'}), {len(store.reused)} reused, in {figures['deps_wall_s']:.2f} s "
-        f"(network {figures['deps_fetch_s']:.2f} s, unpack {figures['deps_unpack_s']:.2f} s, summed over threads); "
-        f"{why}")  # fmt: skip
     return "downloaded" if store.fetched else "reused"
 
 
@@ -175,6 +170,15 @@ def _sha256(path: str) -> str:
     return h.hexdigest()
 
 
+def _log_cold_start(f: dict[str, Any], store: Any) -> None:
+    """One line: what the cold start fetched and where its time went (fetch, unpack, import)."""
+    mb = f["deps_fetched_bytes"] / 2**20
+    log(f"dependencies: {mb:.1f} of {store.total_bytes / 2**20:.1f} MB fetched "
+        f"({f['deps_pieces_fetched'] or 'no pieces'}; reused: {f['deps_pieces_reused'] or 'none'}) in "
+        f"{f['deps_wall_s']:.2f} s (network {f['deps_fetch_s']:.2f} s, unpack {f['deps_unpack_s']:.2f} s, summed "
+        f"over threads), then imports {f['deps_import_s']:.2f} s; {f['deps_sdk']}")  # fmt: skip
+
+
 def handler(event: Any, context: Any) -> Any:
     """Lambda handler: stage dependencies, then answer the event with podpac-exec."""
     deps = ensure_dependencies(event)
@@ -186,6 +190,8 @@ def handler(event: Any, context: Any) -> Any:
         for name in store.info.get("prefetch", {}).get("function", ()) if store else ():
             __import__(name)  # what every evaluation imports: counted as the cold start's import time
         remote.RUNTIME_STATE.update(_state["figures"], deps_import_s=round(time.monotonic() - t0, 4))
+        if store:
+            _log_cold_start(remote.RUNTIME_STATE, store)
     elif _state["store"] is not None:  # pieces the import hook fetched since
         remote.RUNTIME_STATE.update(_state["store"].figures())
     remote.RUNTIME_STATE.update(deps=deps if _state["cold"] else "warm", cold=_state["cold"])

@@ -197,9 +197,10 @@ def importer_allowances(
     everything: Sequence[Contents], pieces: Sequence[Piece], wheels: Mapping[str, ResolvedWheel],
     env: dict[str, str], extras: Mapping[str, set[str]], project_modules: Iterable[str],
 ) -> dict[str, list[str]]:  # fmt: skip
-    """For each top-level module of a dependency, the pieces its distribution requires (closure),
-    counting every extra it declares but development ones (h5netcdf needs h5py through its
-    ``h5py`` extra).
+    """For each top-level module of a dependency, the pieces its distribution requires (closure):
+    its own requirements with every extra it declares but development ones (h5netcdf needs h5py
+    through its ``h5py`` extra), theirs with the extras this build activated (so pandas'
+    ``computation`` extra does not let dask fetch scipy).
 
     The handler's import hook fetches a missing piece for an import made by the project's own
     code, but treats an import made by a dependency that could not require that piece as an
@@ -207,14 +208,14 @@ def importer_allowances(
     The project's modules are absent from the table: they may fetch any piece.
     """
     piece_of = {c.name: p.name for p in pieces for c in p.contents}
-    every = {name: extras.get(name, set()) | usable_extras(w) for name, w in wheels.items()}
-    edges = {c.name: distribution_requires(c.name, wheels, env, every) for c in everything if c.name in wheels}
+    edges = {c.name: distribution_requires(c.name, wheels, env, extras) for c in everything if c.name in wheels}
     own = set(project_modules)
     table: dict[str, list[str]] = {}
     for c in everything:
         if c.name not in wheels:
             continue
-        reach = required_closure([c.name], edges)
+        direct = distribution_requires(c.name, wheels, env, {c.name: extras.get(c.name, set()) | usable_extras(wheels[c.name])})
+        reach = required_closure([c.name, *direct], edges)  # its own extras; below it, what this build activated
         allowed = sorted({piece_of[d] for d in reach if d in piece_of})
         for module in top_level_modules(c.entries) - own:
             table[module] = sorted(set(table.get(module, [])) | set(allowed))

@@ -63,7 +63,7 @@ def test_numpy_only_fetches_no_scipy_then_convolution_fetches_it(deployed: dict[
     fetched = set(meta["deps_pieces_fetched"].split(","))
     assert {"numpy", "xarray", "dask"} <= fetched and "scipy" not in fetched and "rasterio" not in fetched
     assert meta["deps_fetched_bytes"] <= 0.3 * meta["deps_total_bytes"]
-    assert meta["deps_wall_s"] >= 0 and meta["deps_import_s"] >= 0 and "scipy" in meta["deps_pieces_refused"]
+    assert meta["deps_wall_s"] >= 0 and meta["deps_import_s"] >= 0 and meta["deps_fetch_s"] > 0
     np.testing.assert_array_equal(parse_response(body).values, pe.evaluate(ARITHMETIC, grid()).values)
     assert not (_shared(deployed) / "scipy").exists()
 

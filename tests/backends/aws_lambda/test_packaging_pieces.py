@@ -103,6 +103,11 @@ def test_importers_may_fetch_only_what_their_distribution_requires() -> None:
     wheels["dask"] = _wheel("dask", "pyyaml", "numpy; extra == 'array'", "scipy; extra == 'tests'")
     with_array = pc.importer_allowances([*heavy, dask], pieces, wheels, ENV, {}, ())
     assert with_array["dask"] == ["numpy", "pyyaml"]  # a declared extra counts, a development one does not
+    wheels["pandas"] = _wheel("pandas", "numpy", "scipy; extra == 'computation'")
+    wheels["dask"] = _wheel("dask", "pyyaml", "pandas; extra == 'dataframe'")
+    pandas = _contents("pandas", {"pandas/__init__.py": b""})
+    table = pc.importer_allowances([*heavy, dask, pandas], pieces, wheels, ENV, {}, ())
+    assert "scipy" not in table["dask"] and "scipy" in table["pandas"]  # extras count at the first level only
 
 
 def test_node_types_declare_their_imports() -> None:
