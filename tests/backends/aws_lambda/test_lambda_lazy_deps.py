@@ -92,7 +92,7 @@ def test_a_corrupted_piece_fails_in_one_line_and_is_not_reused(deployed: dict[st
     s3.put_object(Bucket=deployed["settings"]["bucket"], Key=key, Body=bytes(data))
     try:
         emu.stop_containers()
-        zarr_node = pe.Node.from_json(json.dumps({"z": {"node": "data.Zarr", "attrs": {"source": "/nowhere.zarr"}}}))
+        zarr_node = pe.Node.from_json(json.dumps({"z": {"node": "data.Zarr", "attrs": {"source": "s3://podpac-exec-lazy/nowhere.zarr"}}}))
         response, body = _invoke(deployed, zarr_node)
         assert response.get("FunctionError"), body
         assert body["errorType"] == "DependencyError" and "\n" not in body["errorMessage"]
