@@ -159,6 +159,9 @@ def unpack_stream(
             data = reader.read(csize)
             target = (inflater.decompress(data) + inflater.flush()) if inflater else data
             check = zlib.crc32(target)
+            store = os.path.dirname(os.path.abspath(dest))  # a link may point into a sibling piece, no further
+            if not os.path.normpath(os.path.join(os.path.dirname(path), target.decode())).startswith(store + "/"):
+                raise DependencyError(f"{name}: a link out of the dependencies directory")
             os.symlink(target.decode(), path)
         else:
             with open(path, "wb") as fh:
