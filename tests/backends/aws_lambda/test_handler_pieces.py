@@ -123,6 +123,8 @@ def test_version_specifiers_and_node_names(helpers):
     assert not deps_pieces.satisfies("1.34.0", ">=1.43.115,<1.43.118")
     assert deps_pieces.satisfies("1.4.2", "~=1.4") and not deps_pieces.satisfies("2.0", "~=1.4")
     assert deps_pieces.runtime_sdk_fits(None)[0]
+    fits, why = deps_pieces.runtime_sdk_fits({"piece": "aws-sdk", "botocore": ">=99"})  # the host's botocore is older
+    assert not fits and "does not satisfy >=99" in why
     event = {"pipeline": {"a": {"node": "core.algorithm.signal.Convolution"}, "b": {"node": "algorithm.Arithmetic"}}}
     assert deps_pieces.node_names(event) == ["algorithm.Arithmetic", "core.algorithm.signal.Convolution"]
     assert deps_pieces.node_names({"body": '{"pipeline": {"a": {"node": "data.Zarr"}}}'}) == ["data.Zarr"]
