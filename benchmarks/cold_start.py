@@ -11,7 +11,6 @@ the whole dependencies zip, as before pieces. Medians of ``REPEATS`` cold starts
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -133,4 +132,3 @@ def run() -> Iterator[dict[str, Any]]:
     stripped = sum(p.get("stripped_bytes", 0) for p in package.manifest["packages"])
     yield record(NAME, "stripped_mb", stripped / 2**20, "MB", linked_duplicates_mb=art["deps"].get("linked_bytes", 0) / 2**20,
                  deps_unzipped_mb=art["deps"]["unzipped_bytes"] / 2**20, pieces=art["deps"].get("pieces"))
-    del io
