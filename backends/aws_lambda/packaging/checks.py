@@ -9,13 +9,13 @@ from podpac_exec.backends.aws_lambda.packaging.contents import Contents
 from podpac_exec.backends.aws_lambda.packaging.resolve import SdkDecision
 from podpac_exec.backends.aws_lambda.packaging.spec import RUNTIME_SDK, PackageLimits, PackageSpec, PackagingError
 
+
 @dataclass(frozen=True)
 class Placement:
     """Where a distribution goes ("function", "deps", "layer", "excluded", "skipped") and why."""
 
     where: str
     reason: str
-
 
 
 def place(spec: PackageSpec, contents: dict[str, Contents], sdk: SdkDecision) -> dict[str, Placement]:
@@ -58,7 +58,6 @@ def pack_layers(contents: Sequence[Contents], limits: PackageLimits) -> list[lis
         layers[fit].append(c)
         sizes[fit] += c.estimated_zipped
     return [sorted(group, key=lambda c: c.name) for group in layers]
-
 
 
 def _mb(n: int) -> str:

@@ -65,7 +65,6 @@ class Contents:
         return sum(e.size for e in self.entries)
 
 
-
 def strip_reason(arcname: str) -> str | None:
     """Why a dependency file is left out, or None to keep it."""
     parts = arcname.split("/")

@@ -103,8 +103,6 @@ DEPS_INFO_FORMAT = 2
 
 
 # -- the build ---------------------------------------------------------------------------------------
-
-
 def build_packages(spec: PackageSpec) -> PackageResult:
     """Build ``podpac_dist.zip`` and ``podpac_deps.zip`` (or layer zips) and ``manifest.json``.
 

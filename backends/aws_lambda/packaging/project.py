@@ -15,6 +15,7 @@ from pathlib import Path
 from podpac_exec.backends.aws_lambda.packaging.contents import Entry
 from podpac_exec.backends.aws_lambda.packaging.spec import HANDLER_NAME, PackageSpec, PackagingError
 
+
 @dataclass(frozen=True)
 class Project:
     """What the build reads from the source tree's pyproject.toml."""
@@ -73,7 +74,6 @@ def root_requirements(spec: PackageSpec, project: Project) -> list[str]:
         reqs.append("boto3")
     reqs += spec.with_packages
     return list(dict.fromkeys(reqs))
-
 
 
 def _package_source_dir(project: Project, package: str) -> Path:

@@ -21,12 +21,12 @@ from urllib.parse import unquote, urlsplit
 
 from podpac_exec.backends.aws_lambda.packaging.fileio import cache_lock, file_sha256, write_atomic
 from podpac_exec.backends.aws_lambda.packaging.spec import (
-    RUNTIME_SDK,
     PackageSpec,
     PackagingError,
     canonical,
     platform_tags,
 )
+
 
 @dataclass(frozen=True)
 class ResolvedWheel:
@@ -49,7 +49,6 @@ class Resolution:
 
     def by_name(self) -> dict[str, ResolvedWheel]:
         return {w.name: w for w in self.wheels}
-
 
 
 def cache_dir(spec: PackageSpec) -> Path:
@@ -158,7 +157,6 @@ def _load_resolution(path: Path, key: str) -> Resolution:
     return Resolution(key, wheels)
 
 
-
 def _cached_ok(path: Path, wheel: ResolvedWheel) -> bool:
     return path.is_file() and (not wheel.sha256 or file_sha256(path) == wheel.sha256)
 
@@ -190,8 +188,6 @@ def _download(spec: PackageSpec, wheels: Sequence[ResolvedWheel], directory: Pat
 
 
 # -- requirement closure and the runtime SDK ----------------------------------------------------
-
-
 def requirement(text: str) -> Any:
     from packaging.requirements import Requirement
 

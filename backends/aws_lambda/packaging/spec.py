@@ -31,6 +31,7 @@ RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ZIP_COMPRESSLEVEL = 6
 
+
 class PackagingError(PodpacExecError, ValueError):
     """The packages cannot be built: a size limit, a resolution failure or a missing input."""
 
@@ -92,8 +93,6 @@ class PackageResult:
 
 
 # -- target ------------------------------------------------------------------------------------
-
-
 def validate_spec(spec: PackageSpec) -> None:
     """Raise :class:`PackagingError` naming the first unusable field."""
     if spec.runtime not in SUPPORTED_RUNTIMES:

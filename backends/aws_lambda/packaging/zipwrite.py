@@ -14,6 +14,7 @@ from podpac_exec.backends.aws_lambda.packaging.contents import Entry
 from podpac_exec.backends.aws_lambda.packaging.fileio import file_sha256
 from podpac_exec.backends.aws_lambda.packaging.spec import ZIP_COMPRESSLEVEL, ZIP_DATE, PackagingError
 
+
 @dataclass(frozen=True)
 class ZipStats:
     """A written zip: name, sha256 and sizes."""
@@ -29,7 +30,6 @@ class ZipStats:
             "name": self.name, "sha256": self.sha256, "zipped_bytes": self.zipped_bytes,
             "unzipped_bytes": self.unzipped_bytes, "files": self.files,
         }  # fmt: skip
-
 
 
 def write_zip(path: Path, entries: Sequence[Entry], prefix: str = "") -> ZipStats:
