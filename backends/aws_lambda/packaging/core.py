@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from podpac_exec.backends.aws_lambda.packaging.bytecode import add_bytecode
 from podpac_exec.backends.aws_lambda.packaging.checks import (  # noqa: F401 - the package's API
     Placement,
     check_deps,
@@ -146,6 +147,7 @@ def _build_packages(spec: PackageSpec) -> PackageResult:
     own = source_entries(project, exclude=CLIENT_ONLY_PACKAGES)
     own_entries = [handler, *handler_helpers(spec, root), *own, *project_dist_info(project, own)]
     own_contents = Contents(project.name, project.version, own_entries, sum(e.size for e in own_entries))
+    bytecode = add_bytecode(spec, [*function, *heavy, own_contents])  # own_entries grows with it
     check_unzipped(spec, [*function, own_contents], layers)
     _check_estimates(spec, [*function, own_contents], heavy)
 
@@ -166,6 +168,7 @@ def _build_packages(spec: PackageSpec) -> PackageResult:
         for src, dst in staged:
             os.replace(src, dst)
     artifacts["function"] = dist.as_dict()
+    artifacts["bytecode"] = bytecode
     manifest = _manifest(spec, project, roots, constraints, resolution, contents, placements, sdk, artifacts, all_needed)
     manifest_path = out / MANIFEST_NAME
     write_atomic(manifest_path, json.dumps(manifest, indent=1, sort_keys=True).encode() + b"\n")

@@ -53,7 +53,7 @@ def top_level_modules(entries: Iterable[Entry]) -> set[str]:
     for e in entries:
         first, sep, _ = e.arcname.partition("/")
         if sep:
-            if first.isidentifier():  # numpy.libs, *.dist-info and *.data are not importable
+            if first.isidentifier() and first != "__pycache__":  # numpy.libs, *.dist-info: not importable
                 names.add(first)
         elif first.endswith(".py") or ".so" in first:
             stem = first.split(".")[0]

@@ -70,6 +70,23 @@ def write_grouped_zip(
     return ZipStats(path.name, file_sha256(path), path.stat().st_size, unzipped, len(seen)), spans
 
 
+def read_entries(entries: Sequence[Entry]) -> dict[int, bytes]:
+    """The uncompressed bytes of many entries, by ``id(entry)``, opening each wheel once."""
+    out: dict[int, bytes] = {}
+    by_wheel: dict[Path, list[Entry]] = {}
+    for e in entries:
+        if e.data is not None:
+            out[id(e)] = e.data
+        else:
+            assert e.wheel is not None
+            by_wheel.setdefault(e.wheel, []).append(e)
+    for wheel, group in by_wheel.items():
+        with zipfile.ZipFile(wheel) as zf:
+            for e in group:
+                out[id(e)] = zf.read(e.member or "")
+    return out
+
+
 def read_entry(entry: Entry) -> bytes:
     """The uncompressed bytes of an entry."""
     if entry.data is not None:
