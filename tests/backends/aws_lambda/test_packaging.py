@@ -124,7 +124,12 @@ def test_function_zip_holds_the_handler_the_package_and_light_dependencies(built
         assert zf.read("handler.py") == handler_path.read_bytes()
         deps_info = json.loads(zf.read(pk.DEPS_INFO_NAME))
     assert deps_info["deps_zip"]["sha256"] == _sha256(built.deps_zip)
-    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyi")) or "/tests/" in n]
+    assert not [n for n in names if n.endswith(".pyi") or "/tests/" in n]
+    assert not [n for n in names if n.endswith(".pyc") and not n.endswith(".cpython-312.pyc")]
+    assert "podpac_exec/__pycache__/__init__.cpython-312.pyc" in names  # /var/task is read-only on Lambda
+    with zipfile.ZipFile(built.dist_zip) as zf:
+        pyc = zf.read("podpac_exec/__pycache__/__init__.cpython-312.pyc")
+    assert int.from_bytes(pyc[4:8], "little") == 0b01  # PEP 552 unchecked hash: valid whatever the mtime
     assert not [n for n in names if n.startswith(("numpy/", "pandas/"))]
 
 
@@ -158,7 +163,9 @@ def test_deps_zip_holds_the_heavy_packages(built: PackageResult) -> None:
     names = _names(built.deps_zip)
     for package in ("numpy", "pandas", "xarray", "dask", "numcodecs"):
         assert f"{package}/__init__.py" in names, package
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or ("/tests/" in n and n not in pk.KEEP_FILES)]
+    assert not [n for n in names if ("/tests/" in n and n not in pk.KEEP_FILES and "__pycache__" not in n)]
+    assert "numpy/__pycache__/__init__.cpython-312.pyc" in names
+    assert not [n for n in names if n.endswith(".pyc") and not n.endswith(".cpython-312.pyc")]
     assert any(n.startswith("numpy-") and n.endswith(".dist-info/METADATA") for n in names)
 
 
