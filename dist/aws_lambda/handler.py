@@ -87,9 +87,6 @@ def _exclusive(root: str) -> Any:
 def _ensure_pieces(info: dict[str, Any], bucket: str, key: str, base: str, event: Any) -> str:
     """Install the import hook, then fetch the pieces the request declares, in parallel."""
     t0 = time.monotonic()
-    # boto3 is imported here, on this thread: a fetch thread importing it while this one holds an
-    # import lock (the hook fetches from inside an import) would wait for this thread forever
-    _s3_client()
     store = _state["store"]
     if store is None:  # once per container: a failed cold start is retried with the same store and hook
         store = deps_pieces.PieceStore(info, bucket, key, base, _s3_client, shared=base != tempfile.gettempdir())
@@ -104,6 +101,8 @@ def _ensure_pieces(info: dict[str, Any], bucket: str, key: str, base: str, event
     elif sdk:
         store.forget(sdk["piece"])
     wanted = store.plan(deps_pieces.node_names(event))
+    if not all(os.path.isdir(os.path.join(store.root, name)) for name in wanted):
+        _s3_client()  # boto3 imported on this thread, before any fetch thread needs it
     store.ensure(wanted)
     figures = store.figures()
     figures.update(deps_wall_s=deps_pieces.elapsed(t0), deps_pieces=",".join(wanted), deps_sdk=why)
