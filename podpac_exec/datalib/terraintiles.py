@@ -45,6 +45,7 @@ SETTINGS = {
 
 
 class TerrainTiles(Node):
+    imports: ClassVar[tuple[str, ...]] = ("rasterio",)
     podpac_name: ClassVar[str] = "datalib.terraintiles.TerrainTiles"
     podpac_aliases: ClassVar[tuple[str, ...]] = ("podpac.datalib.terraintiles.TerrainTiles",)
 

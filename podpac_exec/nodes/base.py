@@ -76,6 +76,9 @@ class Node(tl.HasTraits):
     inherits_source_style: ClassVar[bool] = False
     #: A multi-output node evaluated for one output (``output`` set): ``output``/``outputs`` allowed.
     selects_output: ClassVar[bool] = False
+    #: Top-level modules evaluating this type imports beyond numpy (its bases' add to it): the
+    #: Lambda function prefetches them at cold start (see :meth:`declared_imports`).
+    imports: ClassVar[tuple[str, ...]] = ("numpy",)
 
     # PODPAC's multi-output and units attrs: accepted as None (what PODPAC writes by default).
     units = tl.Unicode(default_value=None, allow_none=True).tag(attr=True)
@@ -115,6 +118,11 @@ class Node(tl.HasTraits):
         self._frozen = True
         self._definition_cache: OrderedDict[str, Any] | None = None
         self._hash_cache: str | None = None
+
+    @classmethod
+    def declared_imports(cls) -> frozenset[str]:
+        """The top-level modules this type and its bases declare in :attr:`imports`."""
+        return frozenset(m for klass in cls.__mro__ for m in vars(klass).get("imports", ()))
 
     def __setattr__(self, name: str, value: Any) -> None:
         if getattr(self, "_frozen", False) and (name in self.attr_names() or name == "style"):

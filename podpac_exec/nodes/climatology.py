@@ -34,6 +34,8 @@ _DAYS_PER_YEAR = 365  # PODPAC disregards leap years in the window arithmetic
 class BetaFitDayOfYear(_Algorithm):
     """Beta-distribution parameters (or percentiles) per day of year; see the module docstring."""
 
+    imports = ("scipy", "pandas")
+
     podpac_name = "alglib.climatology.BetaFitDayOfYear"
     podpac_aliases = ()
     selects_output = True

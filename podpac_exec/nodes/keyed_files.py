@@ -167,6 +167,8 @@ class _Opened:
 class Zarr(KeyedFileSource):
     """PODPAC's ``data.Zarr``: a zarr store (v2 or v3), local or ``s3://``."""
 
+    imports: ClassVar[tuple[str, ...]] = ("zarr",)
+
     podpac_name: ClassVar[str] = "core.data.zarr_source.Zarr"
     podpac_aliases: ClassVar[tuple[str, ...]] = ("data.Zarr",)
     kind: ClassVar[str] = "Zarr"
@@ -190,6 +192,8 @@ class Zarr(KeyedFileSource):
 
 class H5PY(KeyedFileSource):
     """PODPAC's ``data.H5PY``: an HDF5 file, local or ``s3://`` (read by byte ranges)."""
+
+    imports: ClassVar[tuple[str, ...]] = ('h5py',)
 
     podpac_name: ClassVar[str] = "core.data.h5py_source.H5PY"
     podpac_aliases: ClassVar[tuple[str, ...]] = ("data.H5PY",)

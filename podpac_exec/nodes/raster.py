@@ -32,6 +32,8 @@ _NAME = "Rasterio"
 class Rasterio(DataSource):
     """PODPAC's ``data.Rasterio``: ``source``, ``band`` (1-based), ``crs`` (overrides the file's)."""
 
+    imports: ClassVar[tuple[str, ...]] = ("rasterio",)
+
     podpac_name: ClassVar[str] = "core.data.rasterio_source.Rasterio"
     podpac_aliases: ClassVar[tuple[str, ...]] = ("data.Rasterio",)
 

@@ -123,6 +123,8 @@ class Convolution(Node):
     from ``kernel_dims`` are not convolved.
     """
 
+    imports: ClassVar[tuple[str, ...]] = ("scipy",)
+
     inherits_source_style = True
 
     podpac_name: ClassVar[str] = "core.algorithm.signal.Convolution"

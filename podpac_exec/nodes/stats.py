@@ -224,6 +224,8 @@ class Percentile(Reduce):
 class Skew(Reduce):
     """``scipy.stats.skew`` (biased, NaN omitted) over the reduced dims flattened together."""
 
+    imports = ("scipy",)
+
     podpac_name = "core.algorithm.stats.Skew"
     podpac_aliases = ("algorithm.Skew",)
 
@@ -235,6 +237,8 @@ class Skew(Reduce):
 
 class Kurtosis(Reduce):
     """``scipy.stats.kurtosis`` (Fisher, biased, NaN omitted) over the reduced dims flattened together."""
+
+    imports = ("scipy",)
 
     podpac_name = "core.algorithm.stats.Kurtosis"
     podpac_aliases = ("algorithm.Kurtosis",)

@@ -23,6 +23,7 @@ _KEY = tl.Union([tl.Unicode(), tl.Int()])
 
 
 class CSV(DataSource):
+    imports: ClassVar[tuple[str, ...]] = ("pandas",)
     podpac_name: ClassVar[str] = "core.data.csv_source.CSV"
     podpac_aliases: ClassVar[tuple[str, ...]] = ("data.CSV",)
 

@@ -54,10 +54,11 @@ def write_zip(path: Path, files: dict[str, str]) -> Path:
 @pytest.fixture
 def zips(tmp_path: Path) -> dict[str, Path]:
     handler = HANDLER.read_text()
+    helpers = {p.name: p.read_text() for p in HANDLER.parent.glob("deps_*.py")}  # the handler imports them
     package = {f"podpac_exec/{p}__init__.py": "" for p in ("", "backends/", "backends/aws_lambda/", "backends/aws_lambda/function/")}
     return {
-        "dist": write_zip(tmp_path / "podpac_dist.zip", {"handler.py": handler}),
-        "dist2": write_zip(tmp_path / "dist2.zip", {"handler.py": handler + "\n# changed\n"}),
+        "dist": write_zip(tmp_path / "podpac_dist.zip", {"handler.py": handler, **helpers}),
+        "dist2": write_zip(tmp_path / "dist2.zip", {"handler.py": handler + "\n# changed\n", **helpers}),
         "deps": write_zip(tmp_path / "podpac_deps.zip", {**package, "podpac_exec/backends/aws_lambda/function/remote.py": REMOTE_STUB}),
         "deps2": write_zip(tmp_path / "deps2.zip", {**package, "podpac_exec/backends/aws_lambda/function/remote.py": REMOTE_STUB + "#2\n"}),
         "layer": write_zip(tmp_path / "podpac_layer.zip", {**package, "python/podpac_exec/backends/aws_lambda/function/remote.py": REMOTE_STUB}),

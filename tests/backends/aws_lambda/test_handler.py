@@ -119,7 +119,8 @@ def test_emulated_containers_unpack_once_per_host_and_share_it_read_only(aws_emu
     aws_emulator.configure(cold_start_concurrency=8)  # all at once: the lock, not the cap, serialises
     env = {"PODPAC_LAMBDA_DEPS_BUCKET": "deps", "PODPAC_LAMBDA_DEPS_KEY": "p/podpac_deps.zip",
            "PODPAC_LAMBDA_DEPS_SHA256": staged}
-    deploy(files={"h.py": SHOWS_DEPS, "handler.py": HANDLER.read_text()}, Timeout=30,
+    helpers = {p.name: p.read_text() for p in HANDLER.parent.glob("deps_*.py")}
+    deploy(files={"h.py": SHOWS_DEPS, "handler.py": HANDLER.read_text(), **helpers}, Timeout=30,
            Environment={"Variables": env})
     client = aws_emulator.client("lambda")
 

@@ -124,19 +124,38 @@ def test_function_zip_holds_the_handler_the_package_and_light_dependencies(built
         assert zf.read("handler.py") == handler_path.read_bytes()
         deps_info = json.loads(zf.read(pk.DEPS_INFO_NAME))
     assert deps_info["deps_zip"]["sha256"] == _sha256(built.deps_zip)
-    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyi")) or "/tests/" in n]
+    assert not [n for n in names if n.endswith(".pyi") or "/tests/" in n]
+    assert not [n for n in names if n.endswith(".pyc") and not n.endswith(".cpython-312.pyc")]
+    assert "podpac_exec/__pycache__/__init__.cpython-312.pyc" in names  # /var/task is read-only on Lambda
+    with zipfile.ZipFile(built.dist_zip) as zf:
+        pyc = zf.read("podpac_exec/__pycache__/__init__.cpython-312.pyc")
+    assert int.from_bytes(pyc[4:8], "little") == 0b01  # PEP 552 unchecked hash: valid whatever the mtime
     assert not [n for n in names if n.startswith(("numpy/", "pandas/"))]
 
 
-def test_sdk_is_bundled_in_the_function_zip_for_aiobotocore(built: PackageResult) -> None:
+def test_sdk_is_staged_as_its_own_piece_for_aiobotocore(built: PackageResult) -> None:
     dist, deps = set(_names(built.dist_zip)), set(_names(built.deps_zip))
     assert built.manifest["sdk"]["bundled"] is True
     assert "aiobotocore" in built.manifest["sdk"]["reason"] and "requires botocore" in built.manifest["sdk"]["reason"]
     for name in SDK:
-        assert f"{name}/__init__.py" in dist
-        assert not [n for n in deps if n.startswith(f"{name}/")]
+        assert f"{name}/__init__.py" in deps
+        assert not [n for n in dist if n.startswith(f"{name}/")]
     rows = {p["name"]: p for p in built.manifest["packages"]}
-    assert rows["botocore"]["placement"] == rows["urllib3"]["placement"] == "function"
+    assert rows["botocore"]["placement"] == rows["urllib3"]["placement"] == "deps"
+    with zipfile.ZipFile(built.dist_zip) as zf:
+        info = json.loads(zf.read(pk.DEPS_INFO_NAME))
+    assert info["sdk"]["piece"] == "aws-sdk" and info["sdk"]["botocore"].startswith(("<", ">", "="))
+    sdk_piece = next(p for p in info["pieces"] if p["name"] == "aws-sdk")
+    assert set(sdk_piece["packages"]) >= set(SDK)
+
+
+def test_function_zip_leaves_out_the_client_side(built: PackageResult) -> None:
+    names = set(_names(built.dist_zip))
+    for package in pk.CLIENT_ONLY_PACKAGES:
+        assert not [n for n in names if n.startswith(package.replace(".", "/") + "/")], package
+    for kept in ("podpac_exec/backends/aws_lambda/function/remote.py", "podpac_exec/backends/aws_lambda/wire/protocol.py",
+                 "podpac_exec/backends/aws_lambda/wire/codec.py", "deps_fetch.py", "deps_pieces.py"):  # fmt: skip
+        assert kept in names, kept
 
 
 def test_deps_zip_holds_the_heavy_packages(built: PackageResult) -> None:
@@ -144,7 +163,9 @@ def test_deps_zip_holds_the_heavy_packages(built: PackageResult) -> None:
     names = _names(built.deps_zip)
     for package in ("numpy", "pandas", "xarray", "dask", "numcodecs"):
         assert f"{package}/__init__.py" in names, package
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or ("/tests/" in n and n not in pk.KEEP_FILES)]
+    assert not [n for n in names if ("/tests/" in n and n not in pk.KEEP_FILES and "__pycache__" not in n)]
+    assert "numpy/__pycache__/__init__.cpython-312.pyc" in names
+    assert not [n for n in names if n.endswith(".pyc") and not n.endswith(".cpython-312.pyc")]
     assert any(n.startswith("numpy-") and n.endswith(".dist-info/METADATA") for n in names)
 
 
@@ -181,7 +202,9 @@ def test_building_twice_gives_identical_zips(
     def no_pip(*args: object) -> None:
         raise AssertionError("a cached build must not run pip")
 
-    monkeypatch.setattr(pk, "_run_pip", no_pip)
+    from podpac_exec.backends.aws_lambda.packaging import resolve as resolve_module
+
+    monkeypatch.setattr(resolve_module, "_run_pip", no_pip)
     again = build_packages(replace(spec, output_dir=tmp_path))
     assert again.downloaded == ()
     assert _sha256(again.dist_zip) == _sha256(built.dist_zip)
@@ -192,6 +215,8 @@ def test_building_twice_gives_identical_zips(
     assert [i.filename for i in infos] == sorted(i.filename for i in infos)
     assert {i.date_time for i in infos} == {pk.ZIP_DATE}
     assert {i.external_attr >> 16 for i in infos} <= {0o100644, 0o100755}
+    with zipfile.ZipFile(again.deps_zip) as zf:
+        assert {i.external_attr >> 16 for i in zf.infolist()} <= {0o100644, 0o100755, 0o120777}
 
 
 def test_zips_run_a_pipeline_on_the_target_interpreter(built: PackageResult, tmp_path: Path) -> None:
@@ -226,7 +251,7 @@ print(json.dumps({{"values": out.values.tolist(), "dims": list(out.dims),
 
     want = podpac_exec.engine.executor.evaluate(SinCoords(), Coordinates([clinspace(0, 1, 3, "lat"), clinspace(-1, 1, 2, "lon")]))
     assert got["dims"] == ["lat", "lon"] and got["values"] == want.values.tolist()
-    assert got["numpy"].startswith(str(deps)) and got["botocore"].startswith(str(dist))
+    assert got["numpy"].startswith(str(deps)) and got["botocore"].startswith(str(deps))
     assert got["handler"] == str(dist / "handler.py")
     assert got["version"] == "0.1.0" and {"aws_lambda", "local"} <= set(got["backends"])
 
