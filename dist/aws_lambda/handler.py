@@ -195,4 +195,4 @@ def handler(event: Any, context: Any) -> Any:
         remote.RUNTIME_STATE.update(_state["store"].figures())
     remote.RUNTIME_STATE.update(deps=deps if _state["cold"] else "warm", cold=_state["cold"])
     _state["cold"] = False
-    return remote.handle_event(event, context)
+    return remote.wire_answer(remote.handle_event(event, context))

@@ -123,13 +123,17 @@ class LambdaBackend(Backend):
 
         check_function(self, options)
 
-    def identify(self, policy: RetryPolicy) -> Any:
+    def identify(self, policy: RetryPolicy, stats: Any = None) -> Any:
         """The function's answer to the identify request (client/version.py): its JSON body, or
-        the non-transient remote error it raised."""
+        the non-transient remote error it raised; ``stats`` records the invocation."""
         payload = json.dumps({"version": PROTOCOL_VERSION, IDENTIFY_FIELD: True}).encode()
 
         def ask() -> Any:
             response = self._call_lambda(payload)
+            report = parse_report(response.get("LogResult"))
+            if report and stats is not None:
+                report["tile"], report["cells"] = None, 0
+                stats.add_invocation(report)
             body = response["Payload"].read()
             if not response.get("FunctionError"):
                 return body

@@ -36,10 +36,11 @@ _checked: dict[tuple[int, str], float] = {}
 _checked_lock = threading.Lock()
 
 
-def remote_identity(backend: "LambdaBackend", policy: RetryPolicy) -> dict[str, Any] | None:
+def remote_identity(backend: "LambdaBackend", policy: RetryPolicy, stats: Any = None) -> dict[str, Any] | None:
     """The function's identity; ``{}`` for a podpac-exec function that predates identities;
-    None when the answer is not podpac-exec's."""
-    answer = backend.identify(policy)
+    None when the answer is not podpac-exec's. ``stats`` records the invocation (it is billed,
+    and may be the run's cold start)."""
+    answer = backend.identify(policy, stats)
     if isinstance(answer, Exception):
         old = getattr(answer, "remote_type", "") == "ProtocolError" and IDENTIFY_FIELD in str(answer)
         return {} if old else None
@@ -78,7 +79,7 @@ def check_function(backend: "LambdaBackend", options: "EvaluationOptions") -> No
     with _checked_lock:
         if time.monotonic() - _checked.get(key, -CHECK_TTL_S) < CHECK_TTL_S:
             return
-    remote = remote_identity(backend, RetryPolicy.from_settings(options.settings))
+    remote = remote_identity(backend, RetryPolicy.from_settings(options.settings), options.stats)
     if remote is not None:
         message = mismatch_message(function, identity(), remote)
         if message:

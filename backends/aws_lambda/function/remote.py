@@ -67,6 +67,16 @@ def handle_event(event: Any, context: Any = None) -> Any:
         raise
 
 
+def wire_answer(answer: Any) -> Any:
+    """A response carrying a result as the bytes the runtime passes through unchanged (the
+    payload written last and copied, not scanned by ``json.dumps``); other answers as they are."""
+    if isinstance(answer, dict) and isinstance(answer.get("result"), dict):
+        from podpac_exec.backends.aws_lambda.wire.envelope import dump_response
+
+        return dump_response(answer)
+    return answer
+
+
 def handle_direct(event: Any, context: Any = None) -> dict[str, Any]:
     if is_identify_request(event):  # the client's version lock (client/version.py)
         return identity_response()
