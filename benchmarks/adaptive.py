@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import statistics
 import tempfile
 import time
@@ -47,12 +46,9 @@ def run() -> Iterator[dict[str, Any]]:
     coords = pe.Coordinates([pe.clinspace(-60, 60, 256, "lat"), pe.clinspace(-170, 170, 40, "lon")])
     common = {"max_tile_bytes": 430, "tiling__progress": "off",  # one 40-cell row per tile: 256 tiles
               "retry": {"max_attempts": 8, "base_delay_s": 0.2, "max_delay_s": 5.0}}
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                             "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION")}
     runs: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-adaptive-") as state, Emulator(state_dir=state) as emu:
-        os.environ.update(emu.env())
-        try:
+        with emu.exported_env():  # dummy credentials and AWS_ENDPOINT_URL for boto3
             settings = {"endpoint_url": emu.endpoint_url, "bucket": "podpac-exec-bench-adaptive", "max_concurrency": 8,
                         "timeout_s": 60}
             build(pe.settings.snapshot({"aws_lambda": settings}),
@@ -76,12 +72,6 @@ def run() -> Iterator[dict[str, Any]]:
                 runs.setdefault(name, []).append({"wall": time.perf_counter() - t0, "stats": stats,
                                                   "exact": bool(np.array_equal(out.values, expected))})
                 emu.set_faults()
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
     off, on = runs["without"], runs["with"]
     off_s, on_s = statistics.median(r["wall"] for r in off), statistics.median(r["wall"] for r in on)
     last = on[-1]["stats"]

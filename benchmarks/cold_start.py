@@ -12,7 +12,6 @@ the whole dependencies zip, as before pieces. Medians of ``REPEATS`` cold starts
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 import tempfile
@@ -81,15 +80,12 @@ def run() -> Iterator[dict[str, Any]]:
     from podpac_exec.backends.aws_lambda.wire.protocol import OutputSpec, build_request
 
     package = build_packages(PackageSpec(output_dir=REPO / "build" / "aws_lambda"))
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                             "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION")}  # fmt: skip
     arithmetic = pe.nodes.Arithmetic(A=pe.nodes.SinCoords(), B=pe.nodes.CoordData(coord_name="lat"), eqn="A * B + 1")
     convolution = pe.nodes.Convolution(source=arithmetic, kernel_type="gaussian,3,1", kernel_dims=["lat", "lon"])
     grid = pe.Coordinates([pe.clinspace(40.6, 40.36, 24, "lat"), pe.clinspace(-77.34, -77.1, 20, "lon")])
     results: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as state, Emulator(state_dir=state) as emu:
-        os.environ.update(emu.env())
-        try:
+        with emu.exported_env():  # dummy credentials and AWS_ENDPOINT_URL for boto3
             settings = {"endpoint_url": emu.endpoint_url, "bucket": "podpac-exec-bench-cold"}
             build(pe.settings.snapshot({"aws_lambda": settings}),
                   BuildOptions(dist_zip=package.dist_zip, deps_zip=package.deps_zip))  # fmt: skip
@@ -106,12 +102,6 @@ def run() -> Iterator[dict[str, Any]]:
                 results[label] = [_cold_invoke(emu, "podpac-exec", request, shared) for _ in range(REPEATS)]
             request = build_request(arithmetic.definition, grid.full_definition, OutputSpec(), {})
             results["whole_zip"] = [_cold_invoke(emu, "podpac-exec-whole-zip", request, shared) for _ in range(REPEATS)]
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
     for label in ("numpy_only", "scipy_convolution", "zarr_source"):
         rows = results[label]
         split = {k: _median(rows, k) for k in FIGURES}

@@ -64,11 +64,8 @@ def run() -> Iterator[dict[str, Any]]:
     package = build_packages(PackageSpec(output_dir=REPO / "build" / "aws_lambda"))
     node = pe.Node.from_json((REPO / "examples/pipelines/wave_field.json").read_text())
     coords = pe.Coordinates.from_json((REPO / "examples/coordinates/grid_fanout.json").read_text())
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                             "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION")}
     with tempfile.TemporaryDirectory(prefix="bench-storm-") as state, Emulator(state_dir=state) as emu:
-        os.environ.update(emu.env())
-        try:
+        with emu.exported_env():  # dummy credentials and AWS_ENDPOINT_URL for boto3
             settings = {"endpoint_url": emu.endpoint_url, "bucket": "podpac-exec-bench-storm"}  # default concurrency 64
             build(pe.settings.snapshot({"aws_lambda": settings}),
                   BuildOptions(dist_zip=package.dist_zip, deps_zip=package.deps_zip))
@@ -87,12 +84,6 @@ def run() -> Iterator[dict[str, Any]]:
             logs = emu.client("logs").filter_log_events(logGroupName="/aws/lambda/podpac-exec")["events"]
             staging = [e["message"] for e in logs if e["message"].startswith("podpac-exec: dependencies:")]
             cap = emu.settings()["cold_start_concurrency"]
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
     first, warm = runs["first"], runs["warm"]
     tiles = first["stats"].tiles
     timeouts = sum(1 for inv in first["stats"].invocations if inv.get("error_type") == "Sandbox.Timedout"

@@ -50,8 +50,6 @@ def _write_zarr(path: Path, data: np.ndarray, lat: np.ndarray, lon: np.ndarray) 
 
 
 def _s3_records(tmp: Path) -> Iterator[dict[str, Any]]:
-    import os
-
     import podpac_exec as pe
     from podpac_exec.backends.aws_lambda.emulator import Emulator
 
@@ -65,10 +63,8 @@ def _s3_records(tmp: Path) -> Iterator[dict[str, Any]]:
     request = pe.Coordinates([pe.clinspace(lat[quarter][0], lat[quarter][-1], SIZE // 2, "lat"),
                               pe.clinspace(lon[quarter][0], lon[quarter][-1], SIZE // 2, "lon")])
     tile_bytes = 8 * (SIZE // 8) ** 2  # 16 tiles of 256 x 256
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
     with Emulator(state_dir=tmp / "emulator") as emu:
-        os.environ.update(emu.env())
-        try:
+        with emu.exported_env():  # dummy credentials and AWS_ENDPOINT_URL for boto3
             s3 = emu.client("s3")
             s3.create_bucket(Bucket="bench-sources")
             s3.upload_file(str(tmp / "grid.tif"), "bench-sources", "grid.tif")
@@ -91,12 +87,6 @@ def _s3_records(tmp: Path) -> Iterator[dict[str, Any]]:
                              bytes_read=stats.bytes_read, object_bytes=sizes[kind], tiles=stats.tiles,
                              whole_file_fraction=round(stats.bytes_read / sizes[kind], 4),
                              request="central quarter (1024x1024) of a 2048x2048 float32 raster, native grid")
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
 
 def _cog_window_record(tmp: Path) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -97,17 +96,9 @@ def target(name: str) -> Iterator[dict[str, Any]]:
     from podpac_exec.backends.aws_lambda.emulator import Emulator
 
     with Emulator(state_dir=REPO / "build" / "demo" / "emulator") as emu:
-        saved = {k: os.environ.get(k) for k in emu.env()}
-        os.environ.update(emu.env())  # dummy credentials and AWS_ENDPOINT_URL for boto3
         step(f"target: offline AWS emulator at {emu.endpoint_url}")
-        try:
+        with emu.exported_env():  # dummy credentials and AWS_ENDPOINT_URL for boto3
             yield {"endpoint_url": emu.endpoint_url, "bucket": "podpac-exec-demo", "max_concurrency": 4}
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
 
 def step(message: str) -> None:

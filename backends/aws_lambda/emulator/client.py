@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from collections.abc import Iterator
 from typing import Any
 
 from .config import DEFAULT_ACCOUNT_CONCURRENCY, DEFAULT_IDLE_TIMEOUT_S, DUMMY_CREDENTIALS
@@ -176,6 +177,22 @@ class Emulator:
             **DUMMY_CREDENTIALS,
             "NO_PROXY": no_proxy,
         }
+
+    @contextlib.contextmanager
+    def exported_env(self) -> Iterator[dict[str, str]]:
+        """:meth:`env` set in ``os.environ`` for the block (boto3 in this process then talks to the
+        emulator), and the previous values put back after it."""
+        env = self.env()
+        saved = {key: os.environ.get(key) for key in env}
+        os.environ.update(env)
+        try:
+            yield env
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
     def client(self, service: str, **kwargs: Any) -> Any:
         """A boto3 client for ``service`` talking to the emulator (extra kwargs go to ``boto3.client``)."""

@@ -155,3 +155,14 @@ def test_package_import_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_exported_env_points_boto3_at_the_emulator_and_puts_the_environment_back(aws_emulator, monkeypatch):
+    import os
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    with aws_emulator.exported_env() as env:
+        assert os.environ["AWS_ENDPOINT_URL"] == aws_emulator.endpoint_url == env["AWS_ENDPOINT_URL"]
+        assert aws_emulator.client("s3").list_buckets()["Buckets"] == []
+    assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9" and "AWS_REGION" not in os.environ
