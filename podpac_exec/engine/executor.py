@@ -156,9 +156,9 @@ def start_call(
     stats.node_hash = node.hash
     evaluation = EvaluationOptions(effective, stats)
     plan = plan_request(node, coords, backend_obj, effective)
-    backend_obj.before_run(evaluation)
-    if not estimate:
+    if not estimate:  # before the backend's own checks (a Lambda identify call is an invocation)
         check_cost_before(node, coords, backend_obj, evaluation, plan)
+    backend_obj.before_run(evaluation)
     return Call(node, coords, backend_obj, evaluation, plan)
 
 
@@ -184,6 +184,7 @@ def check_cost_before(node: Node, coords: Coordinates, backend: Backend, evaluat
     if cap is not None:
         check_cost(found, cap, f"{backend.name}.max_cost_usd")  # the floor alone may be too much
         if found.backend.get("lower_bound"):
+            backend.before_run(evaluation)  # the calibration tile runs on a checked backend
             found = estimate_plan(node, coords, backend, evaluation, plan, calibrate=True)
             check_cost(found, cap, f"{backend.name}.max_cost_usd")
     if found.backend:

@@ -132,7 +132,7 @@ class LambdaBackend(Backend):
             response = self._call_lambda(payload)
             report = parse_report(response.get("LogResult"))
             if report and stats is not None:
-                report["tile"], report["cells"] = None, 0
+                report.update(tile=None, cells=0, identify=True)
                 stats.add_invocation(report)
             body = response["Payload"].read()
             if not response.get("FunctionError"):

@@ -40,6 +40,8 @@ RUNTIME_STATE = {}
 def handle_event(event, context):
     env = {k: v for k, v in os.environ.items() if k.startswith("PODPAC_LAMBDA_")}
     return {"state": dict(RUNTIME_STATE), "env": env}
+def wire_answer(answer):
+    return answer
 """
 FAST_RETRY = RetryPolicy(max_attempts=4, base_delay_s=0.001, max_delay_s=0.002)
 
