@@ -31,8 +31,8 @@ windows lazily (:class:`NativeSource`).
 The package: :mod:`.definition` parses the ``interpolation`` attr, :mod:`.queue` picks the
 interpolators, :mod:`.frames` maps coordinates to numbers, :mod:`.selection` is stage 1,
 :mod:`.nearest` and :mod:`.linear` stage 2 for nearest/linear queues, :mod:`.general` and
-:mod:`.kernels` stage 2 for the others, :mod:`.source` the entry points, :mod:`.node` the
-``Interpolate`` node.
+:mod:`.kernels` stage 2 for the others (:mod:`.splines` evaluates their fitted splines on grids),
+:mod:`.source` the entry points, :mod:`.node` the ``Interpolate`` node.
 """
 
 from podpac_exec.nodes.interpolation.definition import (

@@ -144,6 +144,11 @@ def _xarray(y: np.ndarray, plans: list[DimPlan], req: Request, step: "Step", crs
         if len(chunk) == 1:
             xnew = chunk[0].req[chunk[0].udims[0]]
             out = kernels.interp1d(grids[0], np.moveaxis(values, 0, -1), xnew, method, fill)
+        elif method in kernels.NDBSPLINE_METHODS and len(new_axes) == len(chunk):
+            # each dim on its own request axis: a grid, evaluated axis by axis (same values)
+            mine = [req.udims[p.udims[0]].axis for p in chunk]
+            out = kernels.interpn_grid(grids, values, [p.req[p.udims[0]] for p in chunk], method, fill)
+            out = np.moveaxis(out, [mine.index(a) for a in new_axes], list(range(out.ndim - len(chunk), out.ndim)))
         else:
             out = np.moveaxis(kernels.interpn(grids, values, _points(chunk, req, new_axes), method, fill), 0, -1)
             out = out.reshape(out.shape[:-1] + tuple(req.shape[a] for a in new_axes))

@@ -8,12 +8,14 @@ are last.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from podpac_exec.errors import PipelineError
+from podpac_exec.nodes.interpolation import splines
 from podpac_exec.nodes.interpolation.selection import uniform_grid
 
 if TYPE_CHECKING:
@@ -67,6 +69,54 @@ def interpn(grids: list[np.ndarray], values: np.ndarray, points: np.ndarray, met
     except ValueError as exc:
         raise _scipy_error(method, "XarrayInterpolator", exc) from None
     return np.asarray(result, dtype=np.float64)
+
+
+#: RegularGridInterpolator's methods that fit one tensor-product spline (``make_ndbspl``).
+NDBSPLINE_METHODS = ("slinear", "cubic", "quintic")
+
+
+def single_blas_thread() -> "contextlib.AbstractContextManager[object]":
+    """One BLAS thread while scipy's iterative spline fit runs: its many small vector products
+    lose most of their time to thread hand-offs on a busy machine (10x on 2 shared cores), and
+    one thread also sums them in the same order every time."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # an optional speed-up: the values are the same without it
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def interpn_grid(grids: list[np.ndarray], values: np.ndarray, axes: list[np.ndarray], method: str, fill: float) -> np.ndarray:
+    """:func:`interpn` of a spline method (:data:`NDBSPLINE_METHODS`) at the grid ``axes`` (one
+    per grid, in their order): scipy's own fit, evaluated axis by axis (:mod:`.splines`); returns
+    shape ``(len(axes[0]), ..., *trailing)``."""
+    from scipy.interpolate import RegularGridInterpolator
+
+    try:
+        with single_blas_thread():
+            f = RegularGridInterpolator(
+                grids, values, method=method, bounds_error=False, fill_value=None if math.isnan(fill) else fill
+            )
+    except ValueError as exc:
+        raise _scipy_error(method, "XarrayInterpolator", exc) from None
+    spline = f._spline  # the NdBSpline RegularGridInterpolator evaluates point by point
+    nan = [np.isnan(x) for x in axes]
+    out = splines.evaluate_grid(list(spline.t), list(spline.k), spline.c, [np.where(m, 0.0, x) for m, x in zip(nan, axes)])
+    bad = [np.zeros(x.shape, dtype=bool) for x in axes]
+    if not math.isnan(fill):
+        bad = [(x < g[0]) | (x > g[-1]) for x, g in zip(axes, f.grid)]
+    _mask_grid(out, bad, fill)
+    _mask_grid(out, nan, math.nan)
+    return out
+
+
+def _mask_grid(out: np.ndarray, masks: list[np.ndarray], value: float) -> None:
+    """Sets ``value`` at the grid points of ``out`` where any axis' mask is set."""
+    for d, m in enumerate(masks):
+        if m.any():
+            index: list[object] = [slice(None)] * out.ndim
+            index[d] = m
+            out[tuple(index)] = value
 
 
 # -- RasterioInterpolator --------------------------------------------------------------------------
@@ -205,19 +255,31 @@ def scipy_grid(y: np.ndarray, spatial: list["DimPlan"], req: "Request", method: 
                 k = 3 if method == "cubic_spline" else int(method.split("_")[-1])
                 spline = RectBivariateSpline(lat, lon, data, kx=max(1, k), ky=max(1, k))
                 if grid:
-                    # RectBivariateSpline wants ascending points on a grid: sort, then put back
-                    ia, io = np.argsort(rlat, kind="stable"), np.argsort(rlon, kind="stable")
-                    res = np.empty((rlat.size, rlon.size))
-                    res[np.ix_(ia, io)] = spline(rlat[ia], rlon[io], grid=True)
+                    res = _bispev_grid(spline, rlat, rlon)
                 else:
                     res = spline(rlat, rlon, grid=False)
         except ValueError as exc:
             raise _scipy_error(method, "ScipyGrid", exc) from None
         results.append(np.asarray(res, dtype=np.float64))
-    out = np.stack(results).reshape(lead + results[0].shape)
+    out = (results[0] if len(results) == 1 else np.stack(results)).reshape(lead + results[0].shape)
     if grid and a_lon < a_lat:
         out = np.swapaxes(out, -1, -2)
     return out, sorted({a_lat, a_lon})
+
+
+def _bispev_grid(spline: object, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``RectBivariateSpline`` at the grid ``x`` by ``y`` (FITPACK's ``bispev``: clamped to the
+    knots' span), evaluated axis by axis (:mod:`.splines`)."""
+    tx, ty, c = spline.tck  # type: ignore[attr-defined]
+    kx, ky = spline.degrees  # type: ignore[attr-defined]
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        # bispev wants ascending points: sort, then put back
+        ia, io = np.argsort(x, kind="stable"), np.argsort(y, kind="stable")
+        res = np.empty((x.size, y.size))
+        res[np.ix_(ia, io)] = spline(x[ia], y[io], grid=True)  # type: ignore[operator]
+        return res
+    coefficients = c.reshape(tx.size - kx - 1, ty.size - ky - 1)
+    return splines.evaluate_grid([tx, ty], [kx, ky], coefficients, [x, y], clamp=True)
 
 
 def _request_step(plan: "DimPlan", u: str, req: "Request") -> float:

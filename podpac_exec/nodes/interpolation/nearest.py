@@ -115,20 +115,44 @@ def nearest_orthogonal(
     """Nearest on unstacked source dims: one read of exactly the cells needed."""
     nreq = len(shape)
     index: list[np.ndarray] = []
+    axes: list[int] = []
     bad: dict[int, np.ndarray] = {}
     for plan in plans:
         local = nearest_index_1d(plan)
         missing = local < 0
         axis = req.udims[plan.udims[0]].axis
-        full = [1] * nreq
-        full[axis] = -1
-        index.append(plan.selected[np.where(missing, 0, local)].reshape(full))
+        index.append(plan.selected[np.where(missing, 0, local)])
+        axes.append(axis)
         bad[axis] = bad[axis] | missing if axis in bad else missing
-    values = source.read_native(compact_index(tuple(index)))  # pointwise on a shared (stacked) axis
+    values = _read_outer(source, index, axes, nreq)
+    if values is None:
+        full = [[-1 if a == axis else 1 for a in range(nreq)] for axis in axes]
+        shaped = tuple(i.reshape(f) for i, f in zip(index, full))
+        values = source.read_native(compact_index(shaped))  # pointwise on a shared (stacked) axis
     for axis, missing in bad.items():
         if missing.any():
             values[(slice(None),) * axis + (missing,)] = np.nan
     return on_request(values, range(nreq), shape)
+
+
+def _read_outer(source: NativeSource, index: list[np.ndarray], axes: list[int], nreq: int) -> np.ndarray | None:
+    """The outer product of ``index`` (one source index per request cell along ``axes``, all
+    distinct) on the request's axes, read as the window the indices span and gathered in memory
+    one axis at a time (a broadcast fancy index gathers every cell at several times the cost);
+    None when that window holds more cells than the gather would read."""
+    if len(set(axes)) != len(axes) or any(i.size == 0 for i in index):
+        return None
+    lo = [int(i.min()) for i in index]
+    hi = [int(i.max()) + 1 for i in index]
+    if math.prod(h - l for l, h in zip(lo, hi)) > math.prod(i.size for i in index):
+        return None
+    values = source.read_native(tuple(slice(l, h) for l, h in zip(lo, hi)))
+    for k in reversed(range(len(index))):  # the last axis first: the later takes copy whole rows
+        values = values.take(index[k] - lo[k], axis=k)
+    full = [1] * nreq
+    for a, i in zip(axes, index):
+        full[a] = i.size
+    return np.transpose(values, np.argsort(axes)).reshape(full)
 
 
 def on_request(values: np.ndarray, axes: Sequence[int], shape: tuple[int, ...]) -> np.ndarray:
