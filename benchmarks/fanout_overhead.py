@@ -65,7 +65,7 @@ def _replay_classes() -> tuple[type, type]:
                     backend_class=ReplayBackend,
                     description="benchmark: the Lambda client answered by replayed responses",
                     # the Lambda section's settings, its own max_concurrency (instances are cached per section)
-                    settings={**LAMBDA_SETTINGS, "max_concurrency": 1},
+                    settings={**LAMBDA_SETTINGS, "max_concurrency": 1, "check_version": False},
                 )
             ]
 
@@ -125,6 +125,7 @@ def step_breakdown(
 def run() -> Iterator[dict[str, Any]]:
     import podpac_exec as pe
     from podpac_exec.plugins.backends import get_backend
+    from podpac_exec.backends.aws_lambda.wire.envelope import dump_response
     from podpac_exec.backends.aws_lambda.wire.protocol import build_response
     from podpac_exec.engine.executor import plan_request
     from podpac_exec.nodes import SinCoords
@@ -142,7 +143,9 @@ def run() -> Iterator[dict[str, Any]]:
         plan = plan_request(node, coords, backend, effective)
         dims = list(plan.out_dims)
         ReplayBackend.responses = {
-            tile.id: json.dumps(build_response(full[tile.out_index], dims)).encode() for tile in plan
+            # the function's answer as it leaves it (remote.wire_answer: meta first, payload last)
+            tile.id: dump_response({**build_response(full[tile.out_index], dims), "meta": {"invocations": 1}})
+            for tile in plan
         }
 
         def fanout(workers: int) -> Callable[[], Any]:
