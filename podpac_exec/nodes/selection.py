@@ -257,9 +257,8 @@ class YearSubstituteCoordinates(ModifyCoordinates):
             return c
         if not c.is_datetime:
             raise CoordinatesError("YearSubstituteCoordinates needs datetime time coordinates", field="coordinates")
-        year = np.datetime64(self.year)
-        moved = [add_coord(t, year - t.astype("datetime64[Y]")) for t in c.coordinates]
-        return ArrayCoordinates1d(np.array(moved), name="time")
+        times = c.coordinates
+        return ArrayCoordinates1d(add_coord(times, np.datetime64(self.year) - times.astype("datetime64[Y]")), name="time")
 
     def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
         out = super().output_coordinates(coordinates)
@@ -367,17 +366,17 @@ def coord_delta(value: Any, is_time: bool, field: str) -> Any:
 
 def add_coord(base: Any, delta: Any) -> Any:
     """PODPAC's ``add_coord``: numpy's sum where numpy can add them, else month and year deltas
-    added nominally (day clamped to the month's length)."""
+    added nominally (day clamped to the month's length); elementwise for arrays."""
     try:
         return base + delta
     except TypeError:
-        if not (isinstance(base, np.datetime64) and isinstance(delta, np.timedelta64)):
+        if np.asarray(base).dtype.kind != "M" or np.asarray(delta).dtype.kind != "m":
             raise
     from podpac_exec.coordinates.grid import _add_months
 
     unit = np.datetime_data(delta.dtype)[0]
-    months = int(delta.astype(np.int64)) * (12 if unit == "Y" else 1)
-    return _add_months(base, np.asarray(months))[()]
+    months = np.asarray(delta).astype(np.int64) * (12 if unit == "Y" else 1)
+    return _add_months(base, months)[()]
 
 
 def podpac_select(c: "Coordinates1d", lo: Any, hi: Any) -> np.ndarray:

@@ -48,9 +48,11 @@ class CompiledExpression:
         if key not in self._cache:
             self._cache[key] = _Specializer(kinds).spec(self._tree)
         fn, kind = self._cache[key]
+        target = _DTYPES[kind] if dtype is None else np.dtype(dtype)
         with np.errstate(all="ignore"):
+            if _chunkable(env, shape):
+                return _chunked(fn, env, shape, target)
             value, owned = fn(env)
-            target = _DTYPES[kind] if dtype is None else np.dtype(dtype)
             if np.shape(value) == shape:
                 if owned and value.dtype == target:
                     return value
@@ -80,6 +82,30 @@ class CompiledExpression:
         except ValueError:
             detail = ", ".join(f"{name}: {shape}" for name, shape in zip(arrays, shapes))
             raise ExpressionError(f"inputs have incompatible shapes ({detail})", field="inputs") from None
+
+
+#: Elements per block of a blocked evaluation: the temporaries of a few operations stay in cache.
+CHUNK = 32768
+
+
+def _chunkable(env: Mapping[str, np.ndarray], shape: tuple[int, ...]) -> bool:
+    """Whether every input is a contiguous array of the result's shape, large enough to block."""
+    size = int(np.prod(shape)) if shape else 1
+    return bool(env) and size >= 4 * CHUNK and all(
+        a.shape == shape and a.flags.c_contiguous for a in env.values()
+    )
+
+
+def _chunked(fn: _Eval, env: Mapping[str, np.ndarray], shape: tuple[int, ...], target: np.dtype) -> np.ndarray:
+    """``fn`` evaluated block by block of the flattened inputs (every operation is elementwise,
+    so the values are those of one whole-array evaluation, without its memory traffic)."""
+    out = np.empty(shape, dtype=target)
+    flat_out = out.reshape(-1)
+    flat = {name: a.reshape(-1) for name, a in env.items()}
+    for start in range(0, flat_out.size, CHUNK):
+        block = slice(start, start + CHUNK)
+        flat_out[block] = fn({name: a[block] for name, a in flat.items()})[0]
+    return out
 
 
 def compile_expression(
