@@ -165,15 +165,22 @@ class ExpandCoordinates(_PerDimModify):
         parts, total = [], 0
         available = self.available(dim) if len(expansion) == 2 else None
         step = coord_delta(expansion[2], c.is_datetime, field) if len(expansion) == 3 else None
+        if available is None and len(pairs) > 2 and c.is_datetime and not _nominal(dstart, dstop, step) \
+                and not np.isnat(values).any():
+            shifted = _shifted_windows(values, lambda a: self._uniform_window(a, a, dstart, dstop, step, dim, limit))
+            if shifted is not None:
+                if shifted.size > limit:
+                    raise LimitExceededError(
+                        f"ExpandCoordinates.{dim}: the expansion has more than limits.max_cells={limit} points",
+                        field=field,
+                    )
+                return ArrayCoordinates1d(shifted, name=dim)
         for a, b in pairs:
             lo, hi = add_coord(a, dstart), add_coord(b, dstop)
             if available is not None:
                 window = podpac_select(available, lo, hi)
             else:
-                try:
-                    window = UniformCoordinates1d(lo, hi, step, max_size=limit).coordinates
-                except CoordinatesError as exc:
-                    raise _expansion_error(exc, self, dim) from None
+                window = self._uniform_window(a, b, dstart, dstop, step, dim, limit)
             total += window.size
             if total > limit:
                 raise LimitExceededError(
@@ -182,6 +189,37 @@ class ExpandCoordinates(_PerDimModify):
                 )
             parts.append(window)
         return ArrayCoordinates1d(np.concatenate(parts), name=dim)
+
+    def _uniform_window(self, a: Any, b: Any, dstart: Any, dstop: Any, step: Any, dim: str, limit: int) -> np.ndarray:
+        """The ``[a + dstart, b + dstop]`` window with ``step``."""
+        from podpac_exec.coordinates import UniformCoordinates1d
+
+        try:
+            return UniformCoordinates1d(add_coord(a, dstart), add_coord(b, dstop), step, max_size=limit).coordinates
+        except CoordinatesError as exc:
+            raise _expansion_error(exc, self, dim) from None
+
+
+def _nominal(*deltas: Any) -> bool:
+    """Whether any timedelta is in months or years."""
+    return any(np.datetime_data(np.asarray(d).dtype)[0] in ("Y", "M") for d in deltas)
+
+
+def _shifted_windows(values: np.ndarray, window: Any) -> np.ndarray | None:
+    """The windows around each datetime in ``values`` (no NaT; steps and offsets not in months or
+    years, which are not shift-invariant), concatenated, as shifts of the first one: exact
+    integer arithmetic, used only when the windows at the earliest, latest and last times,
+    built as the first is, are exactly the shifted first; None otherwise."""
+    first = window(values[0])
+    with np.errstate(all="ignore"):
+        shifted = first[None, :] + (values - values[0])[:, None]
+    if shifted.dtype != first.dtype:
+        return None
+    for i in (int(np.argmin(values)), int(np.argmax(values)), values.size - 1):
+        w = window(values[i])
+        if w.dtype != first.dtype or not np.array_equal(w, shifted[i]):
+            return None
+    return shifted.reshape(-1)
 
 
 class SelectCoordinates(_PerDimModify):
