@@ -11,6 +11,7 @@ reduced dim); the pointwise nodes map each request point on its own, so any spli
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,6 +50,24 @@ class ModifyCoordinates(_Algorithm):
 
     # -- shared ----------------------------------------------------------------------------------
     def modified_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
+        """The coordinates the source is evaluated on (kept for the last request object: the
+        executor, the output coordinates and the evaluation all ask for them)."""
+        from podpac_exec.settings import settings
+
+        key = settings.get("limits.max_cells")
+        last = self.__dict__.get("_last_modified")
+        if last is not None and last[0]() is coordinates and last[1] == key:
+            return last[2]
+        modified = self._modified_coordinates(coordinates)
+        self.__dict__["_last_modified"] = (weakref.ref(coordinates), key, modified)
+        return modified
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_last_modified", None)  # a weak reference: not picklable
+        return state
+
+    def _modified_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
         from podpac_exec.coordinates import Coordinates
         from podpac_exec.settings import settings
 
