@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -102,10 +104,60 @@ def _chunked(fn: _Eval, env: Mapping[str, np.ndarray], shape: tuple[int, ...], t
     out = np.empty(shape, dtype=target)
     flat_out = out.reshape(-1)
     flat = {name: a.reshape(-1) for name, a in env.items()}
-    for start in range(0, flat_out.size, CHUNK):
-        block = slice(start, start + CHUNK)
-        flat_out[block] = fn({name: a[block] for name, a in flat.items()})[0]
+    starts = range(0, flat_out.size, CHUNK)
+
+    def run(part: range) -> None:
+        with np.errstate(all="ignore"):  # numpy's error state is per thread
+            for start in part:
+                block = slice(start, start + CHUNK)
+                flat_out[block] = fn({name: a[block] for name, a in flat.items()})[0]
+
+    pool = _helper()
+    if pool is None:  # one CPU, or the helper is busy with another evaluation (e.g. a parallel tile's)
+        run(starts)
+        return out
+    # ufuncs release the GIL: the helper thread takes the second half, each block written once
+    middle = len(starts) // 2
+
+    def helped(part: range) -> None:
+        try:
+            run(part)
+        finally:
+            _HELPER_FREE.release()
+
+    try:
+        pending = pool.submit(helped, starts[middle:])
+    except BaseException:
+        _HELPER_FREE.release()
+        raise
+    try:
+        run(starts[:middle])
+    finally:
+        pending.result()
     return out
+
+
+#: (process id, executor or None): one helper thread per process, made on first use.
+_HELPER: list[tuple[int, Any]] = []
+_HELPER_FREE = threading.Lock()
+
+
+def _helper() -> Any:
+    """The helper thread's executor, reserved for the caller (release ``_HELPER_FREE`` when its
+    work ends); None with one CPU or when another evaluation has it."""
+    pid = os.getpid()
+    if not _HELPER or _HELPER[0][0] != pid:  # a forked child has no helper thread
+        global _HELPER_FREE
+        from concurrent.futures import ThreadPoolExecutor
+
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        pool = ThreadPoolExecutor(1, thread_name_prefix="podpac-exec-expr") if cpus > 1 else None
+        _HELPER[:] = [(pid, pool)]
+        _HELPER_FREE = threading.Lock()
+    pool = _HELPER[0][1]
+    if pool is None or not _HELPER_FREE.acquire(blocking=False):
+        return None
+    return pool
 
 
 def compile_expression(
