@@ -190,10 +190,10 @@ def _format_datetime(value: np.datetime64) -> str:
 
 
 def _fits(value: np.datetime64, unit: str) -> bool:
-    """Whether ``value`` is representable in ``unit`` (numpy overflows silently)."""
+    """Whether ``value`` (every one of an array) is representable in ``unit`` (numpy overflows silently)."""
     with np.errstate(all="ignore"):
         converted = value.astype(f"datetime64[{unit}]")
-        return (not np.isnat(converted)) and converted.astype(value.dtype) == value
+        return bool(np.all(~np.isnat(converted) & (converted.astype(value.dtype) == value)))
 
 
 def _finer_unit(*units: str) -> str:

@@ -223,10 +223,12 @@ class Mask(_Algorithm):
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
         source, source_dims = self.source.eval_values(coordinates)
         mask, mask_dims = self.mask.eval_values(coordinates)
-        out = np.array(source)  # a copy: the source's array may be shared
         if any(d not in source_dims for d in mask_dims):
-            return out
+            return np.array(source)  # a copy: the source's array may be shared
+        source = np.asarray(source)
         hit = _OPS[self.bool_op](align_axes(mask, mask_dims, source_dims), self.bool_val)
         value = np.nan if self.masked_val is None else self.masked_val
-        np.copyto(out, value, where=hit, casting="unsafe")
-        return out
+        with np.errstate(invalid="ignore"):  # the unsafe cast of copyto(casting="unsafe"), e.g. NaN into integers
+            fill = np.asarray(value).astype(source.dtype)
+        # one pass into a new array (a copy then a masked write made two)
+        return np.where(hit, fill, source)

@@ -11,6 +11,7 @@ reduced dim); the pointwise nodes map each request point on its own, so any spli
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import traitlets as tl
 from podpac_exec.errors import CoordinatesError, LimitExceededError, PipelineError, PodpacExecError
 from podpac_exec.nodes._arrays import keep_dims
 from podpac_exec.nodes.base import Node, NodeRequirements
+from podpac_exec.nodes.coord_math import _nominal, _shifted_windows, add_coord, podpac_select
 from podpac_exec.nodes.traits import NodeTrait
 from podpac_exec.nodes.utility import _Algorithm
 
@@ -49,6 +51,24 @@ class ModifyCoordinates(_Algorithm):
 
     # -- shared ----------------------------------------------------------------------------------
     def modified_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
+        """The coordinates the source is evaluated on (kept for the last request object: the
+        executor, the output coordinates and the evaluation all ask for them)."""
+        from podpac_exec.settings import settings
+
+        key = settings.get("limits.max_cells")
+        last = self.__dict__.get("_last_modified")
+        if last is not None and last[0]() is coordinates and last[1] == key:
+            return last[2]
+        modified = self._modified_coordinates(coordinates)
+        self.__dict__["_last_modified"] = (weakref.ref(coordinates), key, modified)
+        return modified
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_last_modified", None)  # a weak reference: not picklable
+        return state
+
+    def _modified_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
         from podpac_exec.coordinates import Coordinates
         from podpac_exec.settings import settings
 
@@ -165,15 +185,22 @@ class ExpandCoordinates(_PerDimModify):
         parts, total = [], 0
         available = self.available(dim) if len(expansion) == 2 else None
         step = coord_delta(expansion[2], c.is_datetime, field) if len(expansion) == 3 else None
+        if available is None and len(pairs) > 2 and c.is_datetime and not _nominal(dstart, dstop, step) \
+                and not np.isnat(values).any():
+            shifted = _shifted_windows(values, lambda a: self._uniform_window(a, a, dstart, dstop, step, dim, limit))
+            if shifted is not None:
+                if shifted.size > limit:
+                    raise LimitExceededError(
+                        f"ExpandCoordinates.{dim}: the expansion has more than limits.max_cells={limit} points",
+                        field=field,
+                    )
+                return ArrayCoordinates1d(shifted, name=dim)
         for a, b in pairs:
             lo, hi = add_coord(a, dstart), add_coord(b, dstop)
             if available is not None:
                 window = podpac_select(available, lo, hi)
             else:
-                try:
-                    window = UniformCoordinates1d(lo, hi, step, max_size=limit).coordinates
-                except CoordinatesError as exc:
-                    raise _expansion_error(exc, self, dim) from None
+                window = self._uniform_window(a, b, dstart, dstop, step, dim, limit)
             total += window.size
             if total > limit:
                 raise LimitExceededError(
@@ -182,6 +209,15 @@ class ExpandCoordinates(_PerDimModify):
                 )
             parts.append(window)
         return ArrayCoordinates1d(np.concatenate(parts), name=dim)
+
+    def _uniform_window(self, a: Any, b: Any, dstart: Any, dstop: Any, step: Any, dim: str, limit: int) -> np.ndarray:
+        """The ``[a + dstart, b + dstop]`` window with ``step``."""
+        from podpac_exec.coordinates import UniformCoordinates1d
+
+        try:
+            return UniformCoordinates1d(add_coord(a, dstart), add_coord(b, dstop), step, max_size=limit).coordinates
+        except CoordinatesError as exc:
+            raise _expansion_error(exc, self, dim) from None
 
 
 class SelectCoordinates(_PerDimModify):
@@ -257,9 +293,8 @@ class YearSubstituteCoordinates(ModifyCoordinates):
             return c
         if not c.is_datetime:
             raise CoordinatesError("YearSubstituteCoordinates needs datetime time coordinates", field="coordinates")
-        year = np.datetime64(self.year)
-        moved = [add_coord(t, year - t.astype("datetime64[Y]")) for t in c.coordinates]
-        return ArrayCoordinates1d(np.array(moved), name="time")
+        times = c.coordinates
+        return ArrayCoordinates1d(add_coord(times, np.datetime64(self.year) - times.astype("datetime64[Y]")), name="time")
 
     def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
         out = super().output_coordinates(coordinates)
@@ -363,83 +398,6 @@ def coord_delta(value: Any, is_time: bool, field: str) -> Any:
         return _to_delta(value, is_time, field)
     except CoordinatesError as exc:
         raise PipelineError(exc.message, field=field) from None
-
-
-def add_coord(base: Any, delta: Any) -> Any:
-    """PODPAC's ``add_coord``: numpy's sum where numpy can add them, else month and year deltas
-    added nominally (day clamped to the month's length)."""
-    try:
-        return base + delta
-    except TypeError:
-        if not (isinstance(base, np.datetime64) and isinstance(delta, np.timedelta64)):
-            raise
-    from podpac_exec.coordinates.grid import _add_months
-
-    unit = np.datetime_data(delta.dtype)[0]
-    months = int(delta.astype(np.int64)) * (12 if unit == "Y" else 1)
-    return _add_months(base, np.asarray(months))[()]
-
-
-def podpac_select(c: "Coordinates1d", lo: Any, hi: Any) -> np.ndarray:
-    """The values of ``c`` PODPAC's ``c.select((lo, hi))`` returns (inner selection).
-
-    Uniform coordinates give the index range within the bounds; when none lies within, the
-    point(s) nearest the bounds by rounding (PODPAC's "selected between two coordinates").
-    Array coordinates give the points within, or the neighbours a bound pair falls between.
-    """
-    values = c.coordinates
-    if values.size == 0:
-        return values
-    if c.is_uniform and hasattr(c, "step"):
-        return values[_uniform_select(c, lo, hi)]
-    return values[_array_select(values, lo, hi, bool(c.is_monotonic), bool(c.is_descending))]
-
-
-def _uniform_select(c: Any, lo: Any, hi: Any) -> slice:
-    first, last = c.bounds
-    if c.is_datetime:  # compared at the bounds' precision (PODPAC's lower_precision_time_bounds)
-        unit = np.asarray(lo).dtype
-        first, last = np.datetime64(first).astype(unit), np.datetime64(last).astype(unit)
-    step = abs(c.step)
-    lo, hi = max(lo, first), min(hi, last)
-    fmin, fmax = (lo - first) / step, (hi - first) / step
-    imin, imax = int(np.ceil(fmin)), int(np.floor(fmax))
-    size = c.size
-    imax = int(np.clip(imax + 1, 0, size))
-    imin = int(np.clip(imin, 0, size))
-    if imin > imax:
-        return slice(0, 0)
-    if imax == imin:
-        imin, imax = int(np.round(fmin)), int(np.round(fmax)) + 1
-        if imin >= (size - 1) | imin < 0:  # PODPAC's (chained) comparison, kept as written
-            return slice(0, 0)
-    if c.is_descending:
-        imax, imin = size - imin, size - imax
-    return slice(imin, imax)
-
-
-def _array_select(values: np.ndarray, lo: Any, hi: Any, monotonic: bool, descending: bool) -> np.ndarray:
-    gt, lt = values >= lo, values <= hi
-    inside = gt & lt
-    if (gt | lt).sum() != inside.size or inside.sum() != 0 or not monotonic:
-        return inside
-    # the bounds lie between two points: PODPAC keeps the one(s) on the bounds' side of the midpoint
-    ilt, igt = np.flatnonzero(lt), np.flatnonzero(gt)
-    if descending:
-        a = ilt[0] if ilt.size else inside.size - 1
-        b = igt[-1] if igt.size else 0
-    else:
-        a = ilt[-1] if ilt.size else 0
-        b = igt[0] if igt.size else inside.size - 1
-    i0, i1 = min(a, b), max(a, b) + 1
-    inside[i0:i1] = True
-    if inside.sum() > 1:
-        crds = values[inside]
-        edge = crds[0] + np.diff(crds)[0] / 2
-        bounds = np.array([lo, hi])
-        keep = [bool(np.any(bounds <= edge)), bool(np.any(bounds > edge))]
-        inside[i0:i1] = keep[::-1] if descending else keep
-    return inside
 
 
 def _checked(node: Node, dim: str, parse: Any, value: Any, *args: Any) -> None:

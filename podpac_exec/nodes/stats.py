@@ -67,12 +67,12 @@ class Reduce(Node):
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
         out = self.output_coordinates(coordinates)
         reduced = self.reduced_dims(coordinates)
-        x = self.source.eval(coordinates)
-        axes = tuple(x.dims.index(d) for d in reduced if d in x.dims)
+        data, dims = self.source.eval_values(coordinates)
+        axes = tuple(dims.index(d) for d in reduced if d in dims)
         with np.errstate(invalid="ignore", divide="ignore"):
-            result = self.reduce(np.asarray(x.data, dtype=np.float64), axes)
+            result = self.reduce(np.asarray(data, dtype=np.float64), axes)
         # a source with fewer dims: PODPAC writes the result into an array on the reduced request
-        result = align_axes(np.asarray(result), [d for d in x.dims if d not in reduced], out.dims)
+        result = align_axes(np.asarray(result), [d for d in dims if d not in reduced], out.dims)
         return exact_shape(result, out.shape, np.float64)
 
     def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
@@ -137,16 +137,36 @@ class Variance(Reduce):
         if nan.any():
             arr = np.where(nan, 0.0, a)
             count = np.sum(~nan, axis=axes, dtype=np.intp, keepdims=True)
-        else:  # the same values as the masked path, without the mask's passes
-            arr = a.copy()
-            count = np.full([1 if i in axes else n for i, n in enumerate(a.shape)], _cells(a, axes), dtype=np.intp)
-        arr -= np.sum(arr, axis=axes, keepdims=True) / count
-        if nan.any():
+            arr -= np.sum(arr, axis=axes, keepdims=True) / count
             arr[nan] = 0.0
+        elif axes and axes == tuple(range(len(axes))) and a.flags.c_contiguous and a.size:
+            return _leading_variance(a.reshape(_cells(a, axes), -1)).reshape(a.shape[len(axes):])
+        else:  # the same values as the masked path, without the mask's passes and the copy
+            count = np.full([1 if i in axes else n for i, n in enumerate(a.shape)], _cells(a, axes), dtype=np.intp)
+            arr = a - np.sum(a, axis=axes, keepdims=True) / count
         arr *= arr
         count = np.squeeze(count, axis=axes)
         var = np.sum(arr, axis=axes) / count
         return np.where(count > 0, var, np.nan)
+
+
+#: Columns per block of :func:`_leading_variance` (a few hundred KB of deviations at once).
+_COLUMNS = 64
+
+
+def _leading_variance(a: np.ndarray) -> np.ndarray:
+    """The variance of each column of NaN-free 2-D ``a``, as the masked path computes it, a
+    block of columns at a time: every column's sums run down its rows in order whatever the
+    block, so the values are the same without a whole-array temporary."""
+    rows = a.shape[0]
+    mean = np.sum(a, axis=0) / np.intp(rows)
+    out = np.empty(a.shape[1])
+    for start in range(0, a.shape[1], _COLUMNS):
+        block = slice(start, start + _COLUMNS)
+        dev = a[:, block] - mean[block]
+        dev *= dev
+        np.add.reduce(dev, axis=0, out=out[block])
+    return out / np.intp(rows)
 
 
 class StandardDeviation(Variance):

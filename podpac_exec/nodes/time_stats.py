@@ -235,10 +235,16 @@ def _segment_reduce(fn: str, values: np.ndarray, axis: int, groups: list[np.ndar
     if not any(g.size for g in groups):
         return out
     order = np.concatenate(groups)
-    if order.size != values.shape[axis] or np.any(order != np.arange(order.size)):
+    taken = order.size != values.shape[axis] or bool(np.any(order != np.arange(order.size)))
+    if taken:
         values = np.take(values, order, axis=axis)
     nan = np.isnan(values) if fn in ("mean", "sum", "count") else None
-    filled = np.where(nan, 0.0, values) if nan is not None and fn != "count" and nan.any() else values
+    filled = values
+    if nan is not None and fn != "count" and nan.any():
+        if taken:  # our own copy: zero the NaN in place (only ``filled`` is read from here on)
+            np.copyto(filled, 0.0, where=nan)
+        else:
+            filled = np.where(nan, 0.0, values)
     head: tuple[slice, ...] = (slice(None),) * axis
     start = 0
     with np.errstate(invalid="ignore", divide="ignore"):

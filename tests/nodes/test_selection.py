@@ -100,3 +100,34 @@ def test_time_expansion_on_numbers_is_an_error_naming_the_field():
     with pytest.raises(PipelineError) as info:
         node.eval(Coordinates([[1.0]], dims=["lat"]))
     assert info.value.field == "attrs.lat"
+
+
+@pytest.mark.parametrize("times, window", [
+    (["2020-01-10", "2020-01-20", "2020-02-01", "2020-01-03"], ["-3,D", "3,D", "1,D"]),
+    (["2020-01-10T05", "2020-01-20T00", "2020-02-01T13"], ["-5,h", "90,m", "30,m"]),
+    (["2020-01-31", "2020-02-29", "2020-03-31"], ["-1,M", "0,D", "1,D"]),
+])
+def test_time_windows_equal_the_windows_built_one_by_one(times, window):
+    from podpac_exec.coordinates import UniformCoordinates1d
+    from podpac_exec.nodes.selection import add_coord, coord_delta
+
+    request = Coordinates([np.array(times, dtype="datetime64")], dims=["time"])
+    got = ExpandCoordinates(source=SOURCE, time=window).modified_coordinates1d(request, "time").coordinates
+    start, stop, step = (coord_delta(w, True, "f") for w in window)
+    one_by_one = [UniformCoordinates1d(add_coord(t, start), add_coord(t, stop), step).coordinates
+                  for t in request["time"].coordinates]
+    expected = np.concatenate(one_by_one)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_year_substitution_moves_each_time_as_one_by_one():
+    from podpac_exec.nodes.selection import add_coord
+
+    times = np.array(["2019-03-01T06", "2020-02-29T12", "2016-12-31T23", "2021-01-01"], dtype="datetime64[h]")
+    request = Coordinates([times], dims=["time"])
+    got = YearSubstituteCoordinates(source=SOURCE, year="2019").modified_coordinates1d(request, "time").coordinates
+    year = np.datetime64("2019")
+    expected = np.array([add_coord(t, year - t.astype("datetime64[Y]")) for t in times])
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)

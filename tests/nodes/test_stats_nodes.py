@@ -257,3 +257,15 @@ def test_percentile_outside_0_100_is_a_one_line_error(percentile):
     with pytest.raises(PipelineError) as info:
         Percentile(source=SinCoords(), percentile=percentile)
     assert info.value.field == "attrs.percentile" and "0..100" in str(info.value)
+
+
+@pytest.mark.parametrize("shape, axes", [((731, 60, 60), (0,)), ((40, 30, 20), (0, 1)), ((3, 1000), (0,)), ((7, 1), (0,))])
+def test_blocked_variance_equals_the_whole_array_formula(shape, axes):
+    from podpac_exec.nodes.stats import Variance
+    from podpac_exec.nodes.utility import Arange
+
+    a = np.random.default_rng(0).normal(1e3, 50, shape) ** 2
+    arr = a - np.sum(a, axis=axes, keepdims=True) / np.intp(np.prod([shape[i] for i in axes]))
+    arr *= arr
+    expected = np.sum(arr, axis=axes) / np.intp(np.prod([shape[i] for i in axes]))
+    np.testing.assert_array_equal(Variance(source=Arange()).reduce(a, axes), expected)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -48,9 +50,11 @@ class CompiledExpression:
         if key not in self._cache:
             self._cache[key] = _Specializer(kinds).spec(self._tree)
         fn, kind = self._cache[key]
+        target = _DTYPES[kind] if dtype is None else np.dtype(dtype)
         with np.errstate(all="ignore"):
+            if _chunkable(env, shape):
+                return _chunked(fn, env, shape, target)
             value, owned = fn(env)
-            target = _DTYPES[kind] if dtype is None else np.dtype(dtype)
             if np.shape(value) == shape:
                 if owned and value.dtype == target:
                     return value
@@ -80,6 +84,80 @@ class CompiledExpression:
         except ValueError:
             detail = ", ".join(f"{name}: {shape}" for name, shape in zip(arrays, shapes))
             raise ExpressionError(f"inputs have incompatible shapes ({detail})", field="inputs") from None
+
+
+#: Elements per block of a blocked evaluation: the temporaries of a few operations stay in cache.
+CHUNK = 32768
+
+
+def _chunkable(env: Mapping[str, np.ndarray], shape: tuple[int, ...]) -> bool:
+    """Whether every input is a contiguous array of the result's shape, large enough to block."""
+    size = int(np.prod(shape)) if shape else 1
+    return bool(env) and size >= 4 * CHUNK and all(
+        a.shape == shape and a.flags.c_contiguous for a in env.values()
+    )
+
+
+def _chunked(fn: _Eval, env: Mapping[str, np.ndarray], shape: tuple[int, ...], target: np.dtype) -> np.ndarray:
+    """``fn`` evaluated block by block of the flattened inputs (every operation is elementwise,
+    so the values are those of one whole-array evaluation, without its memory traffic)."""
+    out = np.empty(shape, dtype=target)
+    flat_out = out.reshape(-1)
+    flat = {name: a.reshape(-1) for name, a in env.items()}
+    starts = range(0, flat_out.size, CHUNK)
+
+    def run(part: range) -> None:
+        with np.errstate(all="ignore"):  # numpy's error state is per thread
+            for start in part:
+                block = slice(start, start + CHUNK)
+                flat_out[block] = fn({name: a[block] for name, a in flat.items()})[0]
+
+    pool = _helper()
+    if pool is None:  # one CPU, or the helper is busy with another evaluation (e.g. a parallel tile's)
+        run(starts)
+        return out
+    # ufuncs release the GIL: the helper thread takes the second half, each block written once
+    middle = len(starts) // 2
+
+    def helped(part: range) -> None:
+        try:
+            run(part)
+        finally:
+            _HELPER_FREE.release()
+
+    try:
+        pending = pool.submit(helped, starts[middle:])
+    except BaseException:
+        _HELPER_FREE.release()
+        raise
+    try:
+        run(starts[:middle])
+    finally:
+        pending.result()
+    return out
+
+
+#: (process id, executor or None): one helper thread per process, made on first use.
+_HELPER: list[tuple[int, Any]] = []
+_HELPER_FREE = threading.Lock()
+
+
+def _helper() -> Any:
+    """The helper thread's executor, reserved for the caller (release ``_HELPER_FREE`` when its
+    work ends); None with one CPU or when another evaluation has it."""
+    pid = os.getpid()
+    if not _HELPER or _HELPER[0][0] != pid:  # a forked child has no helper thread
+        global _HELPER_FREE
+        from concurrent.futures import ThreadPoolExecutor
+
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        pool = ThreadPoolExecutor(1, thread_name_prefix="podpac-exec-expr") if cpus > 1 else None
+        _HELPER[:] = [(pid, pool)]
+        _HELPER_FREE = threading.Lock()
+    pool = _HELPER[0][1]
+    if pool is None or not _HELPER_FREE.acquire(blocking=False):
+        return None
+    return pool
 
 
 def compile_expression(

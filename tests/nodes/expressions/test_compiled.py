@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -42,3 +44,21 @@ def test_input_errors() -> None:
     assert info.value.field == "inputs.A"
     with pytest.raises(ExpressionError, match="dtype"):
         compiled(A=np.array(["x"]), B=np.zeros(1))
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_blocked_evaluation_equals_whole_array_evaluation(monkeypatch, threaded):
+    from podpac_exec.nodes.expressions import compiled
+
+    rng = np.random.default_rng(3)
+    a = rng.normal(0, 50, 5 * compiled.CHUNK + 17)
+    a[::97] = np.nan
+    b = rng.uniform(-3, 3, a.size)
+    expr = compile_expression("sqrt(abs(A)) * A - cos(A) * 2 + A % B + where(A > B, log(abs(B)), A ** 1.5)", ["A", "B"])
+    if not threaded:
+        monkeypatch.setattr(compiled, "_HELPER", [(os.getpid(), None)])
+    blocked = expr(A=a, B=b)
+    monkeypatch.setattr(compiled, "CHUNK", 10 * a.size)  # one whole-array evaluation
+    whole = expr(A=a, B=b)
+    assert blocked.view(np.int64).tolist() == whole.view(np.int64).tolist()  # bit for bit, NaN included
+    assert not compiled._HELPER_FREE.locked()
