@@ -140,6 +140,7 @@ def _chunked(fn: _Eval, env: Mapping[str, np.ndarray], shape: tuple[int, ...], t
 #: (process id, executor or None): one helper thread per process, made on first use.
 _HELPER: list[tuple[int, Any]] = []
 _HELPER_FREE = threading.Lock()
+_HELPER_MADE = threading.Lock()
 
 
 def _helper() -> Any:
@@ -147,13 +148,15 @@ def _helper() -> Any:
     work ends); None with one CPU or when another evaluation has it."""
     pid = os.getpid()
     if not _HELPER or _HELPER[0][0] != pid:  # a forked child has no helper thread
-        global _HELPER_FREE
-        from concurrent.futures import ThreadPoolExecutor
+        with _HELPER_MADE:
+            if not _HELPER or _HELPER[0][0] != pid:  # two first evaluations make one helper
+                global _HELPER_FREE
+                from concurrent.futures import ThreadPoolExecutor
 
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        pool = ThreadPoolExecutor(1, thread_name_prefix="podpac-exec-expr") if cpus > 1 else None
-        _HELPER[:] = [(pid, pool)]
-        _HELPER_FREE = threading.Lock()
+                cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+                pool = ThreadPoolExecutor(1, thread_name_prefix="podpac-exec-expr") if cpus > 1 else None
+                _HELPER_FREE = threading.Lock()
+                _HELPER[:] = [(pid, pool)]
     pool = _HELPER[0][1]
     if pool is None or not _HELPER_FREE.acquire(blocking=False):
         return None
