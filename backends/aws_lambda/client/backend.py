@@ -68,6 +68,17 @@ class TransientRemoteError(RemoteEvaluationError, TransientInvokeError):
     """The function's runtime crashed or timed out (not an error of the pipeline)."""
 
 
+def read_payload(response: Mapping[str, Any]) -> bytes:
+    """An invoke's answer, read to the end; a connection lost while reading is transient (the
+    function's work is repeatable), not a botocore traceback."""
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        return response["Payload"].read()
+    except (BotoCoreError, OSError) as exc:
+        raise TransientInvokeError(f"reading the answer failed: {type(exc).__name__}: {exc}") from exc
+
+
 class LambdaBackend(Backend):
     """Evaluates tiles by invoking the podpac-exec function synchronously, ``max_concurrency`` at once."""
 
@@ -134,7 +145,7 @@ class LambdaBackend(Backend):
             if report and stats is not None:
                 report.update(tile=None, cells=0, identify=True)
                 stats.add_invocation(report)
-            body = response["Payload"].read()
+            body = read_payload(response)
             if not response.get("FunctionError"):
                 return body
             return remote_error(body)  # a crash says nothing of the version: no retry
@@ -258,7 +269,7 @@ class LambdaBackend(Backend):
             report["tile"] = getattr(options.tile, "id", None)
             report["cells"] = cells  # what the estimate learns billed time per cell from
             options.stats.add_invocation(report)
-        body = response["Payload"].read()
+        body = read_payload(response)
         if response.get("FunctionError"):
             error = remote_error(body)
             if "Runtime.OutOfMemory" in (report.get("error_type"), error.remote_type):

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -105,7 +106,10 @@ def test_start_failure_is_reported(tmp_path):
 
 
 def test_cli_start_command_prints_exports_and_stops_on_interrupt(tmp_path):
-    code = "from podpac_exec.backends.aws_lambda.emulator import start_command; raise SystemExit(start_command(0))"
+    code = (
+        "import faulthandler, signal; faulthandler.register(signal.SIGUSR1)\n"  # stacks, should it hang
+        "from podpac_exec.backends.aws_lambda.emulator import start_command; raise SystemExit(start_command(0))"
+    )
     env = dict(os.environ, PODPAC_EXEC_EMULATOR_CACHE=os.environ.get("PODPAC_EXEC_EMULATOR_CACHE", ""))
     env = {k: v for k, v in env.items() if v}
     proc = subprocess.Popen(
@@ -139,8 +143,19 @@ def test_cli_start_command_prints_exports_and_stops_on_interrupt(tmp_path):
         )
         s3.create_bucket(Bucket="cli")
         assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["cli"]
+        errors: list[str] = []
+        drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+        drain.start()  # a full stderr pipe would block the server's exit
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            os.killpg(proc.pid, signal.SIGKILL)
+            drain.join(5)
+            pytest.fail(f"the emulator did not stop on SIGINT; its threads:\n{''.join(errors)[-6000:]}")
+        assert code == 0
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
