@@ -266,6 +266,9 @@ def serve(
 ) -> int:
     """Serve until SIGTERM, Ctrl-C or the parent's exit; then stop every container."""
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    # Ctrl-C stops it even when started from a shell that ignores SIGINT for background jobs
+    # (Python keeps an inherited SIG_IGN instead of raising KeyboardInterrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if parent_pid:
         threading.Thread(target=_watch_parent, args=(parent_pid, server), daemon=True).start()
     try:
