@@ -7,6 +7,7 @@ computed once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping
 import numpy as np
 import traitlets as tl
 
-from podpac_exec.errors import PipelineError
+from podpac_exec.errors import PipelineError, PodpacExecError
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -333,6 +334,45 @@ _ATTR_NAMES: dict[type, tuple[str, ...]] = {}
 _TEMPLATES: dict[int, tuple[Any, Any]] = {}
 
 
+def blame(node: "Node | str", exc: PodpacExecError) -> PodpacExecError:
+    """``exc`` as raised by ``node``: ``node 'R': ...`` with the field under the node's ref
+    (``R.attrs.band``), for a node of a loaded pipeline; ``Rasterio: ...`` for one made in Python.
+
+    ``node`` may be the pipeline ref itself (the loader, before the node exists). An error blamed
+    once passes through unchanged, as do errors built with other arguments."""
+    if getattr(exc, "blamed", False) or type(exc).__init__ is not PodpacExecError.__init__:
+        return exc
+    ref = node if isinstance(node, str) else node.__dict__.get("_pipeline_ref")
+    field_ = exc.field
+    if not isinstance(node, str) and field_ and not field_.startswith(("attrs.", "inputs.")):
+        if field_.split(".")[0].split("[")[0] in type(node).attr_names():
+            field_ = f"attrs.{field_}"  # an attr checked by a helper that names it alone
+    if ref is not None:
+        named = type(exc)(f"node {ref!r}: {exc.message}", field=f"{ref}.{field_}" if field_ else ref)
+    else:
+        cls = type(node).__name__
+        named = type(exc)(exc.message if exc.message.startswith(cls) else f"{cls}: {exc.message}", field=field_)
+    named.blamed = True  # type: ignore[attr-defined]
+    return named
+
+
+def blaming(method: Any) -> Any:
+    """``method`` with the errors it raises blamed on its node (see :func:`blame`)."""
+
+    @functools.wraps(method)
+    def wrapper(self: "Node", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except PodpacExecError as exc:
+            named = blame(self, exc)
+            if named is exc:
+                raise
+            raise named from None
+
+    wrapper.__blaming__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 def output_array(coordinates: "Coordinates", values: np.ndarray, attrs: dict[str, Any]) -> "xr.DataArray":
     """``xr.DataArray(values, coords=coordinates.xcoords, dims=coordinates.dims, attrs=attrs)``, faster.
 
@@ -341,6 +381,10 @@ def output_array(coordinates: "Coordinates", values: np.ndarray, attrs: dict[str
     a shallow copy of a template. Stacked dims have writable non-index coordinates: built afresh.
     """
     import xarray as xr
+
+    from podpac_exec import xarray_compat
+
+    xarray_compat.install()
 
     key = id(coordinates)
     entry = _TEMPLATES.get(key)

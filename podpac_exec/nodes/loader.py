@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from podpac_exec.errors import LimitExceededError, PipelineError, PodpacExecError
-from podpac_exec.nodes.base import PROVIDED, Node
+from podpac_exec.nodes.base import PROVIDED, Node, blame
 
 _NODE_KEYS = ("node", "plugin", "attrs", "inputs", "style", "style_class")
 _META_KEYS = ("podpac_version", "podpac_output_node")
@@ -169,13 +169,14 @@ def _resolve_inputs(value: Any, ref: str, key: str, nodes: dict[str, Node], defi
 
 def _build(cls: type[Node], ref: str, kwargs: dict[str, Any]) -> Node:
     try:
-        return cls(**kwargs)
+        node = cls(**kwargs)
     except PodpacExecError as exc:
-        field = f"{ref}.{exc.field}" if exc.field else ref
-        raise type(exc)(f"node {ref!r}: {exc.message}", field=field) from None
+        raise blame(ref, exc) from None
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
         # ArithmeticError: an integer attr beyond float64 (1e400 written as digits) overflows
         raise PipelineError(f"node {ref!r} ({cls.__name__}): {exc}", field=ref) from None
+    node.__dict__["_pipeline_ref"] = ref  # errors while it evaluates name it (base.blame); not hashed
+    return node
 
 
 PROVIDED.update(load_definition=load_definition, load_json=load_json)

@@ -46,6 +46,7 @@ class Rasterio(DataSource):
     anon = tl.Bool(False).tag(attr=True)
 
     native_index_type: ClassVar[str] = "slice"
+    blamed_methods: ClassVar[tuple[str, ...]] = (*DataSource.blamed_methods, "_file")  # overviews open through it
 
     def validate(self) -> None:
         super().validate()

@@ -47,7 +47,7 @@ def check_source_url(url: Any, settings: Mapping[str, Any] | None = None) -> str
 
         settings = _settings.snapshot()
     if not isinstance(url, str) or not url:
-        raise SourceNotAllowedError("a Dataset source must be a non-empty path or URL", field=FIELD)
+        raise SourceNotAllowedError("a source must be a non-empty path or URL", field=FIELD)
     if "\x00" in url or "::" in url:
         # '::' chains fsspec filesystems (zip::s3://..., simplecache::...), which would bypass this check
         raise _refuse(url, "chained ('::') URLs and NUL characters are not allowed")
@@ -70,7 +70,7 @@ def check_source_url(url: Any, settings: Mapping[str, Any] | None = None) -> str
 
 
 def _refuse(url: str, reason: str) -> SourceNotAllowedError:
-    return SourceNotAllowedError(f"Dataset source {url!r} is not allowed: {reason}", field=FIELD)
+    return SourceNotAllowedError(f"source {url!r} is not allowed: {reason}", field=FIELD)
 
 
 def _check_local(url: str, is_url: bool, settings: Mapping[str, Any]) -> str:

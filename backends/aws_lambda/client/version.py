@@ -40,7 +40,11 @@ def remote_identity(backend: "LambdaBackend", policy: RetryPolicy, stats: Any = 
     """The function's identity; ``{}`` for a podpac-exec function that predates identities;
     None when the answer is not podpac-exec's. ``stats`` records the invocation (it is billed,
     and may be the run's cold start)."""
-    answer = backend.identify(policy, stats)
+    return parse_identity(backend.identify(policy, stats))
+
+
+def parse_identity(answer: Any) -> dict[str, Any] | None:
+    """The identity in an identify answer (see :func:`remote_identity`)."""
     if isinstance(answer, Exception):
         old = getattr(answer, "remote_type", "") == "ProtocolError" and IDENTIFY_FIELD in str(answer)
         return {} if old else None
@@ -86,6 +90,37 @@ def check_function(backend: "LambdaBackend", options: "EvaluationOptions") -> No
             raise VersionMismatchError(message, field="aws_lambda.function_name")
     with _checked_lock:
         _checked[key] = time.monotonic()
+
+
+def verify(backend: "LambdaBackend", policy: RetryPolicy | None = None) -> tuple[bool, str]:
+    """``aws build``'s last step: ask the deployed function who it is, once. Returns (ok, one line).
+
+    Not ok when the function fails (its dependencies do not import, say) or does not match this
+    client. The invocation is the function's first: it stages the dependencies where later
+    containers reuse them and leaves one container warm, so the first run after a build does
+    not begin with that cold start."""
+    from podpac_exec.engine.stats import EvaluationStats
+
+    stats = EvaluationStats()
+    function = str(backend.config["function_name"])
+    try:
+        answer = backend.identify(policy or RetryPolicy(max_attempts=2), stats)
+    except BackendError as exc:
+        return False, f"verify: function {function!r} could not be asked: {exc}"
+    if isinstance(answer, Exception) and parse_identity(answer) is None:
+        return False, f"verify: function {function!r} failed: {answer}"
+    remote = parse_identity(answer)
+    if remote is None:
+        return True, f"verify: function {function!r} answered, but not as podpac-exec's handler does"
+    message = mismatch_message(function, identity(), remote)
+    if message:
+        return False, f"verify: {message}"
+    report = stats.invocations[-1] if stats.invocations else {}
+    timing = f" in {report.get('duration_ms', 0):.0f} ms" if report else ""
+    if report.get("init_ms"):
+        timing += f" (a cold start: init {report['init_ms']:.0f} ms, dependencies staged for later containers)"
+    return True, (f"verified: function {function!r} answers as podpac-exec {remote.get('podpac_exec')}, "
+                  f"protocol {remote.get('protocol')}{timing}")
 
 
 def status_lines(backend: "LambdaBackend", policy: RetryPolicy | None = None) -> list[str]:

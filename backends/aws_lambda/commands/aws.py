@@ -23,7 +23,7 @@ from podpac_exec.backends.aws_lambda.resources.build import (
     status,
 )
 
-from podpac_exec.cli.exit_codes import EXIT_NOT_FOUND
+from podpac_exec.cli.exit_codes import EXIT_FAILURE, EXIT_NOT_FOUND
 
 SINCE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -45,6 +45,9 @@ def add_aws_parsers(aws_subparsers: Any) -> None:
     p.add_argument("--serve", action="append", default=None, metavar="[NAME=]FILE",
                    help="a pipeline the function serves over HTTP (tiles, WMS, WCS, map page); repeatable; "
                    "without it the function keeps serving what it serves now")  # fmt: skip
+    p.add_argument("--no-verify", dest="verify", action="store_false",
+                   help="skip the last step: one invocation that checks the function answers as this client "
+                   "expects (it also pays the function's first cold start, so the first run does not)")  # fmt: skip
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--upload-only", action="store_true", help="only stage the zips in S3 (for --from-s3 builds)")
     mode.add_argument("--from-s3", action="store_true", help="code and dependencies from the function_source_* objects")
@@ -127,6 +130,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     for r in report.resources:
         if r.kind == "function url" and r.name.startswith("http"):
             print(f"function URL: {r.name}")
+    if args.verify and not options.upload_only:
+        from podpac_exec.backends.aws_lambda.client.version import verify
+        from podpac_exec.plugins.backends import get_backend
+
+        ok, line = verify(get_backend("aws_lambda", _settings(args)))
+        print(line)
+        return 0 if ok else EXIT_FAILURE
     return 0
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import statistics
 import sys
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -13,8 +14,38 @@ from .containers import Container
 from .errors import throttled
 
 FunctionKey = tuple[str, str, str]  # account, region, function name
-#: How long an invocation waits for a busy container of its function before a cold start.
-WARM_PREFERENCE_S = 1.0
+#: What a cold start is taken to cost before one of the function's has been timed on this host.
+DEFAULT_COLD_START_S = 1.0
+#: Weight of the newest cold start in a function's running average.
+SMOOTHING = 0.3
+#: Warm invocations kept per function for the median, and how many before it is used.
+WARM_SAMPLES, MIN_WARM_SAMPLES = 9, 3
+
+
+class _Durations:
+    """How long a function's containers take on this host: a cold start (start, init and first
+    invocation) as a running average, and a warm invocation as the median of the latest ones
+    (robust to a container's slow second invocation, where lazy imports happen); ``warm_s`` is
+    None until a few were timed."""
+
+    def __init__(self) -> None:
+        self.cold_s = DEFAULT_COLD_START_S
+        self._cold_timed = False
+        self._warm: deque[float] = deque(maxlen=WARM_SAMPLES)
+
+    @property
+    def warm_s(self) -> float | None:
+        if len(self._warm) < MIN_WARM_SAMPLES:
+            return None
+        return statistics.median(self._warm)
+
+    def add(self, seconds: float, cold: bool) -> None:
+        if not cold:
+            self._warm.append(seconds)
+        elif self._cold_timed:
+            self.cold_s += SMOOTHING * (seconds - self.cold_s)
+        else:
+            self.cold_s, self._cold_timed = seconds, True
 
 
 class Pool:
@@ -37,6 +68,10 @@ class Pool:
         self._idle: dict[str, list[Container]] = defaultdict(list)
         self._busy: set[Container] = set()
         self._inflight: dict[FunctionKey, int] = defaultdict(int)
+        self._durations: dict[str, _Durations] = defaultdict(_Durations)
+        self._since: dict[Container, float] = {}  # when a busy container took its invocation (or started)
+        self._starting: set[Container] = set()  # busy with their cold start
+        self._waiting: dict[str, list[object]] = defaultdict(list)  # waiters per fingerprint, oldest first
         self._unreserved_inflight = 0
         self._closing = threading.Event()
         self._reaper = threading.Thread(target=self._reap_loop, name="emulator-reaper", daemon=True)
@@ -67,20 +102,26 @@ class Pool:
 
         Lambda would start every container at once; on one host, dozens of interpreters importing
         the same packages at once take minutes each and time out, where a few starts at a time
-        plus the warm containers they leave serve the same requests in seconds."""
+        plus the warm containers they leave serve the same requests in seconds. Below the cap, an
+        invocation still waits for a busy container of its function when that is expected to be
+        free (given the waiters ahead) sooner than a new container would start on this host."""
         expired: list[Container] = []
-        since = time.monotonic()
+        ticket, since = object(), time.monotonic()
         try:
             with self._lock:
+                queue = self._waiting[fingerprint]
+                queue.append(ticket)
                 waited = False
                 while True:
                     found = self._pop_idle(fingerprint, expired)
                     if found is not None or self._closing.is_set():
                         return found
-                    # a busy container of this function will likely be free before a new one has
-                    # started: prefer it for a moment (new starts would take CPU from it)
-                    warm_soon = any(c.fingerprint == fingerprint for c in self._busy)
-                    patient = warm_soon and time.monotonic() - since < WARM_PREFERENCE_S
+                    expected = self._expected_wait_s(fingerprint, queue.index(ticket))
+                    if expected is None:  # no warm invocation timed yet: wait a moment, as for one
+                        patient = any(c.fingerprint == fingerprint for c in self._busy) and (
+                            time.monotonic() - since < DEFAULT_COLD_START_S)
+                    else:
+                        patient = expected < self._durations[fingerprint].cold_s
                     capped = self._cold_starting >= self._cold_start_concurrency()
                     if not patient and not capped:
                         self._cold_starting += 1
@@ -90,10 +131,32 @@ class Pool:
                         self.cold_start_waits += 1
                     if capped:
                         self._log_cap()
-                    self._changed.wait(timeout=0.1 if patient else 0.5)
+                    self._changed.wait(timeout=0.05 if patient else 0.5)
         finally:
+            with self._lock:
+                self._waiting[fingerprint].remove(ticket)
             for c in expired:
                 c.close()
+
+    def _expected_wait_s(self, fingerprint: str, ahead: int) -> float | None:
+        """Seconds until a busy container of the function is expected to be free for the waiter
+        with ``ahead`` waiters before it: infinite when none is busy, None before any warm
+        invocation of the function was timed. A container past its expected time is taken to
+        need as long again (so a stuck one is not waited for forever)."""
+        busy = [c for c in self._busy if c.fingerprint == fingerprint]
+        if not busy:
+            return float("inf")
+        durations = self._durations[fingerprint]
+        warm_s = durations.warm_s
+        if warm_s is None:
+            return None
+        now = time.monotonic()
+        soonest = float("inf")
+        for c in busy:
+            elapsed = now - self._since.get(c, now)
+            typical = durations.cold_s if c in self._starting else warm_s
+            soonest = min(soonest, typical - elapsed if elapsed < typical else elapsed)
+        return soonest + ahead * warm_s / len(busy)
 
     def cold_start_done(self) -> None:
         with self._lock:
@@ -109,6 +172,7 @@ class Pool:
                 expired.append(c)
                 continue
             self._busy.add(c)
+            self._since[c] = now
             return c
         return None
 
@@ -126,6 +190,8 @@ class Pool:
         """Track a container being started (so ``stop_all`` reaches it)."""
         with self._lock:
             self._busy.add(container)
+            self._since[container] = time.monotonic()
+            self._starting.add(container)
 
     def checkin(self, container: Container) -> None:
         """Back to the idle set if it still runs; stopped otherwise. Only the first call counts."""
@@ -133,7 +199,12 @@ class Pool:
             if container not in self._busy:
                 return
             self._busy.discard(container)
+            started = self._since.pop(container, None)
+            cold = container in self._starting
+            self._starting.discard(container)
             keep = container.alive and not self._closing.is_set()
+            if keep and started is not None:
+                self._durations[container.fingerprint].add(time.monotonic() - started, cold)
             if keep:
                 self._idle[container.fingerprint].append(container)
                 self._changed.notify_all()

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import admin, limits, moto_bridge
+from . import admin, limits, moto_bridge, s3_ranges
 from .s3_events import RequestFacts, S3Notifier
 from .config import Settings
 from .errors import AwsError
@@ -80,6 +80,7 @@ class EmulatorApp:
         self.notifier = S3Notifier(self.invoker.background)
         self.function_urls = FunctionUrls(self.invoker)
         moto_bridge.install_s3_hook()
+        s3_ranges.install()
 
     def prewarm(self) -> None:
         """Create moto's per-service apps and the runtime packages ahead of the first requests."""

@@ -426,6 +426,30 @@ def test_cli_build_status_logs_delete(aws_emulator: Any, zips: dict[str, Path], 
         run_cli(["logs", *common])
 
 
+def test_cli_build_ends_by_asking_the_function_once(aws_emulator: Any, zips: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """The verify step: one identify invocation after the build; --no-verify skips it."""
+    common = ["--set", "aws_lambda.function_name=fn", "--set", "aws_lambda.memory_mb=256"]
+    zip_args = ["--dist-zip", str(zips["dist"]), "--deps-zip", str(zips["deps"])]
+    assert run_cli(["build", "--no-verify", *zip_args, *common]) == 0
+    assert "verif" not in capsys.readouterr().out
+    assert not [e for e in fetch_logs(config()) if e.message.startswith("REPORT")]
+    assert run_cli(["build", *zip_args, *common]) == 0
+    # the stub is not podpac-exec's handler: said, not refused
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "verify: function 'fn' answered, but not as podpac-exec's handler does")
+    reports = [e.message for e in fetch_logs(config()) if e.message.startswith("REPORT")]
+    assert len(reports) == 1 and "Init Duration" in reports[0]  # it paid the cold start
+
+
+def test_cli_build_fails_when_the_function_cannot_start(aws_emulator: Any, zips: dict[str, Path], tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    broken = write_zip(tmp_path / "broken.zip", {"handler.py": "raise ImportError('no module named numpy')\n"})
+    common = ["--set", "aws_lambda.function_name=fn", "--set", "aws_lambda.memory_mb=256"]
+    assert run_cli(["build", "--dist-zip", str(broken), "--deps-zip", str(zips["deps"]), *common]) == 1
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.startswith("verify: function 'fn' failed: ") and "no module named numpy" in line
+
+
 def test_cli_exit_codes_when_nothing_exists(aws_emulator: Any, zips: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     """docs/cli.md: 3 when there is nothing to show or delete, through the real entry point."""
     from podpac_exec.cli.main import main

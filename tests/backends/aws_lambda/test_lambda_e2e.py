@@ -164,6 +164,19 @@ def test_real_data_on_s3_fanned_out_equals_local(deployment: Deployment, tmp_pat
         np.testing.assert_array_equal(remote.values, local.values)
 
 
+def test_build_verification_matches_and_pays_the_cold_start(deployment: Deployment) -> None:
+    from podpac_exec.backends.aws_lambda.client.version import verify
+
+    if deployment.emulator is not None:
+        deployment.emulator.stop_containers()
+    ok, line = verify(get_backend("aws_lambda", deployment.snapshot()))
+    assert ok, line
+    assert line.startswith(f"verified: function {deployment.report.function_name!r} answers as podpac-exec {pe.__version__}")
+    assert "a cold start" in line
+    ok, line = verify(get_backend("aws_lambda", deployment.snapshot()))
+    assert ok and "cold start" not in line  # the container it started is warm
+
+
 def test_dependencies_fetched_at_cold_start_only(deployment: Deployment) -> None:
     if deployment.emulator is not None:
         deployment.emulator.stop_containers()
