@@ -22,7 +22,7 @@ from benchmarks.local_overhead import ratio_record, timed_in_turns
 NAME = "time_reduce"
 SIZE = 200
 DAYS = 365
-ROUNDS = 3
+ROUNDS = 11
 REPEATS = 1
 
 

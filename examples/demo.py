@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     import podpac_exec as pe
     from podpac_exec.plugins.backends import get_backend
     from podpac_exec.backends.aws_lambda.resources.build import BuildOptions, build
+    from podpac_exec.backends.aws_lambda.client.version import verify
     from podpac_exec.backends.aws_lambda.packaging.core import PackageSpec, build_packages
     from podpac_exec.cli.outputs import write_result
     from podpac_exec.cli.plotting import plot_result
@@ -57,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         step(f"built in {time.perf_counter() - t0:.1f}s ({report.mutating_calls} mutating AWS calls):")
         for resource in report.resources:
             print(f"    {resource.kind:<14} {resource.action:<10} {resource.name}")
+        ok, line = verify(backend)  # as `aws build` ends: the function's first cold start
+        step(line)
+        if not ok:
+            raise SystemExit(1)
 
         stats = pe.EvaluationStats()
         t0 = time.perf_counter()

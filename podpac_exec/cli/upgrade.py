@@ -32,7 +32,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
             raise CommandInputError(f"cannot write {args.output}: {exc}", field="--output") from None
     else:
         sys.stdout.write(text)
-    print(report.message if report else "the pipeline is already in PODPAC 4.0.5's format", file=sys.stderr)
+    done = f"upgraded {report.summary}" if report else "the pipeline is already in PODPAC 4.0.5's format"
+    print(f"podpac-exec: {done}", file=sys.stderr)
     return EXIT_OK
 
 

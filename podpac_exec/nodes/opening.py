@@ -215,6 +215,9 @@ _OPENED = itertools.count()
 def source_error(node: str, source: str, exc: BaseException, what: str = "cannot read") -> PipelineError:
     """A foreign library's failure as one line naming the node and its source."""
     detail = " ".join(str(exc).split()) or type(exc).__name__
+    if "NoCredentialsError" in detail or "Unable to locate credentials" in detail:
+        detail = ("no AWS credentials were found (configure them as for boto3, e.g. AWS_PROFILE, "
+                  "or set attrs.anon = true for a public bucket)")  # fmt: skip
     if len(detail) > 200:
         detail = detail[:197] + "..."
     return PipelineError(redact_credentials(f"{node} {what} {source!r}: {detail}"), field=FIELD)

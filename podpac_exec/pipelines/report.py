@@ -30,12 +30,14 @@ class UpgradeReport:
             self.changes.append(change)
 
     @property
-    def message(self) -> str:
-        """One line: the format and each rewrite."""
+    def summary(self) -> str:
+        """The format and each rewrite: ``from X to PODPAC 4.0.5's format: a; b``."""
         shown = "; ".join(self.changes[:_SHOWN])
         more = len(self.changes) - _SHOWN
         tail = f"; and {more} more" if more > 0 else ""
-        return (
-            f"pipeline upgraded from {self.source_format} to PODPAC 4.0.5's format "
-            f"(run 'podpac-exec upgrade' to save it): {shown}{tail}"
-        )
+        return f"from {self.source_format} to PODPAC 4.0.5's format: {shown}{tail}"
+
+    @property
+    def message(self) -> str:
+        """One line for a pipeline upgraded on load: the summary and how to save the result."""
+        return f"pipeline upgraded {self.summary} (run 'podpac-exec upgrade' to save it)"

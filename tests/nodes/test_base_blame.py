@@ -80,3 +80,17 @@ def test_blame_names_once_and_leaves_other_errors_alone():
 
     tile_error = TileEvaluationError("tile 3 failed")
     assert blame("R", tile_error) is tile_error
+
+
+def test_a_bucket_read_without_credentials_says_so(files, capsys, monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    pipeline = files / "pipeline.json"
+    pipeline.write_text(json.dumps({"R": {"node": "data.Rasterio", "attrs": {"source": "s3://somebucket/x.tif"}}}))
+    assert main(["evaluate", str(pipeline), str(files / "coords.json"), "-o", str(files / "out.nc")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("podpac-exec: error: R.attrs.source: node 'R': Rasterio cannot open 's3://somebucket/x.tif': ")
+    assert "no AWS credentials were found" in err and "attrs.anon" in err and len(err.splitlines()) == 1
