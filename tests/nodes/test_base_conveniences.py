@@ -88,3 +88,21 @@ def test_array_hashes_equal_their_element_by_element_canonical_form():
     as_floats = pe.Node.from_definition({"a": {"node": "data.Array", "attrs": {
         "source": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], "coordinates": json.loads(coords.json)}}})
     assert as_ints.hash == as_floats.hash
+
+
+def test_combine_takes_its_inputs_as_podpac_keywords():
+    from podpac_exec.nodes.generic import Combine
+
+    reference = pe.Node.from_definition(pipeline_of(BY_NAME["combine_renamed_outputs"]))
+    inputs = reference._named_inputs
+    built = Combine(A=inputs["A"], B=inputs["B"], outputs=["first", "second"], output="first")
+    assert built.hash == reference.hash
+
+
+def test_beta_fit_day_of_year_takes_podpac_keywords():
+    from podpac_exec.nodes.climatology import BetaFitDayOfYear
+
+    reference = pe.Node.from_definition(pipeline_of(BY_NAME["betafit_d0_window7_-15"]))
+    built = BetaFitDayOfYear(source=reference.source, output="d0", window=7, percentiles=[0.1, 0.5],
+                             scale_float=[-15.0, 15.0])  # fmt: skip
+    assert built.hash == reference.hash
