@@ -80,6 +80,17 @@ class Node(tl.HasTraits):
     #: Top-level modules evaluating this type imports beyond numpy (its bases' add to it): the
     #: Lambda function prefetches them at cold start (see :meth:`declared_imports`).
     imports: ClassVar[tuple[str, ...]] = ("numpy",)
+    #: Methods whose errors name the node they come from (:func:`blame`): what a node meets
+    #: while it evaluates (a file it opens, an expansion too big) comes long after the loader
+    #: could name it. Each class's own definitions of them are wrapped.
+    blamed_methods: ClassVar[tuple[str, ...]] = ("_eval", "output_coordinates")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls.blamed_methods:
+            method = cls.__dict__.get(name)
+            if callable(method) and not getattr(method, "__blaming__", False):
+                setattr(cls, name, blaming(method))
 
     # PODPAC's multi-output and units attrs: accepted as None (what PODPAC writes by default).
     units = tl.Unicode(default_value=None, allow_none=True).tag(attr=True)

@@ -16,7 +16,7 @@ import numpy as np
 import traitlets as tl
 
 from podpac_exec.errors import CoordinatesError, LimitExceededError, PipelineError
-from podpac_exec.nodes.base import Node, blaming
+from podpac_exec.nodes.base import Node
 from podpac_exec.nodes.interpolation import NEAREST_INTERPOLATION, interpolate_source
 from podpac_exec.nodes.traits import ArrayTrait, CoordinatesTrait
 from podpac_exec.nodes.opening import bounding_window, open_once, s3_options
@@ -42,16 +42,9 @@ class DataSource(Node):
     boundary = tl.Dict().tag(attr=True)
 
     native_index_type: ClassVar[str] = "numpy"
-    #: Methods whose errors name the node they come from (``base.blame``): a file opens lazily,
-    #: in whichever of them runs first, long after the loader could name the node.
-    blamed_methods: ClassVar[tuple[str, ...]] = ("native_coordinates", "read_native", "source_for", "_eval", "_read")
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        for name in cls.blamed_methods:
-            method = cls.__dict__.get(name)
-            if callable(method) and not getattr(method, "__blaming__", False):
-                setattr(cls, name, blaming(method))
+    #: A file opens lazily, in whichever of these runs first (Interpolate reads sources directly).
+    blamed_methods: ClassVar[tuple[str, ...]] = (*Node.blamed_methods, "native_coordinates", "read_native",
+                                                 "source_for", "_read")  # fmt: skip
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
@@ -112,9 +105,6 @@ def _validate_boundary(boundary: Mapping[str, Any]) -> None:
         if (delta.astype(np.int64) if isinstance(delta, np.timedelta64) else delta) < 0:
             raise PipelineError(f"boundary must not be negative, got {value!r}", field=field)
 
-
-for _name in DataSource.blamed_methods:
-    setattr(DataSource, _name, blaming(DataSource.__dict__[_name]))
 
 class Array(DataSource):
     """Inline data on given coordinates (PODPAC's ``Array``): ``source`` nested lists, NaN allowed."""

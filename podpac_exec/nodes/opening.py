@@ -216,7 +216,7 @@ def source_error(node: str, source: str, exc: BaseException, what: str = "cannot
     """A foreign library's failure as one line naming the node and its source."""
     detail = " ".join(str(exc).split()) or type(exc).__name__
     if "NoCredentialsError" in detail or "Unable to locate credentials" in detail:
-        detail = ("no AWS credentials were found (configure them as for boto3, e.g. AWS_PROFILE, "
+        detail = ("no AWS credentials were found (configure them, e.g. AWS_PROFILE or the AWS_ACCESS_KEY_ID pair, "
                   "or set attrs.anon = true for a public bucket)")  # fmt: skip
     if len(detail) > 200:
         detail = detail[:197] + "..."

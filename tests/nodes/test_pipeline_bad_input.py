@@ -55,6 +55,7 @@ def test_an_expansion_beyond_max_cells_is_refused_naming_node_and_dim():
         with pytest.raises(pe.LimitExceededError) as err:
             pe.evaluate(node, coords)
     assert "limits.max_cells=5000" in _one_line(err, "ExpandCoordinates", "attrs.time")
+    assert err.value.field == "ExpandCoordinates.attrs.time"  # under the node's ref, as from the loader
 
 
 def test_a_selection_beyond_max_cells_is_refused_naming_node_and_dim():
@@ -64,6 +65,7 @@ def test_a_selection_beyond_max_cells_is_refused_naming_node_and_dim():
         with pytest.raises(pe.LimitExceededError) as err:
             pe.evaluate(node, coords)
     assert "max_cells" in _one_line(err, "SelectCoordinates", "attrs.lat")
+    assert err.value.field == "SelectCoordinates.attrs.lat"
 
 
 def test_an_old_file_that_cannot_be_upgraded_names_node_and_field():
