@@ -83,7 +83,7 @@ class Node(tl.HasTraits):
     #: Methods whose errors name the node they come from (:func:`blame`): what a node meets
     #: while it evaluates (a file it opens, an expansion too big) comes long after the loader
     #: could name it. Each class's own definitions of them are wrapped.
-    blamed_methods: ClassVar[tuple[str, ...]] = ("_eval", "output_coordinates")
+    blamed_methods: ClassVar[tuple[str, ...]] = ("_eval", "output_coordinates", "eval_broadcastable")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -315,6 +315,12 @@ class Node(tl.HasTraits):
         else:
             out = self.eval(coordinates)
         return np.asarray(out.data), tuple(out.dims)
+
+    def eval_broadcastable(self, coordinates: "Coordinates") -> tuple[np.ndarray, tuple[str, ...]]:
+        """:meth:`eval_values`, or values that broadcast to them: size-1 axes where the output
+        does not vary (CoordData), for nodes combining inputs elementwise (Arithmetic) that need
+        not pay for what repeats. Callers must not write into the array."""
+        return self.eval_values(coordinates)
 
     def _eval(self, coordinates: "Coordinates") -> "xr.DataArray | np.ndarray":
         raise NotImplementedError(f"{type(self).__name__} does not implement _eval")

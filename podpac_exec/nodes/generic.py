@@ -123,7 +123,7 @@ class Arithmetic(_GenericInputs):
             compiled = self._compiled = self._compile()
         out = self.output_coordinates(coordinates)
         used = [name for name in self._named_inputs if name in compiled.names_used]
-        arrays = {name: align_axes(*self._named_inputs[name].eval_values(coordinates), out.dims) for name in used}
+        arrays = {name: align_axes(*self._named_inputs[name].eval_broadcastable(coordinates), out.dims) for name in used}
         result = compiled(**arrays)
         # PODPAC writes the result into a copy of the first (broadcast) input: its dtype wins.
         first = next(iter(self._named_inputs))

@@ -80,6 +80,13 @@ class CoordData(_Algorithm):
             )
 
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
+        return np.broadcast_to(self._along_axis(coordinates), coordinates.shape).copy()
+
+    def eval_broadcastable(self, coordinates: "Coordinates") -> tuple[np.ndarray, tuple[str, ...]]:
+        return self._along_axis(coordinates), tuple(coordinates.dims)
+
+    def _along_axis(self, coordinates: "Coordinates") -> np.ndarray:
+        """The coordinate's values on its axis of the request, size-1 axes for the others."""
         if self.coord_name not in coordinates.udims:
             raise CoordinatesError(
                 f"CoordData: coord_name {self.coord_name!r} is not among the requested dims {coordinates.udims}",
@@ -89,7 +96,7 @@ class CoordData(_Algorithm):
         values = coordinates[self.coord_name].coordinates.astype(np.float64)
         shape = [1] * coordinates.ndim
         shape[axis] = values.size
-        return np.broadcast_to(values.reshape(shape), coordinates.shape).copy()
+        return values.reshape(shape)
 
 
 def _members(member: Any) -> list["Coordinates1d"]:

@@ -189,3 +189,31 @@ def test_hash_ignores_style_but_not_attrs():
 @pytest.mark.parametrize("case", reference_cases("SinCoords", "Arange", "CoordData"), ids=case_id)
 def test_shared_podpac_reference_cases(case):
     assert_matches_reference(load(case["pipeline"]), case)
+
+
+def test_coord_data_broadcastable_values_are_its_values_without_the_repeats():
+    import podpac_exec as pe
+
+    coords = pe.Coordinates([pe.clinspace(0, 1, 3, "lat"), pe.clinspace(10, 12, 4, "lon")])
+    node = CoordData(coord_name="lon")
+    compact, dims = node.eval_broadcastable(coords)
+    full, full_dims = node.eval_values(coords)
+    assert compact.shape == (1, 4) and dims == full_dims == ("lat", "lon")
+    np.testing.assert_array_equal(np.broadcast_to(compact, full.shape), full)
+    out = node.eval(coords)
+    out.values[0, 0] = -1.0  # the node's output is its own, writable array
+
+
+def test_arithmetic_of_coord_data_equals_it_on_full_inputs_and_is_writable():
+    import podpac_exec as pe
+    from podpac_exec.nodes.generic import Arithmetic
+
+    coords = pe.Coordinates([pe.clinspace(-60, 60, 256, "lat"), pe.clinspace(-10, 10, 300, "lon")])
+    node = Arithmetic(A=SinCoords(), B=CoordData(coord_name="lat"), eqn="A * cos(B * {deg}) + 0.25",
+                      params={"deg": 0.017453292519943295})  # fmt: skip
+    got = pe.evaluate(node, coords)
+    a = node._named_inputs["A"].eval_values(coords)[0]
+    b = np.broadcast_to(coords["lat"].coordinates[:, None], a.shape)
+    expected = a * np.cos(b * 0.017453292519943295) + 0.25
+    assert got.values.view(np.int64).tolist() == expected.view(np.int64).tolist()
+    got.values[0, 0] = 0.0

@@ -52,6 +52,9 @@ class CompiledExpression:
         fn, kind = self._cache[key]
         target = _DTYPES[kind] if dtype is None else np.dtype(dtype)
         with np.errstate(all="ignore"):
+            if _chunkable(env, shape, whole=False):
+                # inputs constant along some axes: expanded, so that big results still go in blocks
+                env = {name: a if a.shape == shape else np.broadcast_to(a, shape).copy() for name, a in env.items()}
             if _chunkable(env, shape):
                 return _chunked(fn, env, shape, target)
             value, owned = fn(env)
@@ -90,12 +93,14 @@ class CompiledExpression:
 CHUNK = 32768
 
 
-def _chunkable(env: Mapping[str, np.ndarray], shape: tuple[int, ...]) -> bool:
-    """Whether every input is a contiguous array of the result's shape, large enough to block."""
+def _chunkable(env: Mapping[str, np.ndarray], shape: tuple[int, ...], whole: bool = True) -> bool:
+    """Whether the result is large enough to evaluate in blocks and every input is a contiguous
+    array of its shape (``whole``), or (not ``whole``) some input only broadcasts to it."""
     size = int(np.prod(shape)) if shape else 1
-    return bool(env) and size >= 4 * CHUNK and all(
-        a.shape == shape and a.flags.c_contiguous for a in env.values()
-    )
+    if not env or size < 4 * CHUNK:
+        return False
+    full = [a.shape == shape and a.flags.c_contiguous for a in env.values()]
+    return all(full) if whole else not all(full)
 
 
 def _chunked(fn: _Eval, env: Mapping[str, np.ndarray], shape: tuple[int, ...], target: np.dtype) -> np.ndarray:

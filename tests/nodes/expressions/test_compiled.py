@@ -62,3 +62,17 @@ def test_blocked_evaluation_equals_whole_array_evaluation(monkeypatch, threaded)
     whole = expr(A=a, B=b)
     assert blocked.view(np.int64).tolist() == whole.view(np.int64).tolist()  # bit for bit, NaN included
     assert not compiled._HELPER_FREE.locked()
+
+
+@pytest.mark.parametrize("rows", [7, 300])  # a small result (whole-array) and one big enough to block
+def test_inputs_constant_along_an_axis_give_the_full_inputs_values(rows):
+    from podpac_exec.nodes.expressions import compiled
+
+    rng = np.random.default_rng(5)
+    lat = rng.uniform(-80, 80, (rows, 1))
+    field = rng.normal(0, 1, (rows, 4 * compiled.CHUNK // 300 + 1))
+    expr = compile_expression("A * cos(B * 0.0174533) + 0.25 - arctan2(A, B)", ["A", "B"])
+    full = np.ascontiguousarray(np.broadcast_to(lat, field.shape))
+    compact = expr(A=field, B=lat)
+    assert compact.shape == field.shape and compact.flags.writeable
+    assert compact.view(np.int64).tolist() == expr(A=field, B=full).view(np.int64).tolist()
