@@ -9,7 +9,7 @@ import numpy as np
 
 from podpac_exec.nodes.interpolation.definition import NearestOptions
 from podpac_exec.nodes.interpolation.frames import Frame, Request, compact_index
-from podpac_exec.nodes.interpolation.search import nearest_1d_dist
+from podpac_exec.nodes.interpolation.search import kdtree_nearest, nearest_1d_dist
 from podpac_exec.nodes.interpolation.selection import DimPlan, request_points
 
 if TYPE_CHECKING:
@@ -96,9 +96,7 @@ def nearest_index_stacked(plan: DimPlan, req: Request) -> tuple[np.ndarray, tupl
     tol = float(np.linalg.norm(tols * scales))
     points, axes = request_points(plan, req)
     tree_points = np.stack([plan.subset[u] for u in plan.udims], axis=1)
-    from scipy.spatial import cKDTree
-
-    dist, index = cKDTree(tree_points * scales).query(points * scales, k=1)
+    dist, index = kdtree_nearest(tree_points * scales, points * scales)
     index = np.asarray(index, dtype=np.intp)
     if options.respect_bounds:
         lo = np.array([np.nanmin(plan.full[u]) for u in plan.udims])

@@ -5,12 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 
-def kdtree_query(points: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
-    """scipy's cKDTree answer (PODPAC's search), flattened; index == len(points) when missing."""
+#: Queries of at least this many points run on every CPU (each point's answer is the same).
+PARALLEL_QUERY_POINTS = 10_000
+
+
+def kdtree_nearest(points: np.ndarray, query: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """scipy's cKDTree ``(distance, index)`` answer (PODPAC's search)."""
     from scipy.spatial import cKDTree
 
-    _, index = cKDTree(points).query(query, k=k)
-    return np.asarray(index).ravel()
+    workers = -1 if len(query) >= PARALLEL_QUERY_POINTS else 1
+    return cKDTree(points).query(query, k=k, workers=workers)
+
+
+def kdtree_query(points: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
+    """scipy's cKDTree answer (PODPAC's search), flattened; index == len(points) when missing."""
+    return np.asarray(kdtree_nearest(points, query, k)[1]).ravel()
 
 
 def nearest_1d(values: np.ndarray, query: np.ndarray) -> np.ndarray:
