@@ -134,7 +134,10 @@ class Pool:
                     self._changed.wait(timeout=0.05 if patient else 0.5)
         finally:
             with self._lock:
-                self._waiting[fingerprint].remove(ticket)
+                queue = self._waiting[fingerprint]
+                queue.remove(ticket)
+                if not queue:
+                    del self._waiting[fingerprint]
             for c in expired:
                 c.close()
 

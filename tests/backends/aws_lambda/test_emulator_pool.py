@@ -93,3 +93,51 @@ def test_a_container_serves_one_invocation_at_a_time(aws_emulator, deploy, lambd
     for spans in by_pid.values():
         spans.sort()
         assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+
+
+class _Busy:
+    """Stands for a container in the pool's bookkeeping (only its fingerprint is read)."""
+
+    def __init__(self, fingerprint: str) -> None:
+        self.fingerprint = fingerprint
+
+
+def test_durations_use_the_median_of_recent_warm_invocations():
+    from podpac_exec.backends.aws_lambda.emulator.pool import DEFAULT_COLD_START_S, _Durations
+
+    d = _Durations()
+    assert d.cold_s == DEFAULT_COLD_START_S and d.warm_s is None
+    d.add(2.5, cold=True)
+    assert d.cold_s == 2.5  # the first timed cold start replaces the guess
+    for seconds in (0.3, 0.01):
+        d.add(seconds, cold=False)
+    assert d.warm_s is None  # too few to trust
+    d.add(0.012, cold=False)
+    assert d.warm_s == 0.012  # the slow first one (lazy imports) does not dominate
+
+
+def test_a_waiter_waits_for_a_busy_container_only_while_that_is_sooner_than_a_cold_start():
+    import time
+
+    from podpac_exec.backends.aws_lambda.emulator.pool import Pool
+
+    pool = Pool(lambda: 60.0, lambda: 1000)
+    try:
+        busy = _Busy("fp")
+        with pool._lock:
+            pool._busy.add(busy)
+            pool._since[busy] = time.monotonic()
+        assert pool._expected_wait_s("fp", 0) is None  # nothing timed yet
+        durations = pool._durations["fp"]
+        durations.add(1.0, cold=True)
+        for _ in range(3):
+            durations.add(0.01, cold=False)
+        assert pool._expected_wait_s("fp", 10) < durations.cold_s  # 10 x 10 ms ahead: wait
+        assert pool._expected_wait_s("fp", 500) > durations.cold_s  # 5 s of queue: start one
+        assert pool._expected_wait_s("other", 0) == float("inf")  # nothing of its own busy
+        pool._since[busy] = time.monotonic() - 30  # stuck for 30 s: not worth waiting for
+        assert pool._expected_wait_s("fp", 0) >= 30
+    finally:
+        with pool._lock:
+            pool._busy.clear()
+        pool.stop_all(closing=True)
