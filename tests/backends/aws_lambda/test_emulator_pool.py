@@ -12,7 +12,7 @@ import pytest
 
 pytestmark = [pytest.mark.emulator, pytest.mark.timeout(120)]
 
-#: Init takes 0.4 s and records when it ran (in the host directory every container shares).
+#: Init takes 0.4 s, an invocation 0.3 s; init records when it ran (in the host directory every container shares).
 SLOW_INIT = """
 import json, os, time
 START = time.time()
@@ -21,7 +21,7 @@ with open(os.path.join(os.environ["PODPAC_EMULATOR_SHARED_DIR"], "inits.jsonl"),
     fh.write(json.dumps([os.getpid(), START, time.time()]) + "\\n")
 
 def handler(event, context):
-    time.sleep(0.05)
+    time.sleep(0.3)  # long enough that a queue of them is worth new containers (pool.py's wait rule)
     return os.getpid()
 """
 
