@@ -219,7 +219,8 @@ class Settings:
 
     # plain strings: snapshot() runs on every evaluate() and pathlib is slow for this
     def _user_path(self) -> str:
-        base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        home = os.path.expanduser("~")
+        base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home if home != "~" else str(Path.home()), ".config")
         return os.path.join(base, "podpac_exec", "config.toml")
 
     def _project_path(self) -> str:

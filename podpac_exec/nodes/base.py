@@ -359,6 +359,8 @@ def blame(node: "Node | str", exc: PodpacExecError) -> PodpacExecError:
     once passes through unchanged, as do errors built with other arguments."""
     if getattr(exc, "blamed", False) or type(exc).__init__ is not PodpacExecError.__init__:
         return exc
+    if (exc.field or "").startswith("coordinates"):  # the request is at fault, not the node
+        return exc
     ref = node if isinstance(node, str) else node.__dict__.get("_pipeline_ref")
     field_ = exc.field
     if not isinstance(node, str) and field_ and not field_.startswith(("attrs.", "inputs.")):
@@ -368,7 +370,8 @@ def blame(node: "Node | str", exc: PodpacExecError) -> PodpacExecError:
         named = type(exc)(f"node {ref!r}: {exc.message}", field=f"{ref}.{field_}" if field_ else ref)
     else:
         cls = type(node).__name__
-        named = type(exc)(exc.message if exc.message.startswith(cls) else f"{cls}: {exc.message}", field=field_)
+        named_already = any(exc.message.startswith(c.__name__) for c in type(node).__mro__)
+        named = type(exc)(exc.message if named_already else f"{cls}: {exc.message}", field=field_)
     named.blamed = True  # type: ignore[attr-defined]
     return named
 

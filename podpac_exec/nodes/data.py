@@ -222,7 +222,7 @@ class Dataset(DataSource):
             reason = exc.message.splitlines()[0]
             if "did not find a match in any of xarray's currently installed IO backends" in reason:
                 reason = f"cannot open {self.source!r}: not a netCDF or zarr dataset"
-            exc.message = f"{type(self).__name__} node {self.hash[:10]}: attrs.source: {reason}"
+            exc.message = f"{type(self).__name__} {reason}" if reason.startswith("cannot") else reason  # blame names the node
             exc.args = (exc.message,)  # same class (a refused source stays SourceNotAllowedError)
             raise exc from None
         var = dataset[self._data_key(dataset)]

@@ -94,3 +94,13 @@ def test_a_bucket_read_without_credentials_says_so(files, capsys, monkeypatch, t
     err = capsys.readouterr().err.strip()
     assert err.startswith("podpac-exec: error: R.attrs.source: node 'R': Rasterio cannot open 's3://somebucket/x.tif': ")
     assert "no AWS credentials were found" in err and "attrs.anon" in err and len(err.splitlines()) == 1
+
+
+def test_errors_about_the_request_stay_the_requests():
+    import podpac_exec.nodes  # noqa: F401 - registers the node types
+
+    pipeline = {"C": {"node": "core.algorithm.utility.CoordData", "attrs": {"coord_name": "time"}}}
+    node = pe.Node.from_definition(pipeline)
+    with pytest.raises(PodpacExecError) as info:
+        node.eval(pe.Coordinates([pe.clinspace(0, 1, 2, "lat"), pe.clinspace(0, 1, 2, "lon")]))
+    assert info.value.field == "coordinates" and "node 'C'" not in str(info.value)

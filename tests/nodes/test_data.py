@@ -392,5 +392,9 @@ def test_a_file_that_is_not_a_dataset_is_one_line_naming_the_node(tmp_path):
     with pytest.raises(pe.PipelineError) as info:
         pe.evaluate(node, coords)
     message = str(info.value)
-    assert message == f"Dataset node {node.hash[:10]}: attrs.source: cannot open {str(path)!r}: not a netCDF or zarr dataset"
+    assert message == f"attrs.source: Dataset cannot open {str(path)!r}: not a netCDF or zarr dataset"
     assert info.value.field == "attrs.source"
+    in_pipeline = pe.Node.from_definition({"D": {"node": "data.Dataset", "attrs": {"source": str(path)}}})
+    with pytest.raises(pe.PipelineError) as info:
+        pe.evaluate(in_pipeline, coords)
+    assert str(info.value) == f"D.attrs.source: node 'D': Dataset cannot open {str(path)!r}: not a netCDF or zarr dataset"

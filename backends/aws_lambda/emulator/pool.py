@@ -120,8 +120,9 @@ class Pool:
                     if expected is None:  # no warm invocation timed yet: wait a moment, as for one
                         patient = any(c.fingerprint == fingerprint for c in self._busy) and (
                             time.monotonic() - since < DEFAULT_COLD_START_S)
-                    else:
-                        patient = expected < self._durations[fingerprint].cold_s
+                    else:  # waiting then running warm, against starting (its cold time includes the run)
+                        durations = self._durations[fingerprint]
+                        patient = expected + (durations.warm_s or 0.0) < durations.cold_s
                     capped = self._cold_starting >= self._cold_start_concurrency()
                     if not patient and not capped:
                         self._cold_starting += 1
