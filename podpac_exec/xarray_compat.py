@@ -43,14 +43,13 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    try:
-        from xarray.namedarray import pycompat
-    except ImportError:  # another xarray layout: pay the import
-        return
-    cache = getattr(pycompat, "_cached_duck_array_modules", None)
-    real = getattr(pycompat, "DuckArrayModule", None)
-    if not isinstance(cache, dict) or real is None:
-        return
     with _lock:
-        cache.setdefault("dask", _LazyDaskModule(real))
-        _installed = True
+        _installed = True  # tried once: another xarray layout pays the import, as before
+        try:
+            from xarray.namedarray import pycompat
+        except ImportError:
+            return
+        cache = getattr(pycompat, "_cached_duck_array_modules", None)
+        real = getattr(pycompat, "DuckArrayModule", None)
+        if isinstance(cache, dict) and real is not None:
+            cache.setdefault("dask", _LazyDaskModule(real))
