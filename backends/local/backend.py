@@ -6,6 +6,7 @@ import os
 from typing import TYPE_CHECKING
 
 from podpac_exec.engine.dispatch import result_array
+from podpac_exec.nodes.parallel import one_thread
 from podpac_exec.plugins.backends import Backend, BackendLimits, EvaluationOptions
 
 if TYPE_CHECKING:
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
 
 
 class LocalBackend(Backend):
-    """Evaluates nodes in the calling process; tiles run on a thread pool of ``local.max_workers``."""
+    """Evaluates nodes in the calling process; tiles run on a thread pool of ``local.max_workers``
+    (with 1, a tile's big array operations do not use the helper thread either)."""
 
     name = "local"
 
@@ -31,4 +33,7 @@ class LocalBackend(Backend):
 
     def evaluate(self, node: "Node", coordinates: "Coordinates", options: EvaluationOptions) -> "xr.DataArray":
         # values and dims only: the executor puts them on the request's coordinates
+        if self.config["max_workers"] == 1:  # one thread in all: no helper thread for big arrays
+            with one_thread():
+                return result_array(*node.eval_values(coordinates))
         return result_array(*node.eval_values(coordinates))

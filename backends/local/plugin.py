@@ -14,7 +14,7 @@ def podpac_exec_register_backends() -> list[BackendSpec]:
             backend_class="podpac_exec.backends.local.backend:LocalBackend",
             description="evaluates in this Python process (threads for tiles)",
             settings={
-                "max_workers": SettingSpec(0, minimum=0, doc="threads for tiles; 0: one per CPU"),
+                "max_workers": SettingSpec(0, minimum=0, doc="threads for tiles; 0: one per CPU; 1: one thread in all (big array operations do not split onto a helper thread)"),
                 "memory_budget_bytes": SettingSpec(
                     0, minimum=0, doc="result bytes per tile; 0: tiling.max_tile_bytes decides"
                 ),

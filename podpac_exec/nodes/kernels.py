@@ -7,16 +7,19 @@ kernel's box (zero weights too, ``0 * NaN = NaN``) makes the cell NaN, and ``+in
 propagate or cancel to NaN as they would directly.
 
 A kernel that is rank-1 (an outer product of 1-d factors, detected numerically) runs as one 1-d
-pass per axis (``scipy.ndimage.convolve1d``): ``sum(K_d)`` instead of ``prod(K_d)`` multiply-adds
-per cell. The passes keep the NaN and inf semantics: a NaN still spreads over the whole box, and
-an inf's sign is the sign of its weight. Other kernels add every tap in C order.
+pass per axis: ``sum(K_d)`` instead of ``prod(K_d)`` multiply-adds per cell. The passes keep the
+NaN and inf semantics: a NaN still spreads over the whole box, and an inf's sign is the sign of
+its weight. Other kernels add every tap in C order.
+
+The taps are added block by block of the zero-padded input (each block stays in cache while
+every tap is added to it), the blocks shared with the helper thread (``parallel.in_two``).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+
+from podpac_exec.nodes.parallel import in_two
 
 # a factorisation counts as exact when it rebuilds every weight to this fraction of the largest
 _RANK1_RTOL = 1e-13
@@ -83,59 +86,46 @@ def separable_factors(kernel: np.ndarray) -> list[np.ndarray] | None:
     return factors
 
 
-def _shifted(n: int, shift: int) -> tuple[slice, slice] | None:
-    """(output slice, input slice) along one axis for ``out[i] += w * x[i + shift]``."""
-    lo, hi = max(0, -shift), min(n, n - shift)
-    if lo >= hi:
-        return None
-    return slice(lo, hi), slice(lo + shift, hi + shift)
-
-
 def _pass_1d(data: np.ndarray, taps: np.ndarray, axis: int) -> np.ndarray:
-    """One 1-d "same" convolution of ``data`` along ``axis`` (``scipy.ndimage.convolve1d``).
-
-    ndimage multiplies every tap, zero weights too, so NaN spreads over the whole window; its
-    symmetric-kernel form ``(x[i-j] + x[i+j]) * w[j]`` gives the same NaN and inf results as the
-    separate products, and each cell depends only on its own line: tiles equal the whole.
-    """
-    from scipy.ndimage import convolve1d
-
-    # ndimage centres an even kernel one cell later than scipy.signal's "same" mode
-    origin = 0 if taps.size % 2 else -1
-    return convolve1d(data, taps, axis=axis, mode="constant", cval=0.0, origin=origin)
+    """One 1-d "same" convolution of ``data`` along ``axis``: ``out[i] = sum_j taps[j] *
+    data[i + c - j]`` (every tap multiplied, zero weights too, so NaN spreads over the whole
+    window), each cell from its own line only: tiles equal the whole."""
+    shape = [1] * data.ndim
+    shape[axis] = taps.size
+    return _direct(data, taps.reshape(shape))
 
 
 def _direct(data: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Every kernel tap in C order: ``prod(K_d)`` multiply-adds per cell."""
-    centres = [(k - 1) // 2 for k in kernel.shape]
-    shifts = [(tuple(c - mi for c, mi in zip(centres, m)), kernel[m]) for m in np.ndindex(*kernel.shape)]
-    return _accumulate(data, shifts)
+    """Every kernel tap in C order: ``prod(K_d)`` multiply-adds per cell.
 
-
-def _accumulate(data: np.ndarray, taps: list[tuple[tuple[int, ...], Any]]) -> np.ndarray:
-    """``out[i] = sum over taps of w * data[i + shift]`` (terms outside ``data`` left out), the
-    taps added in the order given.
-
-    The output is built in blocks of leading-axis rows (~256 KB) so each block stays in cache
-    while every tap is added to it; the order of the terms of each cell does not change.
+    ``data`` is zero-padded by ``K - 1`` cells per axis, so every tap reads one contiguous run
+    of the flattened padded array: ``out[p] += w * padded[p + offset]`` for the cells ``p`` of
+    the padded layout (the cells past an axis' end are computed and dropped). A term that
+    falls outside ``data`` adds ``w * 0``: the same sum, up to the sign of a zero.
     """
-    out = np.zeros_like(data)
-    n0 = data.shape[0]
-    rows = max(1, _BLOCK_CELLS // max(1, data[0].size))
-    scratch = np.empty((min(rows, n0),) + data.shape[1:], dtype=data.dtype)
-    trailing = []
-    for shift, weight in taps:
-        pairs = [_shifted(n, sh) for n, sh in zip(data.shape[1:], shift[1:])]
-        if all(p is not None for p in pairs):
-            trailing.append((shift[0], tuple(p[0] for p in pairs), tuple(p[1] for p in pairs), weight))
-    for r0 in range(0, n0, rows):
-        r1 = min(n0, r0 + rows)
-        for s0, dst, src, weight in trailing:
-            lo, hi = max(r0, -s0), min(r1, n0 - s0)
-            if lo >= hi:
-                continue
-            term = scratch[(slice(0, hi - lo),) + dst]
-            np.multiply(data[(slice(lo + s0, hi + s0),) + src], weight, out=term)
-            target = out[(slice(lo, hi),) + dst]
-            np.add(target, term, out=target)
-    return out
+    centres = [(k - 1) // 2 for k in kernel.shape]
+    padded = np.pad(data, [(k - 1 - c, c) for k, c in zip(kernel.shape, centres)])
+    strides = [s // padded.itemsize for s in padded.strides]
+    offsets = [sum((k - 1 - mi) * st for k, mi, st in zip(kernel.shape, m, strides)) for m in np.ndindex(*kernel.shape)]
+    taps = [(o, w) for o, w in zip(offsets, kernel.reshape(-1).tolist())]
+    # the padded layout's cells up to data's last one: everything a valid cell needs, in order
+    cells = sum((n - 1) * st for n, st in zip(data.shape, strides)) + 1
+    flat = padded.reshape(-1)
+    out = np.empty(padded.shape, dtype=data.dtype)
+    flat_out = out.reshape(-1)
+    blocks = range(0, cells, _BLOCK_CELLS)
+
+    def run(first: int, stop: int) -> None:
+        term = np.empty(_BLOCK_CELLS, dtype=data.dtype)
+        with np.errstate(invalid="ignore", over="ignore"):  # per thread
+            for b0 in blocks[first:stop]:
+                b1 = min(cells, b0 + _BLOCK_CELLS)
+                acc, scratch = flat_out[b0:b1], term[: b1 - b0]
+                (o, w), rest = taps[0], taps[1:]
+                np.multiply(flat[b0 + o : b1 + o], w, out=acc)
+                for o, w in rest:
+                    np.multiply(flat[b0 + o : b1 + o], w, out=scratch)
+                    np.add(acc, scratch, out=acc)
+
+    in_two(run, len(blocks))
+    return np.ascontiguousarray(out[tuple(slice(0, n) for n in data.shape)])

@@ -133,3 +133,18 @@ def test_kernel_larger_than_data():
 def test_ndim_mismatch_is_refused():
     with pytest.raises(ValueError, match="dims"):
         convolve_same(np.zeros((3, 3)), np.ones(3))
+
+
+@pytest.mark.parametrize("kernel", [make_kernel("gaussian,5,1", 2), np.arange(12.0).reshape(3, 4) - 5])
+def test_blocks_on_two_threads_equal_one_thread_bit_for_bit(kernel):
+    from podpac_exec.nodes import kernels
+    from podpac_exec.nodes.parallel import one_thread
+
+    rng = np.random.default_rng(11)
+    data = rng.normal(size=(3 * kernels._BLOCK_CELLS // 200 + 7, 203)) * 1e3  # several blocks, odd widths
+    data[rng.random(data.shape) < 0.01] = np.nan
+    two = convolve_same(data, kernel)
+    with one_thread():
+        one = convolve_same(data, kernel)
+    assert two.view(np.int64).tolist() == one.view(np.int64).tolist()
+    np.testing.assert_allclose(two, _direct(data, kernel), rtol=1e-12, atol=1e-9, equal_nan=True)

@@ -52,3 +52,20 @@ def test_instances_are_reused_per_settings():
     other = pe.settings.snapshot({"local__max_workers": 3})
     assert get_backend("local", other) is not a
     assert get_backend("local", other).limits().concurrency == 3
+
+
+@pytest.mark.parametrize("workers, helper", [(1, False), (2, True)])
+def test_one_local_worker_keeps_evaluation_on_one_thread(workers, helper):
+    from podpac_exec.nodes import parallel
+    from podpac_exec.nodes.utility import Arange
+
+    seen = []
+
+    class Spy(Arange):
+        def _eval(self, coordinates):
+            seen.append(parallel._ALLOWED.get())
+            return super()._eval(coordinates)
+
+    coords = pe.Coordinates([pe.clinspace(0, 1, 4, "lat")])
+    pe.evaluate(Spy(), coords, backend="local", local__max_workers=workers)
+    assert seen == [helper]

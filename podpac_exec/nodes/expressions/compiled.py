@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import threading
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -13,6 +11,7 @@ from podpac_exec.nodes.expressions.grammar import _DTYPES, _Eval, _Node, ParamVa
 from podpac_exec.nodes.expressions.params import substitute_params
 from podpac_exec.nodes.expressions.parser import _Builder, _parse
 from podpac_exec.nodes.expressions.specialize import _Specializer, _input_kind
+from podpac_exec.nodes.parallel import in_two
 
 
 class CompiledExpression:
@@ -111,61 +110,14 @@ def _chunked(fn: _Eval, env: Mapping[str, np.ndarray], shape: tuple[int, ...], t
     flat = {name: a.reshape(-1) for name, a in env.items()}
     starts = range(0, flat_out.size, CHUNK)
 
-    def run(part: range) -> None:
+    def run(first: int, stop: int) -> None:
         with np.errstate(all="ignore"):  # numpy's error state is per thread
-            for start in part:
+            for start in starts[first:stop]:
                 block = slice(start, start + CHUNK)
                 flat_out[block] = fn({name: a[block] for name, a in flat.items()})[0]
 
-    pool = _helper()
-    if pool is None:  # one CPU, or the helper is busy with another evaluation (e.g. a parallel tile's)
-        run(starts)
-        return out
-    # ufuncs release the GIL: the helper thread takes the second half, each block written once
-    middle = len(starts) // 2
-
-    def helped(part: range) -> None:
-        try:
-            run(part)
-        finally:
-            _HELPER_FREE.release()
-
-    try:
-        pending = pool.submit(helped, starts[middle:])
-    except BaseException:
-        _HELPER_FREE.release()
-        raise
-    try:
-        run(starts[:middle])
-    finally:
-        pending.result()
+    in_two(run, len(starts))  # each block written once, by either thread
     return out
-
-
-#: (process id, executor or None): one helper thread per process, made on first use.
-_HELPER: list[tuple[int, Any]] = []
-_HELPER_FREE = threading.Lock()
-_HELPER_MADE = threading.Lock()
-
-
-def _helper() -> Any:
-    """The helper thread's executor, reserved for the caller (release ``_HELPER_FREE`` when its
-    work ends); None with one CPU or when another evaluation has it."""
-    pid = os.getpid()
-    if not _HELPER or _HELPER[0][0] != pid:  # a forked child has no helper thread
-        with _HELPER_MADE:
-            if not _HELPER or _HELPER[0][0] != pid:  # two first evaluations make one helper
-                global _HELPER_FREE
-                from concurrent.futures import ThreadPoolExecutor
-
-                cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-                pool = ThreadPoolExecutor(1, thread_name_prefix="podpac-exec-expr") if cpus > 1 else None
-                _HELPER_FREE = threading.Lock()
-                _HELPER[:] = [(pid, pool)]
-    pool = _HELPER[0][1]
-    if pool is None or not _HELPER_FREE.acquire(blocking=False):
-        return None
-    return pool
 
 
 def compile_expression(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 
 import numpy as np
 import pytest
 
 from podpac_exec.errors import ExpressionError
+from podpac_exec.nodes import parallel
 from podpac_exec.nodes.expressions import CompiledExpression, compile_expression
+from podpac_exec.nodes.parallel import one_thread
 
 from expression_inputs import A
 
@@ -55,13 +57,12 @@ def test_blocked_evaluation_equals_whole_array_evaluation(monkeypatch, threaded)
     a[::97] = np.nan
     b = rng.uniform(-3, 3, a.size)
     expr = compile_expression("sqrt(abs(A)) * A - cos(A) * 2 + A % B + where(A > B, log(abs(B)), A ** 1.5)", ["A", "B"])
-    if not threaded:
-        monkeypatch.setattr(compiled, "_HELPER", [(os.getpid(), None)])
-    blocked = expr(A=a, B=b)
+    with contextlib.nullcontext() if threaded else one_thread():
+        blocked = expr(A=a, B=b)
     monkeypatch.setattr(compiled, "CHUNK", 10 * a.size)  # one whole-array evaluation
     whole = expr(A=a, B=b)
     assert blocked.view(np.int64).tolist() == whole.view(np.int64).tolist()  # bit for bit, NaN included
-    assert not compiled._HELPER_FREE.locked()
+    assert not parallel._HELPER_FREE.locked()
 
 
 @pytest.mark.parametrize("rows", [7, 300])  # a small result (whole-array) and one big enough to block
