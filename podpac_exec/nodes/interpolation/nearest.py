@@ -88,6 +88,14 @@ def nearest_index_1d(plan: DimPlan) -> np.ndarray:
     return index
 
 
+def _selection_answered(plan: DimPlan, points: np.ndarray, scales: np.ndarray) -> bool:
+    """Whether the selection's query was this one: the same points, unscaled, in a subset that
+    is the whole source (so the same tree and the same cKDTree answers)."""
+    query = plan.full_query
+    return (query is not None and plan.selected.size == plan.dim.size and bool((scales == 1).all())
+            and np.array_equal(query[0], points))
+
+
 def nearest_index_stacked(plan: DimPlan, req: Request) -> tuple[np.ndarray, tuple[int, ...]]:
     """Per request point of the axes spanned: index into the stacked subset, or -1."""
     options: NearestOptions = plan.options  # type: ignore[assignment]
@@ -95,9 +103,12 @@ def nearest_index_stacked(plan: DimPlan, req: Request) -> tuple[np.ndarray, tupl
     tols = np.array([_tolerance(u, options, plan.frames[u]) for u in plan.udims])
     tol = float(np.linalg.norm(tols * scales))
     points, axes = request_points(plan, req)
-    tree_points = np.stack([plan.subset[u] for u in plan.udims], axis=1)
-    dist, index = kdtree_nearest(tree_points * scales, points * scales)
-    index = np.asarray(index, dtype=np.intp)
+    if _selection_answered(plan, points, scales):
+        dist, index = plan.full_query[1], plan.full_query[2].copy()
+    else:
+        tree_points = np.stack([plan.subset[u] for u in plan.udims], axis=1)
+        dist, index = kdtree_nearest(tree_points * scales, points * scales)
+        index = np.asarray(index, dtype=np.intp)
     if options.respect_bounds:
         lo = np.array([np.nanmin(plan.full[u]) for u in plan.udims])
         hi = np.array([np.nanmax(plan.full[u]) for u in plan.udims])
@@ -114,6 +125,7 @@ def nearest_orthogonal(
     nreq = len(shape)
     index: list[np.ndarray] = []
     axes: list[int] = []
+    misses: list[np.ndarray] = []
     bad: dict[int, np.ndarray] = {}
     for plan in plans:
         local = nearest_index_1d(plan)
@@ -121,23 +133,27 @@ def nearest_orthogonal(
         axis = req.udims[plan.udims[0]].axis
         index.append(plan.selected[np.where(missing, 0, local)])
         axes.append(axis)
+        misses.append(missing)
         bad[axis] = bad[axis] | missing if axis in bad else missing
-    values = _read_outer(source, index, axes, nreq)
+    values = _read_outer(source, index, axes, nreq, misses)
     if values is None:
         full = [[-1 if a == axis else 1 for a in range(nreq)] for axis in axes]
         shaped = tuple(i.reshape(f) for i, f in zip(index, full))
         values = source.read_native(compact_index(shaped))  # pointwise on a shared (stacked) axis
-    for axis, missing in bad.items():
-        if missing.any():
-            values[(slice(None),) * axis + (missing,)] = np.nan
+        for axis, missing in bad.items():
+            if missing.any():
+                values[(slice(None),) * axis + (missing,)] = np.nan
     return on_request(values, range(nreq), shape)
 
 
-def _read_outer(source: NativeSource, index: list[np.ndarray], axes: list[int], nreq: int) -> np.ndarray | None:
+def _read_outer(
+    source: NativeSource, index: list[np.ndarray], axes: list[int], nreq: int, misses: list[np.ndarray]
+) -> np.ndarray | None:
     """The outer product of ``index`` (one source index per request cell along ``axes``, all
     distinct) on the request's axes, read as the window the indices span and gathered in memory
-    one axis at a time (a broadcast fancy index gathers every cell at several times the cost);
-    None when that window holds more cells than the gather would read."""
+    one axis at a time (a broadcast fancy index gathers every cell at several times the cost),
+    NaN where ``misses`` (per index) is set; None when that window holds more cells than the
+    gather would read."""
     if len(set(axes)) != len(axes) or any(i.size == 0 for i in index):
         return None
     lo = [int(i.min()) for i in index]
@@ -147,6 +163,9 @@ def _read_outer(source: NativeSource, index: list[np.ndarray], axes: list[int], 
     values = source.read_native(tuple(slice(l, h) for l, h in zip(lo, hi)))
     for k in reversed(range(len(index))):  # the last axis first: the later takes copy whole rows
         values = values.take(index[k] - lo[k], axis=k)
+        if misses[k].any():  # now, while the other axes are still the window's (smaller) ones
+            values = values.astype(np.float64, copy=False)
+            values[(slice(None),) * k + (misses[k],)] = np.nan
     full = [1] * nreq
     for a, i in zip(axes, index):
         full[a] = i.size

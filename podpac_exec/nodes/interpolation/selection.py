@@ -18,7 +18,7 @@ from podpac_exec.nodes.interpolation.definition import (
     NearestOptions,
 )
 from podpac_exec.nodes.interpolation.frames import Frame, Request, SourceDim
-from podpac_exec.nodes.interpolation.search import kdtree_query, nearest_1d
+from podpac_exec.nodes.interpolation.search import kdtree_nearest, kdtree_query, nearest_1d
 
 if TYPE_CHECKING:
     from podpac_exec.coordinates import Coordinates1d
@@ -47,6 +47,8 @@ class DimPlan:
     offsets: tuple[int, ...] = (0,)  # the Selector's offsets (nearest: (0,), linear: (-1, 1), ...)
     rule: DimRule | None = None
     closest: bool = False  # nearest takes the closest subset point, never PODPAC's uniform rounding
+    #: a stacked dim's selection query: the request points, and the (distance, index) of each in ``full``
+    full_query: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def set_subset(self, index: np.ndarray) -> None:
         self.selected = index
@@ -245,7 +247,8 @@ def request_points(plan: DimPlan, req: Request) -> tuple[np.ndarray, tuple[int, 
 def select_stacked(plan: DimPlan, req: Request) -> np.ndarray:
     points, _ = request_points(plan, req)
     tree_points = np.stack([plan.full[u] for u in plan.udims], axis=1)
-    index = kdtree_query(tree_points, points, k=1)
+    dist, index = kdtree_nearest(tree_points, points)
+    plan.full_query = (points, np.asarray(dist), np.asarray(index, dtype=np.intp))
     return np.unique(index[index < plan.dim.size])
 
 

@@ -132,6 +132,26 @@ def test_stacked_source_nearest():
         interpolate(np.array([5.0, 6.0, 7.0]), source, request, "bilinear")
 
 
+@pytest.mark.parametrize("scale", [None, 2.0])
+def test_a_stacked_source_at_its_own_points_is_searched_once(monkeypatch, scale):
+    from podpac_exec.nodes.interpolation import search
+
+    rng = np.random.default_rng(4)
+    lat, lon = rng.uniform(0, 10, 400), rng.uniform(0, 10, 400)
+    source = Coordinates([[lat, lon]], dims=["lat_lon"])
+    values = rng.normal(size=400)
+    points = Coordinates([[lat[::-1], lon[::-1]]], dims=["lat_lon"])  # the source's points, reordered
+    calls = []
+    real = search.kdtree_nearest
+    monkeypatch.setattr(search, "kdtree_nearest", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for module in ("selection", "nearest"):
+        monkeypatch.setattr(f"podpac_exec.nodes.interpolation.{module}.kdtree_nearest", search.kdtree_nearest)
+    method = {"method": "nearest", "params": {"spatial_scale": scale}} if scale else "nearest"
+    got = interpolate(values, source, points, method)
+    np.testing.assert_array_equal(got, values[::-1])
+    assert len(calls) == (1 if scale is None else 2)  # a scaled search is another query
+
+
 def test_time_nearest_and_linear():
     source = Coordinates([["2018-01-01", "2018-01-03", "2018-01-05"]], dims=["time"])
     request = Coordinates([["2018-01-02", "2018-01-04T12", "2018-01-06"]], dims=["time"])
