@@ -94,7 +94,7 @@ def run() -> Iterator[dict[str, Any]]:
         medians,
         "evaluate",
         "numpy",
-        "<= 1.15",
+        "<= 1.05",
         cpu_ratio=round(medians["evaluate"]["cpu"] / medians["numpy"]["cpu"], 4),
         grid=f"{SIZE}x{SIZE} float64",
         pipeline='Arithmetic(A=SinCoords(), B=Arange(), eqn="A + B")',

@@ -84,6 +84,9 @@ class Node(tl.HasTraits):
     #: while it evaluates (a file it opens, an expansion too big) comes long after the loader
     #: could name it. Each class's own definitions of them are wrapped.
     blamed_methods: ClassVar[tuple[str, ...]] = ("_eval", "output_coordinates", "eval_broadcastable")
+    #: Set by a class whose own ``_eval`` returns a new array that nothing else holds, so a
+    #: consumer may write into what :meth:`eval_values` gives (see :meth:`gives_fresh_values`).
+    fresh_values: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -315,6 +318,16 @@ class Node(tl.HasTraits):
         else:
             out = self.eval(coordinates)
         return np.asarray(out.data), tuple(out.dims)
+
+    def gives_fresh_values(self) -> bool:
+        """Whether :meth:`eval_values` returns an array its caller may write into: the class
+        that defines this node's ``_eval`` declares ``fresh_values``, and ``eval`` and
+        ``eval_values`` are the base ones (a subclass overriding ``_eval`` does not inherit it)."""
+        cls = type(self)
+        if cls.eval is not Node.eval or cls.eval_values is not Node.eval_values:
+            return False
+        definer = next(k for k in cls.__mro__ if "_eval" in vars(k))
+        return bool(vars(definer).get("fresh_values", False))
 
     def eval_broadcastable(self, coordinates: "Coordinates") -> tuple[np.ndarray, tuple[str, ...]]:
         """:meth:`eval_values`, or values that broadcast to them: size-1 axes where the output

@@ -69,6 +69,8 @@ class Arithmetic(_GenericInputs):
     fewer dims); as in PODPAC the result takes the dtype of the first input.
     """
 
+    fresh_values = True
+
     podpac_name = "core.algorithm.generic.Arithmetic"
     podpac_aliases = ("algorithm.Arithmetic",)
 
@@ -124,7 +126,9 @@ class Arithmetic(_GenericInputs):
         out = self.output_coordinates(coordinates)
         used = [name for name in self._named_inputs if name in compiled.names_used]
         arrays = {name: align_axes(*self._named_inputs[name].eval_broadcastable(coordinates), out.dims) for name in used}
-        result = compiled(**arrays)
+        # a fresh input nothing else holds may take the result (no new array to allocate)
+        fresh = [name for name in used if self._named_inputs[name].gives_fresh_values()]
+        result = compiled.evaluate(arrays, reuse=fresh)
         # PODPAC writes the result into a copy of the first (broadcast) input: its dtype wins.
         first = next(iter(self._named_inputs))
         dtype = arrays[first].dtype if first in arrays else np.float64

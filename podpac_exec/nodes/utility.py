@@ -33,6 +33,8 @@ class SinCoords(_Algorithm):
     podpac_aliases = ("algorithm.SinCoords",)
     default_style: ClassVar[Mapping[str, Any]] = {"colormap": "jet", "clim": [-1.0, 1.0]}
 
+    fresh_values = True
+
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
         out: np.ndarray | None = None
         for member in coordinates.values():
@@ -56,6 +58,8 @@ class Arange(_Algorithm):
     def requirements(self) -> NodeRequirements:
         """Cell numbers depend on the whole request: a graph using Arange runs as one tile."""
         return NodeRequirements(whole_request=True)
+
+    fresh_values = True
 
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
         return np.arange(coordinates.size, dtype=np.float64).reshape(coordinates.shape)

@@ -336,3 +336,26 @@ def test_combine_writes_podpacs_definition_and_evaluates_the_chosen_input_only()
     assert attrs["outputs"] == ["A", "B"] and attrs["output"] == "B"
     coords = pe.Coordinates([pe.clinspace(0, 3, 4, "lat"), pe.clinspace(0, 2, 3, "lon")])
     np.testing.assert_array_equal(pe.evaluate(node, coords).values, pe.evaluate(pe.nodes.Arange(), coords).values)
+
+
+def test_arithmetic_writes_only_into_inputs_that_nothing_else_holds():
+    import podpac_exec as pe
+    from podpac_exec.nodes import Arange, Arithmetic, SinCoords
+    from podpac_exec.nodes.data import Array
+
+    coords = pe.Coordinates([pe.clinspace(0, 10, 400, "lat"), pe.clinspace(0, 20, 400, "lon")])
+    held = np.arange(400 * 400, dtype=float).reshape(400, 400)
+    source = Array(source=held, coordinates=coords)
+    assert SinCoords().gives_fresh_values() and Arithmetic(A=Arange(), eqn="A").gives_fresh_values()
+    assert not source.gives_fresh_values()
+
+    class Cached(Arange):  # overrides _eval: does not inherit its parent's promise
+        def _eval(self, coordinates):
+            return held
+
+    assert not Cached().gives_fresh_values()
+    node = Arithmetic(A=source, B=Cached(), C=SinCoords(), eqn="A + B + C")
+    out = pe.evaluate(node, coords, backend="local").values
+    np.testing.assert_array_equal(held, np.arange(400 * 400, dtype=float).reshape(400, 400))
+    sin = pe.evaluate(SinCoords(), coords, backend="local").values
+    np.testing.assert_allclose(out, 2 * held + sin)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 import numpy as np
 
@@ -37,11 +37,13 @@ class CompiledExpression:
     def __call__(self, **arrays: Any) -> np.ndarray:
         return self.evaluate(arrays)
 
-    def evaluate(self, arrays: Mapping[str, Any], dtype: Any = np.float64) -> np.ndarray:
+    def evaluate(self, arrays: Mapping[str, Any], dtype: Any = np.float64, reuse: Collection[str] = ()) -> np.ndarray:
         """Evaluate on ``arrays`` (broadcast together); the result has their broadcast shape.
 
         ``dtype`` is the result dtype (float64, as PODPAC's output); ``None`` keeps numexpr's
-        result dtype (bool for comparisons, int for integer arithmetic).
+        result dtype (bool for comparisons, int for integer arithmetic). ``reuse`` names inputs
+        the caller gives up: a big result may be written into one of them (each block is read
+        before it is written), saving a new array's allocation and first touch.
         """
         env, kinds = self._prepare(arrays)
         shape = self._shape(env, arrays)
@@ -55,7 +57,7 @@ class CompiledExpression:
                 # inputs constant along some axes: expanded, so that big results still go in blocks
                 env = {name: a if a.shape == shape else np.broadcast_to(a, shape).copy() for name, a in env.items()}
             if _chunkable(env, shape):
-                return _chunked(fn, env, shape, target)
+                return _chunked(fn, env, shape, target, _reusable(env, arrays, reuse, target))
             value, owned = fn(env)
             if np.shape(value) == shape:
                 if owned and value.dtype == target:
@@ -102,10 +104,24 @@ def _chunkable(env: Mapping[str, np.ndarray], shape: tuple[int, ...], whole: boo
     return all(full) if whole else not all(full)
 
 
-def _chunked(fn: _Eval, env: Mapping[str, np.ndarray], shape: tuple[int, ...], target: np.dtype) -> np.ndarray:
+def _reusable(env: Mapping[str, np.ndarray], given: Mapping[str, Any], reuse: Collection[str],
+              target: np.dtype) -> np.ndarray | None:
+    """An input in ``reuse`` that can hold the result: the caller's own array (not a converted
+    copy), of the result's dtype, contiguous, writable, and no other input's array."""
+    for name in sorted(reuse):
+        a = env.get(name)
+        if (a is not None and a is given.get(name) and a.dtype == target and a.flags.c_contiguous
+                and a.flags.writeable and sum(b is a for b in env.values()) == 1):
+            return a
+    return None
+
+
+def _chunked(fn: _Eval, env: Mapping[str, np.ndarray], shape: tuple[int, ...], target: np.dtype,
+             out: np.ndarray | None = None) -> np.ndarray:
     """``fn`` evaluated block by block of the flattened inputs (every operation is elementwise,
-    so the values are those of one whole-array evaluation, without its memory traffic)."""
-    out = np.empty(shape, dtype=target)
+    so the values are those of one whole-array evaluation, without its memory traffic), into
+    ``out`` when given (an input: each block's inputs are read before its result is written)."""
+    out = np.empty(shape, dtype=target) if out is None else out
     flat_out = out.reshape(-1)
     flat = {name: a.reshape(-1) for name, a in env.items()}
     starts = range(0, flat_out.size, CHUNK)

@@ -77,3 +77,23 @@ def test_inputs_constant_along_an_axis_give_the_full_inputs_values(rows):
     compact = expr(A=field, B=lat)
     assert compact.shape == field.shape and compact.flags.writeable
     assert compact.view(np.int64).tolist() == expr(A=field, B=full).view(np.int64).tolist()
+
+
+def test_a_given_up_input_takes_a_big_result_and_others_are_untouched():
+    from podpac_exec.nodes.expressions import compiled
+
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(size=(2, 4 * compiled.CHUNK + 3))
+    expr = compile_expression("A * 2 + sin(B) - A", ["A", "B"])
+    want = expr(A=a.copy(), B=b.copy())
+    kept = b.copy()
+    got = expr.evaluate({"A": a, "B": b}, reuse=["A"])
+    assert got is a and np.array_equal(got, want) and np.array_equal(b, kept)
+    same = rng.normal(size=a.size)
+    assert expr.evaluate({"A": same, "B": same}, reuse=["A"]) is not same  # one array under two names
+    strided = rng.normal(size=2 * a.size)[::2]
+    assert expr.evaluate({"A": strided, "B": b}, reuse=["A"]) is not strided
+    ints = np.arange(a.size)
+    assert expr.evaluate({"A": ints, "B": b}, reuse=["A"]) is not ints  # converted: not the caller's
+    small = rng.normal(size=10)
+    assert expr.evaluate({"A": small, "B": small + 1}, reuse=["A"]) is not small  # one whole-array step
