@@ -93,16 +93,19 @@ class OrderedCompositor(Node):
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
         request = self.eval_coordinates(coordinates)
         dims = request.dims
-        result = np.full(request.shape, np.nan)
-        filled = np.zeros(request.shape, dtype=bool)
+        result, filled = None, None
         for source in self.select_sources(coordinates):
             data = data_on(source.eval(request), dims)
-            finite = self.present(data)
-            np.copyto(result, data, where=finite & ~filled, casting="unsafe")
-            filled |= finite
+            finite = np.broadcast_to(self.present(data), request.shape)
+            if result is None or filled is None:  # the first source: its values where present
+                result = np.where(finite, np.asarray(data, dtype=np.float64), np.float64(np.nan))
+                filled = finite.copy()
+            else:
+                np.copyto(result, data, where=finite & ~filled, casting="unsafe")
+                filled |= finite
             if filled.all():
                 break
-        return result
+        return np.full(request.shape, np.nan) if result is None else result
 
 
     @staticmethod

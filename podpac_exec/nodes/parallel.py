@@ -61,6 +61,18 @@ def _reserve() -> Any:
     return pool
 
 
+@contextlib.contextmanager
+def reserved_helper(wanted: bool = True) -> Iterator[bool]:
+    """Hold the helper thread for the block (for C code that starts its own second thread, such
+    as GDAL's warp): yields whether it was free (and ``wanted``), and frees it after."""
+    pool = _reserve() if wanted else None
+    try:
+        yield pool is not None
+    finally:
+        if pool is not None:
+            _HELPER_FREE.release()
+
+
 def in_two(work: Callable[[int, int], None], n: int) -> None:
     """``work(start, stop)`` over ``range(n)``: ``[0, n // 2)`` here and the rest on the helper
     thread when it is free, else all of it here. ``work`` must write disjoint outputs per range."""

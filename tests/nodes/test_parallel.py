@@ -60,3 +60,16 @@ def test_a_forked_child_makes_its_own_helper(monkeypatch) -> None:
     monkeypatch.setattr(parallel, "_HELPER", [(os.getpid() + 1, None)])  # as a child sees its parent's
     assert sorted(_threads_of(6)) == list(range(6))
     assert parallel._HELPER[0][0] == os.getpid()
+
+
+@pytest.mark.skipif(parallel.cpu_count() < 2, reason="the helper thread needs two CPUs")
+def test_a_reserved_helper_is_held_for_the_block_only() -> None:
+    with parallel.reserved_helper() as held:
+        assert held and parallel._HELPER_FREE.locked()
+        with parallel.reserved_helper() as again:
+            assert not again  # one caller at a time
+    assert not parallel._HELPER_FREE.locked()
+    with parallel.reserved_helper(wanted=False) as held:
+        assert not held
+    with parallel.one_thread(), parallel.reserved_helper() as held:
+        assert not held

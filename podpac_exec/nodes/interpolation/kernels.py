@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
 from podpac_exec.errors import PipelineError
+from podpac_exec.nodes import parallel
 from podpac_exec.nodes.interpolation import splines
 from podpac_exec.nodes.interpolation.selection import uniform_grid
 
@@ -130,6 +131,18 @@ _RASTERIO_REACH = 4
 #: touches the source's edge takes the edge's value only when its chunk reaches into the source.
 #: With this margin every tile's pixels see what they see in the whole request.
 _DST_PAD = 4
+#: Destination pixels from which GDAL warps on two threads (below, starting them costs more).
+_THREADED_PIXELS = 250_000
+
+
+@contextlib.contextmanager
+def warp_threads(pixels: int) -> Iterator[int]:
+    """GDAL warp threads for ``pixels`` destination pixels: 2 while the shared helper thread
+    (:mod:`podpac_exec.nodes.parallel`) is free, which stays reserved meanwhile, else 1. GDAL
+    splits the destination rows between its threads and computes every pixel the same way on
+    either, so the values do not depend on the count."""
+    with parallel.reserved_helper(pixels >= _THREADED_PIXELS) as two:
+        yield 2 if two else 1
 
 
 def rasterio_margin(plan: "DimPlan", request_step: float) -> int:
@@ -199,8 +212,8 @@ def rasterio_grid(
     scales = {"XSCALE": abs(src["lon"][1] / dst["lon"][1]), "YSCALE": abs(src["lat"][1] / dst["lat"][1])}
     if not dst_lat_first:
         scales = {"XSCALE": scales["YSCALE"], "YSCALE": scales["XSCALE"]}
-    for i in range(flat.shape[0]):
-        with rasterio.Env():
+    with rasterio.Env(), warp_threads(math.prod(pshape)) as threads:
+        for i in range(flat.shape[0]):
             reproject(
                 np.ascontiguousarray(flat[i], dtype=np.float64),
                 out[i],
@@ -211,6 +224,7 @@ def rasterio_grid(
                 dst_crs=rcrs,
                 dst_nodata=np.nan,
                 resampling=getattr(Resampling, method),
+                num_threads=threads,
                 **scales,
             )
     out = out[:, _DST_PAD : _DST_PAD + shape[0], _DST_PAD : _DST_PAD + shape[1]]

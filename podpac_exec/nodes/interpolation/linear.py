@@ -12,6 +12,7 @@ from podpac_exec.nodes.interpolation.definition import LINEAR, NEAREST
 from podpac_exec.nodes.interpolation.frames import Request
 from podpac_exec.nodes.interpolation.nearest import nearest_index_1d, nearest_index_stacked, on_request
 from podpac_exec.nodes.interpolation.selection import DimPlan
+from podpac_exec.nodes.parallel import in_two
 
 
 class Work:
@@ -152,23 +153,45 @@ def _linear_1d(work: Work, plan: DimPlan, fill: float) -> None:
     if work.one_d_source:
         out = np.interp(xnew, x, y.reshape(-1)).reshape(xnew.shape + y.shape[:axis] + y.shape[axis + 1 :])
     else:
-        hi = np.searchsorted(x, xnew).clip(1, x.size - 1)
-        lo = hi - 1
-        width = x[hi] - x[lo]
-        shape = [1] * y.ndim
-        shape[axis] = -1
-        # the same operations in the same order as scipy, along the dim's own axis (no transposed copies)
-        out = np.take(y, hi, axis=axis)
-        out *= ((xnew - x[lo]) / width).reshape(shape)
-        low = np.take(y, lo, axis=axis)
-        low *= ((x[hi] - xnew) / width).reshape(shape)
-        out += low
-        del low
-        out = np.moveaxis(out, axis, 0)
+        out = np.moveaxis(_linear_along(y, axis, x, xnew), axis, 0)
     outside = (xnew < x[0]) | (xnew > x[-1])
     if outside.any():
         out[outside] = fill
     work.land(out, [plan], [work.req_axis(plan)])
+
+
+#: Output cells from which :func:`_linear_along` shares its work with the helper thread.
+_SPLIT_CELLS = 200_000
+
+
+def _linear_along(y: np.ndarray, axis: int, x: np.ndarray, xnew: np.ndarray) -> np.ndarray:
+    """scipy's linear formula along ``axis`` of ``y`` at ``xnew`` (``x`` ascending), with the same
+    operations in the same order as scipy, along the dim's own axis (no transposed copies).
+    Large outputs are split along another axis between two threads: each cell takes the same
+    steps either way."""
+    hi = np.searchsorted(x, xnew).clip(1, x.size - 1)
+    lo = hi - 1
+    width = x[hi] - x[lo]
+    shape = [1] * y.ndim
+    shape[axis] = -1
+    w_hi = ((xnew - x[lo]) / width).reshape(shape)
+    w_lo = ((x[hi] - xnew) / width).reshape(shape)
+    out = np.empty(y.shape[:axis] + xnew.shape + y.shape[axis + 1 :], dtype=y.dtype)
+
+    def cells(at: tuple[slice, ...]) -> None:
+        o = out[at]
+        np.take(y[at], hi, axis=axis, out=o, mode="clip")  # in range: "clip" skips numpy's buffering
+        o *= w_hi
+        low = np.take(y[at], lo, axis=axis)
+        low *= w_lo
+        o += low
+
+    if y.ndim < 2 or out.size < _SPLIT_CELLS:
+        cells(())
+    else:
+        split = 0 if axis else 1
+        in_two(lambda start, stop: cells((slice(None),) * split + (slice(start, stop),)), out.shape[split])
+    return out
 
 
 def _linear_nd(work: Work, chunk: list[DimPlan], fill: float) -> None:
