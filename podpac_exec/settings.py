@@ -17,12 +17,14 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, TypeVar
 
 from podpac_exec.errors import SettingsError
 from podpac_exec.plugins.manager import get_plugin_manager, plugin_generation
 from podpac_exec.plugins.records import collect_backend_specs
 from podpac_exec.settings_schema import ENV_PREFIX, SettingSpec, as_spec, check_value, env_name
+
+T = TypeVar("T")
 
 _NOT_SETTINGS = {"DISABLE_PLUGIN_AUTOLOAD", "TEST_REAL_AWS"}
 
@@ -138,6 +140,7 @@ class EffectiveSettings(Mapping[str, Any]):
     def __init__(self, values: Mapping[str, SettingValue]) -> None:
         self._values = dict(values)
         self._public: dict[str, Any] | None = None
+        self._derived: dict[Hashable, Any] = {}
 
     def __getitem__(self, key: str) -> Any:
         try:
@@ -158,6 +161,15 @@ class EffectiveSettings(Mapping[str, Any]):
         """Every ``name.*`` setting as a plain dict keyed without the prefix."""
         prefix = f"{name}."
         return {k[len(prefix) :]: v.value for k, v in self._values.items() if k.startswith(prefix)}
+
+    def derived(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, once per snapshot under ``key``: what follows from these settings alone
+        (the backend instance they configure), asked on every call of a long-lived snapshot."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = make()
+            return value
 
     def records(self) -> list[SettingValue]:
         return [self._values[k] for k in sorted(self._values)]

@@ -165,3 +165,11 @@ def test_use_answers_from_the_calls_settings_without_resolving_again(monkeypatch
         assert settings.get("limits.max_nodes") == 7
     assert reads == []
     assert settings.get("limits.max_nodes") == 8  # outside: resolved as before
+
+
+def test_a_derived_value_is_made_once_per_snapshot():
+    made = []
+    snap = settings.snapshot()
+    assert snap.derived("k", lambda: made.append(1) or "v") == "v"
+    assert snap.derived("k", lambda: made.append(1) or "w") == "v" and made == [1]
+    assert settings.snapshot().derived("k", lambda: "new") == "new"  # another snapshot, its own

@@ -180,6 +180,8 @@ def check_cost_before(node: Node, coords: Coordinates, backend: Backend, evaluat
     from podpac_exec.engine.estimate import check_cost, estimate_plan
 
     cap = backend.max_cost_usd()
+    if cap is None and type(backend).estimate is Backend.estimate:
+        return  # a backend with no cost model: nothing to keep or to check
     found = estimate_plan(node, coords, backend, evaluation, plan, calibrate=False)
     if cap is not None:
         check_cost(found, cap, f"{backend.name}.max_cost_usd")  # the floor alone may be too much

@@ -106,9 +106,20 @@ class Arithmetic(_GenericInputs):
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state.pop("_compiled", None)  # recompiled on first use after unpickling
+        state.pop("_last_output", None)
         return state
 
     def output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
+        # asked several times per evaluation (planning, evaluating, the result), each asking
+        # every input in turn: the last answer is kept (coordinates are immutable)
+        last = self.__dict__.get("_last_output")
+        if last is not None and last[0] is coordinates:
+            return last[1]
+        out = self._output_coordinates(coordinates)
+        self._last_output = (coordinates, out)
+        return out
+
+    def _output_coordinates(self, coordinates: "Coordinates") -> "Coordinates":
         from podpac_exec.coordinates import Coordinates
 
         outs = [node.output_coordinates(coordinates) for node in self._named_inputs.values()]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Hashable, Mapping
 
 from podpac_exec.errors import BackendUnavailableError, UnknownBackendError
-from podpac_exec.plugins.manager import get_plugin_manager
+from podpac_exec.plugins.manager import get_plugin_manager, plugin_generation
 from podpac_exec.plugins.records import BackendSpec, collect_backend_specs
 
 __all__ = ["Backend", "BackendLimits", "BackendSpec", "EvaluationOptions", "get_backend", "get_backend_specs"]
@@ -127,7 +127,14 @@ _instances_lock = threading.Lock()
 
 
 def get_backend(name: str, effective: "EffectiveSettings") -> Backend:
-    """The backend called ``name``, configured by ``effective`` (instances are reused)."""
+    """The backend called ``name``, configured by ``effective`` (instances are reused; a
+    snapshot asked again, as a server's is per tile, gets its answer without looking again
+    until a plugin is registered or removed)."""
+    get_plugin_manager()  # (re)built first: a reset manager counts as a new generation
+    return effective.derived(("backend", name, plugin_generation()), lambda: _configured_backend(name, effective))
+
+
+def _configured_backend(name: str, effective: "EffectiveSettings") -> Backend:
     specs = get_backend_specs()
     spec = specs.get(name)
     if spec is None:

@@ -17,6 +17,7 @@ from podpac_exec.serve.grids import Grid
 from podpac_exec.serve.registry import Registry, ServedPipeline
 from podpac_exec.serve.style import Style, resolve_style
 from podpac_exec.serve import encode
+from podpac_exec.settings import EffectiveSettings, settings
 
 RANGE_SAMPLE = (91, 181)  # lat x lon points of the sample that sets a default colour scale
 
@@ -45,9 +46,8 @@ class ServeContext:
                 field="WIDTH/HEIGHT",
             )
         try:
-            values, dims = evaluate_array(
-                pipeline.node, coords, backend=self.config.backend, **self.config.evaluate_options
-            )
+            with settings.use(self.evaluation_settings()):
+                values, dims = evaluate_array(pipeline.node, coords)
         except LimitExceededError as exc:
             raise ServeRequestError(str(exc), field=exc.field) from None
         if dims != ("lat", "lon"):
@@ -57,6 +57,15 @@ class ServeContext:
                 status=500,
             )
         return np.asarray(values, dtype=float)
+
+    def evaluation_settings(self) -> EffectiveSettings:
+        """The settings every evaluation of this server runs with, resolved once (as the
+        ``serve.*`` ones are): no settings files or environment read per tile."""
+        effective = self.__dict__.get("_evaluation_settings")
+        if effective is None:
+            arguments = {**self.config.evaluate_options, "backend": self.config.backend}
+            effective = self._evaluation_settings = settings.snapshot(arguments)
+        return effective
 
     def grid_values(self, pipeline: ServedPipeline, grid: Grid) -> np.ndarray:
         return self.evaluate(pipeline, grid.coordinates())

@@ -359,3 +359,19 @@ def test_arithmetic_writes_only_into_inputs_that_nothing_else_holds():
     np.testing.assert_array_equal(held, np.arange(400 * 400, dtype=float).reshape(400, 400))
     sin = pe.evaluate(SinCoords(), coords, backend="local").values
     np.testing.assert_allclose(out, 2 * held + sin)
+
+
+def test_arithmetic_keeps_its_last_output_coordinates_but_does_not_pickle_them():
+    import pickle
+
+    import podpac_exec as pe
+    from podpac_exec.nodes import Arithmetic, SinCoords
+
+    node = Arithmetic(A=SinCoords(), eqn="A * 2")
+    coords = pe.Coordinates([pe.clinspace(0, 1, 3, "lat"), pe.clinspace(0, 1, 4, "lon")])
+    out = node.output_coordinates(coords)
+    assert node.output_coordinates(coords) is out
+    other = pe.Coordinates([pe.clinspace(0, 1, 5, "lat")])
+    assert node.output_coordinates(other).shape == (5,)
+    clone = pickle.loads(pickle.dumps(node))
+    assert "_last_output" not in clone.__dict__ and clone.output_coordinates(coords).shape == (3, 4)

@@ -69,3 +69,17 @@ def test_one_local_worker_keeps_evaluation_on_one_thread(workers, helper):
     coords = pe.Coordinates([pe.clinspace(0, 1, 4, "lat")])
     pe.evaluate(Spy(), coords, backend="local", local__max_workers=workers)
     assert seen == [helper]
+
+
+def test_a_snapshot_keeps_its_backend_until_a_plugin_changes():
+    snap = pe.settings.snapshot()
+    backend = get_backend("local", snap)
+    assert get_backend("local", snap) is backend
+    register_plugin(NeedsMissing(), name="needs-missing")
+    try:
+        with pytest.raises(pe.BackendUnavailableError):
+            get_backend("needs_missing", snap)  # a new generation: looked up again
+    finally:
+        unregister_plugin("needs-missing")
+    with pytest.raises(pe.UnknownBackendError):
+        get_backend("needs_missing", snap)

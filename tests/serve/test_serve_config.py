@@ -46,3 +46,17 @@ def test_evaluation_options_reach_every_evaluate():
     # 16 x 16 = 256 cells, split into 4 tiles by tiling.min_tiles: still evaluate()'s values
     expected = pe.evaluate(pipelines()[0].node, tile_grid("WGS1984Quad", 1, 1, 0, 16, 0, 22).coordinates())
     np.testing.assert_array_equal(load_npy(small.content), expected.values)
+
+
+def test_evaluation_settings_are_resolved_once_per_server(monkeypatch):
+    """A tile does not read the settings files or the environment again (the serve.* ones are
+    read once too): what the server started with stays what it computes with."""
+    config = ServeConfig.from_settings("local", {"tiling.min_tiles": 3})
+    ctx = create_app(pipelines(), config).state.context
+    first = ctx.evaluation_settings()
+    assert first["tiling.min_tiles"] == 3 and first["backend"] == "local"
+    monkeypatch.setenv("PODPAC_EXEC_TILING__MIN_TILES", "7")
+    assert ctx.evaluation_settings() is first
+    pipeline = next(iter(ctx.registry))
+    grid = tile_grid("WebMercatorQuad", 2, 1, 1, 16, 0, 22)
+    assert ctx.grid_values(pipeline, grid).shape == (16, 16)
