@@ -9,7 +9,7 @@ failed record. Figures: per case ``<case>_speedup`` (PODPAC's best-of-N wall sec
 process CPU seconds in detail), and ``speedup_vs_podpac_min`` with the case it belongs to, the
 failed cases and the per-case table.
 
-``VS_PODPAC_REPEATS`` (default 3) sets N; ``VS_PODPAC_CASES`` (comma-separated names) a subset.
+``VS_PODPAC_REPEATS`` (default 5) sets N; ``VS_PODPAC_CASES`` (comma-separated names) a subset.
 """
 
 from __future__ import annotations
@@ -141,6 +141,8 @@ def compare(podpac: PodpacSide, c: dict[str, Any], folder: Path, repeats: int) -
     p_s, o_s = min(times["podpac"]), min(times["ours"])
     row = {"case": c["name"], "podpac_s": round(p_s, 4), "ours_s": round(o_s, 4), "speedup": round(p_s / o_s, 2),
            "cpu_speedup": round(min(times["podpac_cpu"]) / max(min(times["ours_cpu"]), 1e-9), 2)}
+    if values.size != ours.size:  # PODPAC left out dims we broadcast over (CoordData): not the same output
+        row["podpac_cells"], row["ours_cells"] = int(values.size), int(ours.size)
     if why:
         row["status"] = "values differ"
         return record(NAME, metric, 0, "x", TARGET, disagreement=why, **row, **detail), row
@@ -148,7 +150,7 @@ def compare(podpac: PodpacSide, c: dict[str, Any], folder: Path, repeats: int) -
 
 
 def run() -> Iterator[dict[str, Any]]:
-    repeats = int(os.environ.get("VS_PODPAC_REPEATS", "3"))
+    repeats = int(os.environ.get("VS_PODPAC_REPEATS", "5"))
     wanted = {n for n in os.environ.get("VS_PODPAC_CASES", "").split(",") if n}
     with tempfile.TemporaryDirectory(prefix="vs_podpac_") as tmp:
         folder = Path(tmp)
