@@ -16,7 +16,7 @@ import numpy as np
 
 from podpac_exec.errors import PipelineError
 from podpac_exec.nodes import parallel
-from podpac_exec.nodes.interpolation import splines
+from podpac_exec.nodes.interpolation import gdal_resample, splines
 from podpac_exec.nodes.interpolation.selection import uniform_grid
 
 if TYPE_CHECKING:
@@ -212,8 +212,17 @@ def rasterio_grid(
     scales = {"XSCALE": abs(src["lon"][1] / dst["lon"][1]), "YSCALE": abs(src["lat"][1] / dst["lat"][1])}
     if not dst_lat_first:
         scales = {"XSCALE": scales["YSCALE"], "YSCALE": scales["XSCALE"]}
-    with rasterio.Env(), warp_threads(math.prod(pshape)) as threads:
-        for i in range(flat.shape[0]):
+    src_gt, dst_gt = src_transform.to_gdal(), dst_transform.to_gdal()
+    todo = []
+    for i in range(flat.shape[0]):  # axis-aligned lanczos/average in numpy, as GDAL computes them
+        slab = np.asarray(flat[i], dtype=np.float64)
+        done = gdal_resample.warp(slab, src_gt, dst_gt, pshape, method, scales["XSCALE"], scales["YSCALE"])
+        if done is None:
+            todo.append(i)
+        else:
+            out[i] = done
+    with rasterio.Env(), warp_threads(math.prod(pshape) if todo else 0) as threads:
+        for i in todo:
             reproject(
                 np.ascontiguousarray(flat[i], dtype=np.float64),
                 out[i],
