@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Collection, Iterable, Mapping
 
 import numpy as np
@@ -54,10 +55,12 @@ class CompiledExpression:
         target = _DTYPES[kind] if dtype is None else np.dtype(dtype)
         with np.errstate(all="ignore"):
             if _chunkable(env, shape, whole=False):
-                # inputs constant along some axes: expanded, so that big results still go in blocks
+                # inputs constant along some axes: blocks of leading-axis rows take them whole
+                if len(shape) > 1 and math.prod(shape[1:]) <= 4 * CHUNK:
+                    return _chunked_rows(fn, env, shape, target, _reusable(env, arrays, reuse, target, shape))
                 env = {name: a if a.shape == shape else np.broadcast_to(a, shape).copy() for name, a in env.items()}
             if _chunkable(env, shape):
-                return _chunked(fn, env, shape, target, _reusable(env, arrays, reuse, target))
+                return _chunked(fn, env, shape, target, _reusable(env, arrays, reuse, target, shape))
             value, owned = fn(env)
             if np.shape(value) == shape:
                 if owned and value.dtype == target:
@@ -105,12 +108,12 @@ def _chunkable(env: Mapping[str, np.ndarray], shape: tuple[int, ...], whole: boo
 
 
 def _reusable(env: Mapping[str, np.ndarray], given: Mapping[str, Any], reuse: Collection[str],
-              target: np.dtype) -> np.ndarray | None:
+              target: np.dtype, shape: tuple[int, ...]) -> np.ndarray | None:
     """An input in ``reuse`` that can hold the result: the caller's own array (not a converted
-    copy), of the result's dtype, contiguous, writable, and no other input's array."""
+    copy), of the result's shape and dtype, contiguous, writable, and no other input's array."""
     for name in sorted(reuse):
         a = env.get(name)
-        if (a is not None and a is given.get(name) and a.dtype == target and a.flags.c_contiguous
+        if (a is not None and a is given.get(name) and a.shape == shape and a.dtype == target and a.flags.c_contiguous
                 and a.flags.writeable and sum(b is a for b in env.values()) == 1):
             return a
     return None
@@ -133,6 +136,27 @@ def _chunked(fn: _Eval, env: Mapping[str, np.ndarray], shape: tuple[int, ...], t
                 flat_out[block] = fn({name: a[block] for name, a in flat.items()})[0]
 
     in_two(run, len(starts))  # each block written once, by either thread
+    return out
+
+
+def _chunked_rows(fn: _Eval, env: Mapping[str, np.ndarray], shape: tuple[int, ...], target: np.dtype,
+                  out: np.ndarray | None = None) -> np.ndarray:
+    """``fn`` evaluated on blocks of leading-axis rows: an input constant along that axis (size 1)
+    goes whole into every block, the others by their rows; the values are those of one
+    whole-array evaluation (ufuncs broadcast each block as they would the whole)."""
+    out = np.empty(shape, dtype=target) if out is None else out
+    ndim = len(shape)
+    env = {name: a.reshape((1,) * (ndim - a.ndim) + a.shape) for name, a in env.items()}
+    step = max(1, CHUNK // max(1, math.prod(shape[1:])))
+    starts = range(0, shape[0], step)
+
+    def run(first: int, stop: int) -> None:
+        with np.errstate(all="ignore"):  # numpy's error state is per thread
+            for start in starts[first:stop]:
+                block = slice(start, start + step)
+                out[block] = fn({name: a if a.shape[0] == 1 else a[block] for name, a in env.items()})[0]
+
+    in_two(run, len(starts))
     return out
 
 

@@ -97,3 +97,20 @@ def test_a_given_up_input_takes_a_big_result_and_others_are_untouched():
     assert expr.evaluate({"A": ints, "B": b}, reuse=["A"]) is not ints  # converted: not the caller's
     small = rng.normal(size=10)
     assert expr.evaluate({"A": small, "B": small + 1}, reuse=["A"]) is not small  # one whole-array step
+
+
+def test_row_blocks_take_inputs_constant_along_any_axis_and_may_reuse_a_full_one():
+    from podpac_exec.nodes.expressions import compiled
+
+    rng = np.random.default_rng(12)
+    shape = (64, 70, 40)  # 179200 cells: blocked, rows of 2800
+    full = rng.normal(size=shape)
+    lead, middle, last = rng.normal(size=(64, 1, 1)), rng.normal(size=(1, 70, 1)), rng.normal(size=40)
+    expr = compile_expression("A * B - sin(C) + D ** 2", "ABCD")
+    want = expr(A=full, B=np.broadcast_to(lead, shape).copy(), C=np.broadcast_to(middle, shape).copy(),
+                D=np.broadcast_to(last, shape).copy())
+    given = full.copy()
+    got = expr.evaluate({"A": given, "B": lead, "C": middle, "D": last}, reuse=["A", "B"])
+    assert got is given  # B is compact: only A can hold the result
+    assert got.view(np.int64).tolist() == want.view(np.int64).tolist()
+    assert compiled.CHUNK < given.size
