@@ -12,6 +12,7 @@ import traitlets as tl
 from podpac_exec.errors import CoordinatesError, ExpressionError, PipelineError
 from podpac_exec.nodes._arrays import align_axes, exact_shape, keep_dims
 from podpac_exec.nodes.base import Node
+from podpac_exec.nodes.parallel import in_two
 from podpac_exec.nodes.traits import NodeTrait
 from podpac_exec.nodes.utility import _Algorithm
 
@@ -214,11 +215,14 @@ class Mask(_Algorithm):
 
     A mask with fewer dims is broadcast over the source; as in PODPAC, a mask with dims the
     source lacks masks nothing. ``in_place`` is accepted for compatibility: outputs are never
-    shared here, so it changes nothing.
+    shared here, so it changes nothing. A fresh source array (one nothing else holds) is
+    written in place.
     """
 
     podpac_name = "core.algorithm.generic.Mask"
     podpac_aliases = ("algorithm.Mask",)
+
+    fresh_values = True
 
     source = NodeTrait(allow_none=True).tag(attr=True)
     mask = NodeTrait(allow_none=True).tag(attr=True)
@@ -241,9 +245,45 @@ class Mask(_Algorithm):
         if any(d not in source_dims for d in mask_dims):
             return np.array(source)  # a copy: the source's array may be shared
         source = np.asarray(source)
-        hit = _OPS[self.bool_op](align_axes(mask, mask_dims, source_dims), self.bool_val)
+        mask = align_axes(np.asarray(mask), mask_dims, source_dims)
         value = np.nan if self.masked_val is None else self.masked_val
         with np.errstate(invalid="ignore"):  # the unsafe cast of copyto(casting="unsafe"), e.g. NaN into integers
             fill = np.asarray(value).astype(source.dtype)
-        # one pass into a new array (a copy then a masked write made two)
-        return np.where(hit, fill, source)
+        # a fresh source nothing else holds takes the fill in place (no new array to allocate)
+        writable = (self.source.gives_fresh_values() and source.flags.c_contiguous and source.flags.writeable
+                    and not np.may_share_memory(source, mask))
+        out = source if writable else np.empty(source.shape, source.dtype)
+        op, bool_val = _OPS[self.bool_op], self.bool_val
+        masked_into(out, source, mask, lambda m: op(m, bool_val), fill)
+        return out
+
+
+#: Elements per block of :func:`masked_into` (its boolean block stays in cache).
+MASK_BLOCK = 65536
+
+
+def masked_into(out: np.ndarray, source: np.ndarray, mask: np.ndarray, hit: Callable[[np.ndarray], np.ndarray],
+                fill: np.ndarray) -> None:
+    """``out[...] = where(hit(mask), fill, source)`` block by block along the leading axis (on two
+    threads when free); ``mask`` broadcasts to ``source``, ``out`` (C-contiguous, may be ``source``)
+    has its shape. Every cell's value is the same whatever the blocks."""
+    in_place = out is source
+    if mask.shape == source.shape and source.ndim != 1:
+        out, source, mask = out.reshape(-1), source.reshape(-1), mask.reshape(-1)  # rows of one cell
+    if source.ndim == 0 or source.size == 0:
+        np.copyto(out, np.where(hit(mask), fill, source))
+        return
+    rows = source.shape[0]
+    step = max(1, MASK_BLOCK // max(1, source.size // rows))
+    starts = range(0, rows, step)
+    whole_mask = mask.shape[0] != rows  # a size-1 leading axis: the same for every block
+
+    def run(first: int, stop: int) -> None:
+        for start in starts[first:stop]:
+            block = slice(start, start + step)
+            hits = hit(mask if whole_mask else mask[block])
+            if not in_place:
+                out[block] = source[block]
+            np.copyto(out[block], fill, where=hits)
+
+    in_two(run, len(starts))

@@ -10,7 +10,8 @@ StandardDeviation (ddof 0) give NaN; Count counts finite values.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import functools
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import traitlets as tl
@@ -19,6 +20,7 @@ from podpac_exec.coordinates import VALID_DIMS
 from podpac_exec.errors import PipelineError
 from podpac_exec.nodes._arrays import align_axes, exact_shape
 from podpac_exec.nodes.base import Node, NodeRequirements
+from podpac_exec.nodes.parallel import in_two
 from podpac_exec.nodes.traits import NodeTrait
 
 if TYPE_CHECKING:
@@ -69,8 +71,10 @@ class Reduce(Node):
         reduced = self.reduced_dims(coordinates)
         data, dims = self.source.eval_values(coordinates)
         axes = tuple(dims.index(d) for d in reduced if d in dims)
+        a = np.asarray(data, dtype=np.float64)
+        owned = a is not data or self.source.gives_fresh_values()
         with np.errstate(invalid="ignore", divide="ignore"):
-            result = self.reduce(np.asarray(data, dtype=np.float64), axes)
+            result = self.reduce_owned(a, axes) if owned and a.flags.writeable else self.reduce(a, axes)
         # a source with fewer dims: PODPAC writes the result into an array on the reduced request
         result = align_axes(np.asarray(result), [d for d in dims if d not in reduced], out.dims)
         return exact_shape(result, out.shape, np.float64)
@@ -79,6 +83,10 @@ class Reduce(Node):
         """The statistic of float64 ``a`` over ``axes`` (possibly none)."""
         raise NotImplementedError
 
+    def reduce_owned(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        """:meth:`reduce` of an array nothing else holds (it may be overwritten)."""
+        return self.reduce(a, axes)
+
 
 class Mean(Reduce):
     """NaN-skipping mean (NaN where a slice has no value)."""
@@ -86,11 +94,17 @@ class Mean(Reduce):
     podpac_name = "core.algorithm.stats.Mean"
     podpac_aliases = ("algorithm.Mean",)
 
-    def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+    def reduce(self, a: np.ndarray, axes: Axes, in_place: bool = False) -> np.ndarray:
+        sums = nan_sums(a, axes, in_place)
+        if sums is not None:
+            return sums[0] / sums[1]
         nan = np.isnan(a)
         if not nan.any():  # the same sums as below (zeros in place of nothing), without the copies
             return np.sum(a, axis=axes) / _cells(a, axes)
         return np.sum(np.where(nan, 0.0, a), axis=axes) / np.sum(~nan, axis=axes, dtype=np.intp)
+
+    def reduce_owned(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        return self.reduce(a, axes, in_place=True)
 
 
 class Min(Reduce):
@@ -194,6 +208,144 @@ class Count(Reduce):
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
         out = super()._eval(coordinates)
         return out.astype(np.int64) if out.shape == () else out
+
+
+#: Elements per block of a blockwise reduction (its temporaries stay in cache).
+BLOCK = 65536
+#: numpy's buffer size: a whole contiguous sum adds the pairwise sums of chunks this long, in order.
+_SUM_CHUNK = 8192
+#: Widest column group of :func:`nan_segment_sums` (blocks keep several rows).
+_GROUP_COLUMNS = 8192
+
+
+def nan_sums(a: np.ndarray, axes: Axes, in_place: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+    """``np.sum(where(isnan(a), 0, a), axes)`` and the counts of non-NaN values, block by block
+    (no whole-array temporaries, on two threads when free) with the values of the whole-array
+    calls; None when ``a`` is small, not C-contiguous or its layout gives no such blocks.
+    ``in_place``: ``a`` may be overwritten (its NaN are zeroed where they lie)."""
+    if not axes or a.size < 4 * BLOCK or not a.flags.c_contiguous:
+        return None
+    if len(axes) == a.ndim:
+        if not _flat_sums_agree():
+            return None
+        total, count = _flat_nan_sum(a.reshape(-1), in_place)
+        return np.float64(total), np.intp(count)
+    kept = [n for i, n in enumerate(a.shape) if i not in axes]
+    if 0 not in axes:  # blocks of whole rows: sub-arrays of the same layout
+        return _row_block_sums(a, axes, kept, in_place)
+    lead = len(axes)
+    if sorted(axes) != list(range(lead)) or int(np.prod(kept)) < 2:
+        return None
+    rows = a.reshape(_cells(a, axes), -1)
+    sums, counts = nan_segment_sums(rows, [[(0, rows.shape[0])]], in_place)
+    return sums.reshape(kept), counts.reshape(kept)
+
+
+def _row_block_sums(a: np.ndarray, axes: Axes, kept: list[int], in_place: bool) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`nan_sums` when the first axis is kept: blocks of rows along it."""
+    sums, counts = np.empty(kept), np.empty(kept, dtype=np.intp)
+    step = max(1, BLOCK * a.shape[0] // a.size)
+    starts = range(0, a.shape[0], step)
+
+    def run(first: int, stop: int) -> None:
+        with np.errstate(invalid="ignore", divide="ignore"):  # numpy's error state is per thread
+            for start in starts[first:stop]:
+                block = slice(start, start + step)
+                filled, nan = _zero_nan(a[block], in_place)
+                np.add.reduce(filled, axis=axes, out=sums[block])
+                np.subtract(_cells(filled, axes), np.count_nonzero(nan, axis=axes), out=counts[block])
+
+    in_two(run, len(starts))
+    return sums, counts
+
+
+def nan_segment_sums(rows: np.ndarray, segments: list[list[tuple[int, int]]],
+                     in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment (runs ``(lo, hi)`` of rows, in order) of C-contiguous 2-D ``rows`` with at least
+    2 columns: the NaN-skipping column sums and the non-NaN counts, the sums those of
+    ``np.add.reduce(where(isnan, 0, rows[segment rows]), axis=0)``.
+
+    Each column's sum runs down its rows in order, as numpy's does (it loops over columns
+    innermost), so a segment is summed a block of rows at a time, the sum so far leading each
+    block (0 + s == s: the running sum is never -0.0). Groups of columns go to two threads.
+    ``in_place``: ``rows`` may be overwritten, and a segment's first block is summed where it lies.
+    """
+    width = max(2, min(_GROUP_COLUMNS, -(-rows.shape[1] // 2)))
+    groups = [[c, min(c + width, rows.shape[1])] for c in range(0, rows.shape[1], width)]
+    if len(groups) > 1 and groups[-1][1] - groups[-1][0] < 2:  # one column would be summed pairwise
+        groups[-2][1] = groups.pop()[1]
+    sums = np.zeros((len(segments), rows.shape[1]))
+    counts = np.empty((len(segments), rows.shape[1]), dtype=np.intp)
+    slab = max(1, min(255, BLOCK // width))  # < 256 rows: NaN counted in uint8
+
+    def run(first: int, stop: int) -> None:
+        for c0, c1 in groups[first:stop]:
+            buffer = np.empty((slab + 1, c1 - c0))
+            for i, runs in enumerate(segments):
+                total, count = sums[i, c0:c1], counts[i, c0:c1]
+                count[...] = sum(hi - lo for lo, hi in runs)
+                starts = [(start, hi) for lo, hi in runs for start in range(lo, hi, slab)]
+                for n, (start, hi) in enumerate(starts):
+                    if in_place and n == 0:  # nothing to carry: numpy's own sum of the block
+                        block = values = rows[start:min(start + slab, hi), c0:c1]
+                    else:
+                        block = buffer[:min(slab, hi - start) + 1]
+                        block[0] = total
+                        values = block[1:]
+                        values[...] = rows[start:start + values.shape[0], c0:c1]
+                    nan = np.isnan(values)
+                    np.copyto(values, 0.0, where=nan)
+                    np.add.reduce(block, axis=0, out=total)
+                    count -= np.add.reduce(nan.view(np.uint8), axis=0, dtype=np.uint8)
+
+    in_two(run, len(groups))
+    return sums, counts
+
+
+def _zero_nan(block: np.ndarray, in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``block`` (``in_place``) or a C-contiguous copy, with 0 for NaN (``where(isnan, 0, block)``),
+    and the NaN mask."""
+    filled = block if in_place else np.array(block, order="C")
+    nan = np.isnan(filled)
+    np.copyto(filled, 0.0, where=nan)
+    return filled, nan
+
+
+def _flat_nan_sum(flat: np.ndarray, in_place: bool = False) -> tuple[float, int]:
+    """``np.sum(where(isnan(flat), 0, flat))`` of contiguous 1-D ``flat`` and its non-NaN count:
+    the chunks' pairwise sums computed block by block, then added in order as numpy does."""
+    n = flat.size
+    chunks = np.empty(-(-n // _SUM_CHUNK))
+    per_block = BLOCK // _SUM_CHUNK
+    nans = np.zeros(-(-chunks.size // per_block), dtype=np.intp)
+
+    def run(first: int, stop: int) -> None:
+        for b in range(first, stop):
+            lo = b * per_block * _SUM_CHUNK
+            filled, nan = _zero_nan(flat[lo:lo + per_block * _SUM_CHUNK], in_place)
+            whole = filled.size // _SUM_CHUNK
+            first_chunk = b * per_block
+            np.add.reduce(filled[:whole * _SUM_CHUNK].reshape(whole, _SUM_CHUNK), axis=1,
+                          out=chunks[first_chunk:first_chunk + whole])
+            if filled.size % _SUM_CHUNK:
+                chunks[-1] = np.add.reduce(filled[whole * _SUM_CHUNK:])
+            nans[b] = np.count_nonzero(nan)
+
+    in_two(run, nans.size)
+    total = 0.0
+    for value in chunks.tolist():
+        total += value
+    return total, n - int(nans.sum())
+
+
+@functools.lru_cache(maxsize=1)
+def _flat_sums_agree() -> bool:
+    """Whether :func:`_flat_nan_sum` gives numpy's own sum here (it relies on numpy's chunking)."""
+    probe = np.sin(np.arange(2 * BLOCK + 3 * _SUM_CHUNK + 5, dtype=np.float64)) * 1e6 + 1e3
+    probe[::7] = np.nan
+    total, count = _flat_nan_sum(probe)
+    nan = np.isnan(probe)
+    return total == float(np.sum(np.where(nan, 0.0, probe))) and count == int(np.sum(~nan))
 
 
 def _cells(a: np.ndarray, axes: Axes) -> int:

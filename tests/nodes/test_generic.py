@@ -375,3 +375,25 @@ def test_arithmetic_keeps_its_last_output_coordinates_but_does_not_pickle_them()
     assert node.output_coordinates(other).shape == (5,)
     clone = pickle.loads(pickle.dumps(node))
     assert "_last_output" not in clone.__dict__ and clone.output_coordinates(coords).shape == (3, 4)
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize("mask_shape", [(300, 40, 30), (300, 40, 1), (1, 40, 30), (1, 1, 1)])
+def test_masked_into_is_where_block_by_block(mask_shape, in_place):
+    from podpac_exec.nodes.generic import masked_into
+
+    source = np.sin(np.arange(300 * 40 * 30, dtype=float)).reshape(300, 40, 30)
+    mask = np.cos(np.arange(int(np.prod(mask_shape)), dtype=float)).reshape(mask_shape)
+    expected = np.where(mask > 0.3, -7.0, source)
+    out = source if in_place else np.empty_like(source)
+    masked_into(out, source, mask, lambda m: m > 0.3, np.float64(-7.0))
+    assert np.array_equal(out, expected)
+
+
+def test_mask_writes_into_a_fresh_source_only():
+    coords = pe.Coordinates([pe.clinspace(0, 1, 300, "lat"), pe.clinspace(0, 1, 400, "lon")])
+    fresh = Arithmetic(A=_a, eqn="A * 2")
+    assert fresh.gives_fresh_values() and Mask(source=fresh, mask=_a).gives_fresh_values()
+    masked = Mask(source=fresh, mask=_a, bool_op="<", bool_val=1000.0).eval(coords).values
+    expected = np.where(np.arange(120000.0).reshape(300, 400) < 1000, np.nan, np.arange(120000.0).reshape(300, 400) * 2)
+    assert np.array_equal(masked, expected, equal_nan=True)

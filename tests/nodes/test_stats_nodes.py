@@ -269,3 +269,51 @@ def test_blocked_variance_equals_the_whole_array_formula(shape, axes):
     arr *= arr
     expected = np.sum(arr, axis=axes) / np.intp(np.prod([shape[i] for i in axes]))
     np.testing.assert_array_equal(Variance(source=Arange()).reduce(a, axes), expected)
+
+
+# -- blockwise NaN sums: the values of the whole-array calls -------------------------------------
+
+def _whole_mean(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    nan = np.isnan(a)
+    return np.sum(np.where(nan, 0.0, a), axis=axes) / np.sum(~nan, axis=axes, dtype=np.intp)
+
+
+BLOCKWISE = [((731, 20, 20), (0,)), ((600, 600), (0, 1)), ((600, 600), (1, 0)), ((731, 20, 20), (1, 2)),
+             ((731, 20, 20), (0, 1)), ((731, 20, 20), (2,)), ((300, 1001, 1), (0,)), ((301, 1, 1001), (0, 1)),
+             ((3, 100000), (1,)), ((262147,), (0,)), ((4, 300, 300), (1,))]
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize("shape,axes", BLOCKWISE, ids=[f"{s}-{a}" for s, a in BLOCKWISE])
+def test_blockwise_mean_is_bitwise_the_whole_array_mean(shape, axes, in_place, threaded):
+    import contextlib
+
+    from podpac_exec.nodes.parallel import one_thread
+
+    rng = np.random.default_rng(len(shape) + sum(shape))
+    a = rng.standard_normal(shape) * 1e4 + 3e5
+    a[rng.random(shape) < 0.05] = np.nan
+    expected = _whole_mean(a, axes)
+    assert stats.nan_sums(a, axes) is not None  # the blockwise path is taken
+    with np.errstate(invalid="ignore"), contextlib.nullcontext() if threaded else one_thread():
+        got = stats.Mean(source=Arange()).reduce(a.copy(), axes, in_place=in_place)
+    assert np.array_equal(np.asarray(got).view(np.int64), np.asarray(expected).view(np.int64))
+
+
+def test_blockwise_sums_keep_all_nan_cells_and_numpys_chunked_total():
+    a = np.full((700, 400), np.nan)
+    a[:, 1:] = np.arange(700 * 399, dtype=float).reshape(700, 399) * 1e-3
+    sums, counts = stats.nan_sums(a, (0,))
+    assert sums[0] == 0.0 and counts[0] == 0 and np.all(counts[1:] == 700)
+    assert stats._flat_sums_agree()  # numpy sums contiguous data in 8192-element chunks here
+    total, count = stats.nan_sums(a, (0, 1))
+    assert total == np.sum(np.where(np.isnan(a), 0.0, a)) and count == 700 * 399
+
+
+def test_mean_of_a_fresh_source_equals_the_mean_of_a_shared_one():
+    coords = Coordinates([clinspace(0, 1, 700, "lat"), clinspace(0, 1, 400, "lon")])
+    holes = Mask(source=Arange(), mask=Arange(), bool_op="<", bool_val=1000.0)
+    fresh = stats.Mean(source=holes, dims=["lat"]).eval(coords).values
+    shared = _whole_mean(holes.eval(coords).values, (0,))
+    assert np.array_equal(fresh, shared, equal_nan=True)

@@ -78,3 +78,22 @@ def test_segment_reductions_equal_the_per_group_reducers(fn, axis):
         warnings.simplefilter("ignore")
         want = np.stack([_REDUCERS[fn](np.take(moved, g, axis=-1)) for g in groups], axis=-1)
     np.testing.assert_allclose(got, np.moveaxis(want, -1, axis), rtol=1e-13, equal_nan=True)
+
+
+@pytest.mark.parametrize("owned", [False, True])
+@pytest.mark.parametrize("fn", ["mean", "sum", "count"])
+@pytest.mark.parametrize("shape", [(731, 20, 20), (400, 1, 701)])
+def test_blocked_segment_sums_are_bitwise_those_of_whole_segments(shape, fn, owned, monkeypatch):
+    from podpac_exec.nodes import time_stats
+
+    rng = np.random.default_rng(shape[-1])
+    values = rng.standard_normal(shape) * 1e3 + 5e4
+    values[rng.random(shape) < 0.04] = np.nan
+    values[:40, 0] = np.nan
+    month = (np.arange(shape[0]) // 30) % 12
+    groups = [np.flatnonzero(month == m) for m in range(12)] + [np.zeros(0, dtype=np.intp)]
+    got = time_stats._segment_reduce(fn, values.copy(), 0, groups, owned)
+    monkeypatch.setattr(time_stats, "BLOCK", 10**12)  # the whole-segment path
+    expected = time_stats._segment_reduce(fn, values, 0, groups)
+    assert np.array_equal(got.view(np.int64), expected.view(np.int64))
+    assert np.isnan(got[-1]).all()  # an empty group
