@@ -16,6 +16,7 @@ import numpy as np
 import traitlets as tl
 
 from podpac_exec.errors import PipelineError
+from podpac_exec.nodes._arrays import align_axes
 from podpac_exec.nodes.base import NodeRequirements
 from podpac_exec.nodes.compositor import outer_select
 from podpac_exec.nodes.interpolation import Interpolate, interpolate
@@ -96,7 +97,8 @@ class Reproject(Interpolate):
         from podpac_exec.coordinates import Coordinates
 
         at = Coordinates(list(block.values()) + list(extra.values()), crs=block.crs)
-        return np.asarray(self.source.eval(at).transpose(*at.dims).values, dtype=float)
+        values, dims = self.source.eval_values(at)  # read only: no DataArray per block
+        return np.asarray(align_axes(np.asarray(values), dims, at.dims), dtype=float)
 
 
 #: Grid points per dim evaluated together (docs/podpac-compatibility.md, Reproject).

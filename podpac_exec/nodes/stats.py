@@ -173,13 +173,20 @@ def _leading_variance(a: np.ndarray) -> np.ndarray:
     block of columns at a time: every column's sums run down its rows in order whatever the
     block, so the values are the same without a whole-array temporary."""
     rows = a.shape[0]
-    mean = np.sum(a, axis=0) / np.intp(rows)
-    out = np.empty(a.shape[1])
-    for start in range(0, a.shape[1], _COLUMNS):
-        block = slice(start, start + _COLUMNS)
-        dev = a[:, block] - mean[block]
-        dev *= dev
-        np.add.reduce(dev, axis=0, out=out[block])
+    mean, out = np.empty(a.shape[1]), np.empty(a.shape[1])
+    starts = range(0, a.shape[1], _COLUMNS)
+
+    def run(first: int, stop: int) -> None:  # blocks of columns: on two threads when free
+        for start in starts[first:stop]:
+            block = slice(start, start + _COLUMNS)
+            columns = a[:, block]
+            np.add.reduce(columns, axis=0, out=mean[block])
+            mean[block] /= np.intp(rows)
+            dev = columns - mean[block]
+            dev *= dev
+            np.add.reduce(dev, axis=0, out=out[block])
+
+    in_two(run, len(starts))
     return out / np.intp(rows)
 
 

@@ -259,8 +259,12 @@ def test_percentile_outside_0_100_is_a_one_line_error(percentile):
     assert info.value.field == "attrs.percentile" and "0..100" in str(info.value)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("shape, axes", [((731, 60, 60), (0,)), ((40, 30, 20), (0, 1)), ((3, 1000), (0,)), ((7, 1), (0,))])
-def test_blocked_variance_equals_the_whole_array_formula(shape, axes):
+def test_blocked_variance_equals_the_whole_array_formula(shape, axes, threads):
+    import contextlib
+
+    from podpac_exec.nodes.parallel import one_thread
     from podpac_exec.nodes.stats import Variance
     from podpac_exec.nodes.utility import Arange
 
@@ -268,7 +272,9 @@ def test_blocked_variance_equals_the_whole_array_formula(shape, axes):
     arr = a - np.sum(a, axis=axes, keepdims=True) / np.intp(np.prod([shape[i] for i in axes]))
     arr *= arr
     expected = np.sum(arr, axis=axes) / np.intp(np.prod([shape[i] for i in axes]))
-    np.testing.assert_array_equal(Variance(source=Arange()).reduce(a, axes), expected)
+    with one_thread() if threads == 1 else contextlib.nullcontext():
+        got = Variance(source=Arange()).reduce(a, axes)
+    np.testing.assert_array_equal(got, expected)
 
 
 # -- blockwise NaN sums: the values of the whole-array calls -------------------------------------
