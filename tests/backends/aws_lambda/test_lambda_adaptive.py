@@ -58,7 +58,9 @@ def grid(nlat: int, nlon: int) -> pe.Coordinates:
 def test_tiles_over_the_functions_memory_split_to_the_exact_result(deployed) -> None:
     _, _, small = deployed
     node = pe.nodes.Mean(source=FIELD, dims=["time"])  # time is reduced: never split
-    coords = pe.Coordinates([pe.clinspace(-60, 60, 400, "lat"), pe.clinspace(-170, 170, 40, "lon"),
+    # one float64 array of the request is 117 MB: above the 128 MB function with its interpreter,
+    # however few copies the evaluation makes
+    coords = pe.Coordinates([pe.clinspace(-60, 60, 1000, "lat"), pe.clinspace(-170, 170, 40, "lon"),
                              pe.clinspace("2024-01-01", "2024-12-31", 366, "time")])
     stats = pe.EvaluationStats()
     remote = pe.evaluate(node, coords, backend="aws_lambda", aws_lambda=small, stats=stats, **FAST)
