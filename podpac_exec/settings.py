@@ -162,6 +162,9 @@ class EffectiveSettings(Mapping[str, Any]):
         prefix = f"{name}."
         return {k[len(prefix) :]: v.value for k, v in self._values.items() if k.startswith(prefix)}
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_derived": {}}  # what was derived (a backend and its clients) stays here
+
     def derived(self, key: Hashable, make: Callable[[], T]) -> T:
         """``make()``, once per snapshot under ``key``: what follows from these settings alone
         (the backend instance they configure), asked on every call of a long-lived snapshot."""

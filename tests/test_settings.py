@@ -173,3 +173,12 @@ def test_a_derived_value_is_made_once_per_snapshot():
     assert snap.derived("k", lambda: made.append(1) or "v") == "v"
     assert snap.derived("k", lambda: made.append(1) or "w") == "v" and made == [1]
     assert settings.snapshot().derived("k", lambda: "new") == "new"  # another snapshot, its own
+
+
+def test_a_pickled_snapshot_leaves_what_was_derived_behind():
+    import pickle
+
+    snap = settings.snapshot()
+    snap.derived("lock", threading.Lock)  # not picklable
+    clone = pickle.loads(pickle.dumps(snap))
+    assert dict(clone) == dict(snap) and clone.derived("lock", lambda: "again") == "again"

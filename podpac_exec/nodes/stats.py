@@ -72,7 +72,7 @@ class Reduce(Node):
         data, dims = self.source.eval_values(coordinates)
         axes = tuple(dims.index(d) for d in reduced if d in dims)
         a = np.asarray(data, dtype=np.float64)
-        owned = a is not data or self.source.gives_fresh_values()
+        owned = self.source.gives_fresh_values() or not np.may_share_memory(a, data)  # fresh, or our conversion
         with np.errstate(invalid="ignore", divide="ignore"):
             result = self.reduce_owned(a, axes) if owned and a.flags.writeable else self.reduce(a, axes)
         # a source with fewer dims: PODPAC writes the result into an array on the reduced request

@@ -129,7 +129,7 @@ class _TimeReduce(_Algorithm):
         if "time" not in dims:
             raise PipelineError(f"{type(self).__name__}: the source output has no time dim", field="inputs.source")
         given, values = values, np.asarray(values, dtype=np.float64)
-        owned = (values is not given or self.source.gives_fresh_values()) and values.flags.writeable
+        owned = (self.source.gives_fresh_values() or not np.may_share_memory(values, given)) and values.flags.writeable
         axis = dims.index("time")
         groups = self.groups(times)[1]
         fn = self.reduce_fn.lower()

@@ -323,3 +323,16 @@ def test_mean_of_a_fresh_source_equals_the_mean_of_a_shared_one():
     fresh = stats.Mean(source=holes, dims=["lat"]).eval(coords).values
     shared = _whole_mean(holes.eval(coords).values, (0,))
     assert np.array_equal(fresh, shared, equal_nan=True)
+
+
+def test_a_reduction_never_writes_into_a_view_of_its_sources_array():
+    import podpac_exec as pe
+    from podpac_exec.nodes.data import Array
+    from podpac_exec.nodes.stats import Mean
+
+    coords = pe.Coordinates([pe.clinspace(0, 1, 700, "lat"), pe.clinspace(0, 1, 400, "lon")])
+    held = np.ma.masked_array(np.arange(700 * 400, dtype=float).reshape(700, 400))  # np.asarray gives a view
+    held[::7, ::3] = np.nan
+    kept = np.array(held)
+    out = pe.evaluate(Mean(source=Array(source=held, coordinates=coords), dims=["lat", "lon"]), coords)
+    assert np.isfinite(out.values) and np.array_equal(np.array(held), kept, equal_nan=True)
