@@ -23,11 +23,14 @@ from podpac_exec.backends.aws_lambda.packaging.spec import PackageSpec
 from podpac_exec.backends.aws_lambda.packaging.zipwrite import read_entries
 
 _COMPILE = """
-import json, py_compile, sys
+import json, os, py_compile, sys
 for src, out in json.load(sys.stdin):
-    py_compile.compile(src, cfile=out, dfile=src, doraise=False,
+    py_compile.compile(src, cfile=out, dfile=os.path.basename(src), doraise=False,
                        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
 """
+# dfile: the pyc's bytes must not name the temporary folder it was compiled in, or two builds
+# compiling the same source at once (parallel tests) would cache different bytes for one key;
+# the import system replaces the name with the module's real path when it loads the pyc.
 
 
 def _pyc_name(arcname: str, tag: str) -> str:

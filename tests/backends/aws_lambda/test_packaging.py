@@ -470,3 +470,21 @@ def test_cli_summary_names_every_zip_and_the_manifest(built: PackageResult, spec
     text = "\n".join(summary_lines(spec, built, 1.0))
     for needle in (str(built.dist_zip), str(built.deps_zip), str(built.manifest_path), "MB zipped", "AWS SDK", "in deps"):
         assert needle in text
+
+
+def test_a_sources_bytecode_does_not_depend_on_where_it_was_compiled(tmp_path: Path) -> None:
+    """Two builds compiling the same source at once write one cache entry: the same bytes."""
+    import json
+    import subprocess
+    import sys
+
+    from podpac_exec.backends.aws_lambda.packaging.bytecode import _COMPILE
+
+    jobs = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        src = tmp_path / folder / "0123abcd.py"
+        src.write_text("def f():\n    raise ValueError('x')\n")
+        jobs.append((str(src), str(tmp_path / folder / "out.pyc")))
+    subprocess.run([sys.executable, "-I", "-c", _COMPILE], input=json.dumps(jobs), text=True, check=True)
+    assert (tmp_path / "a" / "out.pyc").read_bytes() == (tmp_path / "b" / "out.pyc").read_bytes()
