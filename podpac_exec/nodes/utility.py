@@ -70,6 +70,8 @@ class CoordData(_Algorithm):
 
     PODPAC returns only the ``coord_name`` dim; here the values are broadcast over the whole
     request (every output lies on the request's coordinates), so elementwise results are equal.
+    Like PODPAC's, the result holds one value per coordinate: a read-only broadcast view (as
+    ``xarray.broadcast`` gives), so ``.copy()`` it before writing into it.
     """
 
     podpac_name = "core.algorithm.utility.CoordData"
@@ -84,7 +86,7 @@ class CoordData(_Algorithm):
             )
 
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
-        return np.broadcast_to(self._along_axis(coordinates), coordinates.shape).copy()
+        return np.broadcast_to(self._along_axis(coordinates), coordinates.shape)
 
     def eval_broadcastable(self, coordinates: "Coordinates") -> tuple[np.ndarray, tuple[str, ...]]:
         return self._along_axis(coordinates), tuple(coordinates.dims)

@@ -201,7 +201,14 @@ def test_coord_data_broadcastable_values_are_its_values_without_the_repeats():
     assert compact.shape == (1, 4) and dims == full_dims == ("lat", "lon")
     np.testing.assert_array_equal(np.broadcast_to(compact, full.shape), full)
     out = node.eval(coords)
-    out.values[0, 0] = -1.0  # the node's output is its own, writable array
+    # like PODPAC's, one value per coordinate: a read-only broadcast view, written to only as a copy
+    assert out.values.base is not None and not out.values.flags.writeable
+    assert out.values.strides[0] == 0
+    with pytest.raises(ValueError, match="read-only"):
+        out.values[0, 0] = -1.0
+    copied = out.copy()
+    copied.values[0, 0] = -1.0
+    assert copied.values[0, 0] == -1.0 and out.values[0, 0] == 10.0
 
 
 def test_arithmetic_of_coord_data_equals_it_on_full_inputs_and_is_writable():
