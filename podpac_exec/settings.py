@@ -26,6 +26,9 @@ from podpac_exec.settings_schema import ENV_PREFIX, SettingSpec, as_spec, check_
 
 T = TypeVar("T")
 
+#: snapshots kept for reuse by calls with the same files, environment, overrides and arguments
+RECENT_SNAPSHOTS = 8
+
 _NOT_SETTINGS = {"DISABLE_PLUGIN_AUTOLOAD", "TEST_REAL_AWS"}
 
 DEFAULTS: dict[str, SettingSpec] = {
@@ -192,6 +195,8 @@ class Settings:
         self._specs: dict[str, SettingSpec] = dict(DEFAULTS)  # the above plus the current plugins'
         self._default_layer: dict[str, SettingValue] | None = None
         self._plugins_seen = -1
+        #: snapshot inputs -> (the default layer they were read over, the snapshot); newest last
+        self._recent: dict[Hashable, tuple[dict[str, SettingValue], EffectiveSettings]] = {}
         self._overrides: contextvars.ContextVar[tuple[dict[str, Any], ...]] = contextvars.ContextVar(
             "podpac_exec_overrides", default=()
         )
@@ -260,16 +265,30 @@ class Settings:
         defaults = self._default_layer
         if defaults is None:
             defaults = self._default_layer = {k: SettingValue(k, v.default, "default") for k, v in self._specs.items()}
+        files = [(layer, path, _file_bytes(path)) for layer, path in
+                 (("user file", self._user_path()), ("project file", self._project_path()))]
+        environment = _read_environment()
+        overrides = self._overrides.get()
+        # the same inputs give the same snapshot: reuse it, and what it derived (the backend)
+        key = _frozen((id(defaults), [(path, text) for _, path, text in files], environment, overrides, arguments))
+        recent = self._recent.get(key) if key is not None else None
+        if recent is not None and recent[0] is defaults:
+            return recent[1]
         values = dict(defaults)
-        for layer, path in (("user file", self._user_path()), ("project file", self._project_path())):
-            table = _read_toml(path)
+        for layer, path, text in files:
+            table = _parse_toml_cached(path, text)
             source = str(Path(path)) if table else ""
-            for key, value in table.items():
-                values[key] = SettingValue(key, self._convert(key, value, f"{layer} {source}"), layer, source)
-        for key, value in _read_environment().items():
-            name = env_name(key)
-            values[key] = SettingValue(key, self._convert(key, value, f"environment {name}"), "environment", name)
-        return self._layered(values, self._overrides.get(), arguments)
+            for name, value in table.items():
+                values[name] = SettingValue(name, self._convert(name, value, f"{layer} {source}"), layer, source)
+        for name, value in environment.items():
+            variable = env_name(name)
+            values[name] = SettingValue(name, self._convert(name, value, f"environment {variable}"), "environment", variable)
+        effective = self._layered(values, overrides, arguments)
+        if key is not None:
+            self._recent[key] = (defaults, effective)
+            while len(self._recent) > RECENT_SNAPSHOTS:
+                self._recent.pop(next(iter(self._recent)))
+        return effective
 
     def _layered(
         self, values: dict[str, SettingValue], overrides: Iterable[Mapping[str, Any]], arguments: Mapping[str, Any] | None
@@ -379,10 +398,37 @@ _toml_cache: dict[str, tuple[bytes, dict[str, Any]]] = {}
 
 
 def _read_toml(path: str | Path) -> dict[str, Any]:
+    return _parse_toml_cached(str(path), _file_bytes(str(path)))
+
+
+def _file_bytes(path: str) -> bytes | None:
+    """The file's bytes; None when there is no readable file."""
     try:
         with open(path, "rb") as f:
-            text = f.read()
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
+            return f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+        return None
+
+
+_SCALARS = frozenset({str, bytes, bool, int, float, type(None)})
+
+
+def _frozen(value: Any) -> Hashable | None:
+    """A hashable copy of plain data (dicts, lists, scalars); None for anything else."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return (kind, value)
+    if kind is dict or isinstance(value, Mapping):
+        items = [(k, _frozen(v)) for k, v in value.items()]
+        return None if any(v is None for _, v in items) else ("map", tuple(items))
+    if isinstance(value, (list, tuple)):
+        parts = [_frozen(v) for v in value]
+        return None if any(p is None for p in parts) else (type(value), tuple(parts))
+    return None
+
+
+def _parse_toml_cached(path: str, text: bytes | None) -> dict[str, Any]:
+    if text is None:
         return {}
     cached = _toml_cache.get(str(path))
     if cached is not None and cached[0] == text:

@@ -172,7 +172,33 @@ def test_a_derived_value_is_made_once_per_snapshot():
     snap = settings.snapshot()
     assert snap.derived("k", lambda: made.append(1) or "v") == "v"
     assert snap.derived("k", lambda: made.append(1) or "w") == "v" and made == [1]
-    assert settings.snapshot().derived("k", lambda: "new") == "new"  # another snapshot, its own
+    assert settings.snapshot({"limits.max_depth": 9}).derived("k", lambda: "new") == "new"  # another snapshot, its own
+
+
+def test_the_same_inputs_give_the_same_snapshot_and_a_changed_one_a_new_one(monkeypatch):
+    snap = settings.snapshot({"backend": "local"})
+    assert settings.snapshot({"backend": "local"}) is snap  # what it derived (the backend) is reused
+    assert settings.snapshot({"backend": "local", "limits.max_depth": 9}) is not snap
+    monkeypatch.setenv("PODPAC_EXEC_LIMITS__MAX_NODES", "7")
+    assert settings.snapshot({"backend": "local"})["limits.max_nodes"] == 7
+    monkeypatch.delenv("PODPAC_EXEC_LIMITS__MAX_NODES")
+    assert settings.snapshot({"backend": "local"}) is snap
+    write(settings.project_file, "[limits]\nmax_nodes = 5\n")
+    assert settings.snapshot({"backend": "local"})["limits.max_nodes"] == 5
+    write(settings.project_file, "[limits]\nmax_nodes = 6\n")  # same size, maybe the same mtime
+    assert settings.snapshot({"backend": "local"})["limits.max_nodes"] == 6
+    settings.project_file.unlink()
+    with settings.override(limits={"max_nodes": 3}):
+        assert settings.snapshot({"backend": "local"})["limits.max_nodes"] == 3
+    assert settings.snapshot({"backend": "local"}) is snap
+    schemes = ["file"]
+    first = settings.snapshot({"sources.allowed_schemes": schemes})
+    schemes.append("s3")  # a mutated argument is a new input
+    assert settings.snapshot({"sources.allowed_schemes": schemes})["sources.allowed_schemes"] == ["file", "s3"]
+    assert first["sources.allowed_schemes"] == ["file"]
+    opaque = object()  # not plain data: never reused
+    with pytest.raises(SettingsError):
+        settings.snapshot({"backend": opaque})
 
 
 def test_a_pickled_snapshot_leaves_what_was_derived_behind():

@@ -103,6 +103,9 @@ def _direct(data: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     the padded layout (the cells past an axis' end are computed and dropped). A term that
     falls outside ``data`` adds ``w * 0``: the same sum, up to the sign of a zero.
     """
+    data = np.ascontiguousarray(data)  # the taps' offsets are those of the C-ordered layout
+    if data.ndim > 1 and all(k == 1 for k in kernel.shape[1:]):
+        return _leading_axis(data, kernel.reshape(-1))
     centres = [(k - 1) // 2 for k in kernel.shape]
     padded = np.pad(data, [(k - 1 - c, c) for k, c in zip(kernel.shape, centres)])
     strides = [s // padded.itemsize for s in padded.strides]
@@ -129,3 +132,40 @@ def _direct(data: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
     in_two(run, len(blocks))
     return np.ascontiguousarray(out[tuple(slice(0, n) for n in data.shape)])
+
+
+def _leading_axis(data: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    """:func:`_direct` for a kernel along the first axis of C-contiguous ``data``, unpadded: tap
+    ``m`` reads the rows ``c - m`` away, so every term is one contiguous run of the flattened
+    array. A term that falls outside ``data`` is left out where the padded form adds ``w * 0``:
+    the same sums (up to the sign of a zero) in the same order, without the padded copy."""
+    rows = int(np.prod(data.shape[1:]))
+    centre = (taps.size - 1) // 2
+    shifts = [(centre - m) * rows for m in range(taps.size)]
+    flat = data.reshape(-1)
+    n = flat.size
+    out = np.empty(data.shape, dtype=data.dtype)
+    flat_out = out.reshape(-1)
+    weights = taps.tolist()
+    blocks = range(0, n, _BLOCK_CELLS)
+
+    def run(first: int, stop: int) -> None:
+        term = np.empty(_BLOCK_CELLS, dtype=data.dtype)
+        with np.errstate(invalid="ignore", over="ignore"):  # per thread
+            for b0 in blocks[first:stop]:
+                b1 = min(n, b0 + _BLOCK_CELLS)
+                acc = flat_out[b0:b1]
+                for m, (shift, w) in enumerate(zip(shifts, weights)):
+                    lo, hi = max(b0, -shift), min(b1, n - shift)  # cells whose term lies in data
+                    if m == 0:
+                        if lo > b0 or hi < b1:
+                            acc[...] = 0.0 * w
+                        if lo < hi:
+                            np.multiply(flat[lo + shift : hi + shift], w, out=acc[lo - b0 : hi - b0])
+                    elif lo < hi:
+                        scratch = term[: hi - lo]
+                        np.multiply(flat[lo + shift : hi + shift], w, out=scratch)
+                        np.add(acc[lo - b0 : hi - b0], scratch, out=acc[lo - b0 : hi - b0])
+
+    in_two(run, len(blocks))
+    return out

@@ -191,10 +191,9 @@ class Convolution(Node):
                 crops[dim] = crop
         expanded_coords = Coordinates(members, crs=coordinates.crs) if crops else coordinates
         _check_expanded_cells(expanded_coords.size)
-        source = self.source.eval(expanded_coords)
-        dims = list(source.dims)
+        data, source_dims = self.source.eval_values(expanded_coords)
+        dims = list(source_dims)
         kernel = self._kernel_for(dims)
-        data = np.asarray(source.data)
         # never FFT: its results change in the last bits with the array's extent, and tiled
         # evaluation must equal untiled evaluation exactly (NaN also spreads as in PODPAC)
         result = convolve_same(data, kernel)

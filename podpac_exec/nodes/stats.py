@@ -147,14 +147,16 @@ class Variance(Reduce):
     podpac_aliases = ("algorithm.Variance",)
 
     def reduce(self, a: np.ndarray, axes: Axes) -> np.ndarray:
+        if axes and axes == tuple(range(len(axes))) and a.flags.c_contiguous and a.size:
+            var = _leading_variance(a.reshape(_cells(a, axes), -1))
+            if var is not None:
+                return var.reshape(a.shape[len(axes):])
         nan = np.isnan(a)
         if nan.any():
             arr = np.where(nan, 0.0, a)
             count = np.sum(~nan, axis=axes, dtype=np.intp, keepdims=True)
             arr -= np.sum(arr, axis=axes, keepdims=True) / count
             arr[nan] = 0.0
-        elif axes and axes == tuple(range(len(axes))) and a.flags.c_contiguous and a.size:
-            return _leading_variance(a.reshape(_cells(a, axes), -1)).reshape(a.shape[len(axes):])
         else:  # the same values as the masked path, without the mask's passes and the copy
             count = np.full([1 if i in axes else n for i, n in enumerate(a.shape)], _cells(a, axes), dtype=np.intp)
             arr = a - np.sum(a, axis=axes, keepdims=True) / count
@@ -164,30 +166,54 @@ class Variance(Reduce):
         return np.where(count > 0, var, np.nan)
 
 
-#: Columns per block of :func:`_leading_variance` (a few hundred KB of deviations at once).
-_COLUMNS = 64
+def _leading_variance(rows: np.ndarray) -> np.ndarray | None:
+    """The variance of each column of 2-D ``rows`` (at least 2 columns) as the masked path
+    computes it, or None when a column holds NaN (its sum is NaN: the caller masks instead).
+
+    Each column's sums run down its rows in order, as numpy's do: the column sums in one
+    pass, then the squared deviations a block of rows at a time with the sum so far leading
+    each block, so no whole-array temporary is made and the values are the same. The two
+    halves of the columns go to two threads."""
+    n, m = rows.shape
+    if m < 2:  # one column would be summed pairwise
+        return None
+    width = -(-m // 2) if m >= 4 else m
+    groups = [(c, min(c + width, m)) for c in range(0, m, width)]
+    out = np.empty(m)
+    holes: list[bool] = []
+
+    def run(first: int, stop: int) -> None:
+        with np.errstate(invalid="ignore", over="ignore"):  # numpy's error state is per thread
+            for c0, c1 in groups[first:stop]:
+                if not _column_squared_deviations(rows[:, c0:c1], out[c0:c1]):
+                    holes.append(True)
+
+    in_two(run, len(groups))
+    return None if holes else out / np.intp(n)
 
 
-def _leading_variance(a: np.ndarray) -> np.ndarray:
-    """The variance of each column of NaN-free 2-D ``a``, as the masked path computes it, a
-    block of columns at a time: every column's sums run down its rows in order whatever the
-    block, so the values are the same without a whole-array temporary."""
-    rows = a.shape[0]
-    mean, out = np.empty(a.shape[1]), np.empty(a.shape[1])
-    starts = range(0, a.shape[1], _COLUMNS)
-
-    def run(first: int, stop: int) -> None:  # blocks of columns: on two threads when free
-        for start in starts[first:stop]:
-            block = slice(start, start + _COLUMNS)
-            columns = a[:, block]
-            np.add.reduce(columns, axis=0, out=mean[block])
-            mean[block] /= np.intp(rows)
-            dev = columns - mean[block]
-            dev *= dev
-            np.add.reduce(dev, axis=0, out=out[block])
-
-    in_two(run, len(starts))
-    return out / np.intp(rows)
+def _column_squared_deviations(columns: np.ndarray, out: np.ndarray) -> bool:
+    """Each column's sum of squared deviations from its mean, into ``out``; False (``out``
+    unset) when a column's sum is NaN."""
+    n, width = columns.shape
+    total = np.add.reduce(columns, axis=0)
+    if np.isnan(total).any():
+        return False
+    mean = total / np.intp(n)
+    slab = max(1, min(n, BLOCK // width))
+    buffer = np.empty((slab + 1, width))
+    for start in range(0, n, slab):
+        stop = min(start + slab, n)
+        if start == 0:
+            block = deviations = buffer[: stop - start]
+        else:  # the sum so far leads the block
+            block = buffer[: stop - start + 1]
+            block[0] = out
+            deviations = block[1:]
+        np.subtract(columns[start:stop], mean, out=deviations)
+        deviations *= deviations
+        np.add.reduce(block, axis=0, out=out)
+    return True
 
 
 class StandardDeviation(Variance):

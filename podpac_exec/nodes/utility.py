@@ -99,7 +99,7 @@ class CoordData(_Algorithm):
                 field="coordinates",
             )
         axis = next(i for i, m in enumerate(coordinates.values()) if self.coord_name in m.udims)
-        values = coordinates[self.coord_name].coordinates.astype(np.float64)
+        values = coordinates[self.coord_name].coordinates.astype(np.float64, copy=False)  # read-only
         shape = [1] * coordinates.ndim
         shape[axis] = values.size
         return values.reshape(shape)

@@ -128,13 +128,22 @@ _instances_lock = threading.Lock()
 
 def get_backend(name: str, effective: "EffectiveSettings") -> Backend:
     """The backend called ``name``, configured by ``effective`` (instances are reused; a
-    snapshot asked again, as a server's is per tile, gets its answer without looking again
-    until a plugin is registered or removed)."""
+    snapshot asked again, as a server's is per tile or the same settings' are per call, finds
+    the class without looking again until a plugin is registered or removed)."""
     get_plugin_manager()  # (re)built first: a reset manager counts as a new generation
-    return effective.derived(("backend", name, plugin_generation()), lambda: _configured_backend(name, effective))
+    cls, config, key = effective.derived(("backend", name, plugin_generation()), lambda: _backend_class(name, effective))
+    if key is None:  # the class keys its instances on more than the settings (its environment)
+        key = (name, cls.instance_key(config))
+    with _instances_lock:
+        backend = _instances.get(key)
+        if backend is None:
+            backend = _instances[key] = cls(config)
+    return backend
 
 
-def _configured_backend(name: str, effective: "EffectiveSettings") -> Backend:
+def _backend_class(name: str, effective: "EffectiveSettings") -> tuple[type[Backend], dict[str, Any], Hashable | None]:
+    """The class of backend ``name``, its settings section, and its instance key when the
+    settings alone decide it (None when the class overrides :meth:`Backend.instance_key`)."""
     specs = get_backend_specs()
     spec = specs.get(name)
     if spec is None:
@@ -150,9 +159,5 @@ def _configured_backend(name: str, effective: "EffectiveSettings") -> Backend:
         )
     cls = spec.load_class()
     config = effective.section(name)
-    key = (name, cls.instance_key(config))
-    with _instances_lock:
-        backend = _instances.get(key)
-        if backend is None:
-            backend = _instances[key] = cls(config)
-    return backend
+    settings_only = getattr(cls.instance_key, "__func__", None) is Backend.instance_key.__func__
+    return cls, config, (name, cls.instance_key(config)) if settings_only else None

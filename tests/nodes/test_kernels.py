@@ -148,3 +148,33 @@ def test_blocks_on_two_threads_equal_one_thread_bit_for_bit(kernel):
         one = convolve_same(data, kernel)
     assert two.view(np.int64).tolist() == one.view(np.int64).tolist()
     np.testing.assert_allclose(two, _direct(data, kernel), rtol=1e-12, atol=1e-9, equal_nan=True)
+
+
+@pytest.mark.parametrize("layout", ["fortran", "transposed"])
+@pytest.mark.parametrize("kernel", [np.arange(1.0, 10.0).reshape(3, 3), make_kernel("mean,3", 2), np.ones((3, 1)) / 3])
+def test_a_fortran_ordered_or_transposed_input_convolves_as_its_c_ordered_copy(layout, kernel):
+    data = np.random.default_rng(5).normal(size=(9, 7))
+    given = np.asfortranarray(data) if layout == "fortran" else np.ascontiguousarray(data.T).T
+    assert not given.flags.c_contiguous
+    np.testing.assert_array_equal(convolve_same(given, kernel), convolve_same(data, kernel))
+    np.testing.assert_allclose(convolve_same(given, kernel), _direct(data, kernel), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("taps", [[1.0], [0.25, 0.5, 0.25], [1.0, -2.0, 0.0, 3.0], list(np.full(7, 1 / 7))])
+def test_a_kernel_along_the_first_axis_only_equals_scipy_and_its_tiles_the_whole(taps):
+    from podpac_exec.nodes import kernels
+    from podpac_exec.nodes.parallel import one_thread
+
+    rng = np.random.default_rng(7)
+    data = rng.normal(size=(2 * kernels._BLOCK_CELLS // 120 + 9, 12, 10)) * 1e3  # several blocks
+    data[rng.random(data.shape) < 0.01] = np.nan
+    data[rng.random(data.shape) < 0.005] = -np.inf
+    kernel = np.asarray(taps).reshape(-1, 1, 1)
+    whole = convolve_same(data, kernel)
+    np.testing.assert_allclose(whole, _direct(data, kernel), rtol=1e-12, atol=1e-9, equal_nan=True)
+    with one_thread():
+        assert convolve_same(data, kernel).view(np.int64).tolist() == whole.view(np.int64).tolist()
+    halo = len(taps)
+    for r0 in (halo, 40, data.shape[0] - 20 - halo):
+        tile = convolve_same(data[r0 - halo : r0 + 20 + halo], kernel)
+        np.testing.assert_array_equal(tile[halo:-halo], whole[r0 : r0 + 20])

@@ -260,7 +260,8 @@ def test_percentile_outside_0_100_is_a_one_line_error(percentile):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("shape, axes", [((731, 60, 60), (0,)), ((40, 30, 20), (0, 1)), ((3, 1000), (0,)), ((7, 1), (0,))])
+@pytest.mark.parametrize("shape, axes", [((731, 60, 60), (0,)), ((40, 30, 20), (0, 1)), ((3, 1000), (0,)), ((7, 1), (0,)),
+                                         ((5000, 37), (0,)), ((40000, 3), (0,)), ((2, 2), (0,))])
 def test_blocked_variance_equals_the_whole_array_formula(shape, axes, threads):
     import contextlib
 
@@ -275,6 +276,20 @@ def test_blocked_variance_equals_the_whole_array_formula(shape, axes, threads):
     with one_thread() if threads == 1 else contextlib.nullcontext():
         got = Variance(source=Arange()).reduce(a, axes)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_blocked_variance_masks_a_column_with_nan_and_gives_nan_for_inf():
+    from podpac_exec.nodes.stats import Variance
+
+    a = np.random.default_rng(1).normal(0, 1, (900, 80))
+    a[5, 3], a[7, 9], a[800, 9] = np.nan, np.inf, -np.inf
+    a[1, 11] = np.inf
+    got = Variance(source=Arange()).reduce(a, (0,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanvar(a, axis=0)
+    np.testing.assert_array_equal(got, expected)
+    assert np.isfinite(got[3]) and np.isnan(got[9]) and np.isnan(got[11])
 
 
 # -- blockwise NaN sums: the values of the whole-array calls -------------------------------------

@@ -161,10 +161,14 @@ def _read_outer(
     if math.prod(h - l for l, h in zip(lo, hi)) > math.prod(i.size for i in index):
         return None
     values = source.read_native(tuple(slice(l, h) for l, h in zip(lo, hi)))
+    copied = False  # the source's array may be its own (cached): written to only once copied
     for k in reversed(range(len(index))):  # the last axis first: the later takes copy whole rows
-        values = values.take(index[k] - lo[k], axis=k)
+        positions = index[k] - lo[k]
+        whole = positions.size == values.shape[k] and bool((positions == np.arange(positions.size)).all())
+        if not whole or (k == 0 and not copied):  # a take of every index in order is a copy
+            values, copied = values.take(positions, axis=k), True
         if misses[k].any():  # now, while the other axes are still the window's (smaller) ones
-            values = values.astype(np.float64, copy=False)
+            values, copied = values.astype(np.float64, copy=not copied), True
             values[(slice(None),) * k + (misses[k],)] = np.nan
     full = [1] * nreq
     for a, i in zip(axes, index):

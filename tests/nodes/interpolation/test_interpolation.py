@@ -213,6 +213,24 @@ def test_large_grid_nearest_is_a_plain_gather():
     np.testing.assert_array_equal(interpolate(values, grid, sub), values[10:20, 5:50])
 
 
+
+def test_nearest_at_the_sources_own_grid_never_hands_out_or_writes_the_sources_array():
+    n = 300
+    grid = Coordinates([clinspace(0, 1, n, "lat"), clinspace(0, 2, n + 1, "lon")])
+    values = np.random.default_rng(1).normal(size=grid.shape)
+    node = Interpolate(source=Array(source=values, coordinates=grid), interpolation="nearest")
+    kept = node.source.source.copy()
+    out, _ = node.eval_values(grid)
+    np.testing.assert_array_equal(out, values)
+    assert not np.shares_memory(out, node.source.source)
+    out[...] = -1.0  # the result is the caller's own
+    step = 2 / n
+    beyond = Coordinates([clinspace(0, 1, n, "lat"), clinspace(-step * 3, 2, n + 4, "lon")])  # misses on lon
+    got, _ = node.eval_values(beyond)
+    assert np.isnan(got[:, :2]).all() and np.array_equal(got[:, 3:], values)
+    np.testing.assert_array_equal(node.source.source, kept)
+
+
 # -- interpolation definitions -------------------------------------------------------------------
 
 
