@@ -34,7 +34,7 @@ class Coordinates:
     ``Coordinates([[lats, lons], times], dims=["lat_lon", "time"])``.
     """
 
-    __slots__ = ("_coords", "_crs", "_hash", "_dims", "__weakref__")
+    __slots__ = ("_coords", "_crs", "_hash", "_dims", "_shape", "__weakref__")
 
     def __init__(self, coords: Sequence[Any], dims: Sequence[Any] | None = None, crs: str | None = None) -> None:
         if isinstance(coords, (str, bytes, Mapping)) or not isinstance(coords, (list, tuple)):
@@ -134,7 +134,11 @@ class Coordinates:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(c.size for c in self._coords)
+        try:
+            return self._shape
+        except AttributeError:  # computed once, as dims
+            self._shape: tuple[int, ...] = tuple(c.size for c in self._coords)
+            return self._shape
 
     @property
     def size(self) -> int:

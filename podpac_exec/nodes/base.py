@@ -431,9 +431,7 @@ def output_array(coordinates: "Coordinates", values: np.ndarray, attrs: dict[str
         template = xr.DataArray(empty, coords=xcoords, dims=coordinates.dims)
         ref = weakref.ref(coordinates, lambda _, key=key: _TEMPLATES.pop(key, None))
         _TEMPLATES[key] = (ref, template)
-    out = template.copy(deep=False, data=values)
-    out.attrs = attrs
-    return out
+    return xarray_compat.on_template(template, values, attrs)
 
 
 def output_values(data: Any, shape: tuple[int, ...]) -> np.ndarray:
