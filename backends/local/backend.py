@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from podpac_exec.engine.dispatch import result_array
 from podpac_exec.nodes.parallel import one_thread
+from podpac_exec.nodes.repeated import evaluating
 from podpac_exec.plugins.backends import Backend, BackendLimits, EvaluationOptions
 
 if TYPE_CHECKING:
@@ -32,8 +33,10 @@ class LocalBackend(Backend):
         return limits
 
     def evaluate(self, node: "Node", coordinates: "Coordinates", options: EvaluationOptions) -> "xr.DataArray":
-        # values and dims only: the executor puts them on the request's coordinates
-        if self.config["max_workers"] == 1:  # one thread in all: no helper thread for big arrays
-            with one_thread():
-                return result_array(*node.eval_values(coordinates))
-        return result_array(*node.eval_values(coordinates))
+        # values and dims only: the executor puts them on the request's coordinates; a node the
+        # pipeline holds twice is evaluated once
+        with evaluating(node):
+            if self.config["max_workers"] == 1:  # one thread in all: no helper thread for big arrays
+                with one_thread():
+                    return result_array(*node.eval_values(coordinates))
+            return result_array(*node.eval_values(coordinates))

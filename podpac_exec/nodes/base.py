@@ -20,6 +20,7 @@ import numpy as np
 import traitlets as tl
 
 from podpac_exec.errors import PipelineError, PodpacExecError
+from podpac_exec.nodes.repeated import is_shared, shared_values
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -304,8 +305,12 @@ class Node(tl.HasTraits):
         """``eval(coordinates)``'s values and dims without building a DataArray.
 
         For nodes consuming their inputs' values; the array is the one ``eval`` would wrap, so
-        callers must not write into it.
+        callers must not write into it. A node repeated in the pipeline being evaluated gives
+        every consumer the values of its first evaluation at the request (``repeated.py``).
         """
+        return shared_values(self, coordinates, lambda: self._own_values(coordinates))
+
+    def _own_values(self, coordinates: "Coordinates") -> tuple[np.ndarray, tuple[str, ...]]:
         cls = type(self)
         if cls.eval is Node.eval and cls.create_output_array is Node.create_output_array:
             values = self._eval(coordinates)
@@ -322,9 +327,10 @@ class Node(tl.HasTraits):
     def gives_fresh_values(self) -> bool:
         """Whether :meth:`eval_values` returns an array its caller may write into: the class
         that defines this node's ``_eval`` declares ``fresh_values``, and ``eval`` and
-        ``eval_values`` are the base ones (a subclass overriding ``_eval`` does not inherit it)."""
+        ``eval_values`` are the base ones (a subclass overriding ``_eval`` does not inherit it),
+        and the node is not one that several consumers share in the running evaluation."""
         cls = type(self)
-        if cls.eval is not Node.eval or cls.eval_values is not Node.eval_values:
+        if cls.eval is not Node.eval or cls.eval_values is not Node.eval_values or is_shared(self):
             return False
         definer = next(k for k in cls.__mro__ if "_eval" in vars(k))
         return bool(vars(definer).get("fresh_values", False))
