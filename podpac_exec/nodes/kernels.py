@@ -113,24 +113,8 @@ def _direct(data: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     taps = [(o, w) for o, w in zip(offsets, kernel.reshape(-1).tolist())]
     # the padded layout's cells up to data's last one: everything a valid cell needs, in order
     cells = sum((n - 1) * st for n, st in zip(data.shape, strides)) + 1
-    flat = padded.reshape(-1)
     out = np.empty(padded.shape, dtype=data.dtype)
-    flat_out = out.reshape(-1)
-    blocks = range(0, cells, _BLOCK_CELLS)
-
-    def run(first: int, stop: int) -> None:
-        term = np.empty(_BLOCK_CELLS, dtype=data.dtype)
-        with np.errstate(invalid="ignore", over="ignore"):  # per thread
-            for b0 in blocks[first:stop]:
-                b1 = min(cells, b0 + _BLOCK_CELLS)
-                acc, scratch = flat_out[b0:b1], term[: b1 - b0]
-                (o, w), rest = taps[0], taps[1:]
-                np.multiply(flat[b0 + o : b1 + o], w, out=acc)
-                for o, w in rest:
-                    np.multiply(flat[b0 + o : b1 + o], w, out=scratch)
-                    np.add(acc, scratch, out=acc)
-
-    in_two(run, len(blocks))
+    _add_taps(padded.reshape(-1), taps, out.reshape(-1)[:cells])
     return np.ascontiguousarray(out[tuple(slice(0, n) for n in data.shape)])
 
 
@@ -141,31 +125,34 @@ def _leading_axis(data: np.ndarray, taps: np.ndarray) -> np.ndarray:
     the same sums (up to the sign of a zero) in the same order, without the padded copy."""
     rows = int(np.prod(data.shape[1:]))
     centre = (taps.size - 1) // 2
-    shifts = [(centre - m) * rows for m in range(taps.size)]
-    flat = data.reshape(-1)
-    n = flat.size
     out = np.empty(data.shape, dtype=data.dtype)
-    flat_out = out.reshape(-1)
-    weights = taps.tolist()
-    blocks = range(0, n, _BLOCK_CELLS)
+    _add_taps(data.reshape(-1), [((centre - m) * rows, w) for m, w in enumerate(taps.tolist())], out.reshape(-1))
+    return out
+
+
+def _add_taps(flat: np.ndarray, taps: list[tuple[int, float]], flat_out: np.ndarray) -> None:
+    """``flat_out[p] = sum(w * flat[p + o] for o, w in taps)``, the taps added in order, a term
+    left out where ``p + o`` falls outside ``flat`` (a zero: the first tap writes ``0 * w``
+    there). Block by block (each stays in cache while every tap is added), on two threads."""
+    n, cells = flat.size, flat_out.size
+    blocks = range(0, cells, _BLOCK_CELLS)
 
     def run(first: int, stop: int) -> None:
-        term = np.empty(_BLOCK_CELLS, dtype=data.dtype)
+        term = np.empty(_BLOCK_CELLS, dtype=flat_out.dtype)
         with np.errstate(invalid="ignore", over="ignore"):  # per thread
             for b0 in blocks[first:stop]:
-                b1 = min(n, b0 + _BLOCK_CELLS)
+                b1 = min(cells, b0 + _BLOCK_CELLS)
                 acc = flat_out[b0:b1]
-                for m, (shift, w) in enumerate(zip(shifts, weights)):
-                    lo, hi = max(b0, -shift), min(b1, n - shift)  # cells whose term lies in data
+                for m, (offset, w) in enumerate(taps):
+                    lo, hi = max(b0, -offset), min(b1, n - offset)  # cells whose term lies in flat
                     if m == 0:
                         if lo > b0 or hi < b1:
                             acc[...] = 0.0 * w
                         if lo < hi:
-                            np.multiply(flat[lo + shift : hi + shift], w, out=acc[lo - b0 : hi - b0])
+                            np.multiply(flat[lo + offset : hi + offset], w, out=acc[lo - b0 : hi - b0])
                     elif lo < hi:
                         scratch = term[: hi - lo]
-                        np.multiply(flat[lo + shift : hi + shift], w, out=scratch)
+                        np.multiply(flat[lo + offset : hi + offset], w, out=scratch)
                         np.add(acc[lo - b0 : hi - b0], scratch, out=acc[lo - b0 : hi - b0])
 
     in_two(run, len(blocks))
-    return out
