@@ -182,7 +182,7 @@ def run() -> Iterator[dict[str, Any]]:
             "client_time_per_tile_vs_copy",
             per_tile / (medians["copy"]["wall"] / n),
             "ratio",
-            None,
+            "<= 5",
             client_ms_per_tile=ms(per_tile),
             client_cpu_ms_per_tile=ms(medians["fanout"]["cpu"] / n),
             copy_ms_per_tile=ms(medians["copy"]["wall"] / n),

@@ -118,3 +118,51 @@ def test_resized_output_dim_is_never_split_and_kept_whole():
         assert tile.eval_index[1] == slice(0, 365)
         assert tile.crop[1] == slice(0, 12)
         assert tile.out_index[1] == slice(0, 12)
+
+
+def _fewest_tiles_by_every_block(shape, blocks, align, axis, following, budget):
+    """The search over every block size (what ``_fewest_tiles`` must equal)."""
+    import math
+
+    unit = min(align[axis], shape[axis])
+    rest = math.prod(blocks) // blocks[axis] // (blocks[following] if following is not None else 1)
+    best = None
+    for size in range(unit, shape[axis] + unit, unit):
+        size = min(size, shape[axis])
+        if following is None:
+            if size * rest > budget:
+                break
+            candidate = (math.ceil(shape[axis] / size), size, 0)
+        else:
+            room = budget // (size * rest)
+            unit_f = min(align[following], shape[following])
+            if room < unit_f:
+                break
+            block_f = min(shape[following], (room // unit_f) * unit_f)
+            candidate = (math.ceil(shape[axis] / size) * math.ceil(shape[following] / block_f), size, block_f)
+        if best is None or candidate[0] < best[0]:
+            best = candidate
+    if best is not None:
+        blocks[axis] = best[1]
+        if following is not None:
+            blocks[following] = best[2]
+
+
+def test_the_fewest_tiles_search_equals_trying_every_block_size():
+    import random
+
+    from podpac_exec.engine.tiling import _fewest_tiles
+
+    rng = random.Random(4)
+    for _ in range(3000):
+        ndim = rng.choice([2, 3])
+        shape = tuple(rng.choice([1, 2, 7, 50, 366, 1000, 4096, rng.randint(1, 5000)]) for _ in range(ndim))
+        align = [rng.choice([1, 1, 3, 16, 64]) for _ in range(ndim)]
+        axis = rng.randrange(ndim - 1)
+        following = rng.choice([axis + 1, None])
+        blocks = [rng.randint(1, n) for n in shape]
+        budget = rng.randint(1, 2 * math.prod(shape))
+        ours, theirs = list(blocks), list(blocks)
+        _fewest_tiles(shape, ours, align, axis, following, budget)
+        _fewest_tiles_by_every_block(shape, theirs, align, axis, following, budget)
+        assert ours == theirs, (shape, blocks, align, axis, following, budget)
