@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import os
 import re
+import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,6 +198,7 @@ class Settings:
         self._plugins_seen = -1
         #: snapshot inputs -> (the default layer they were read over, the snapshot); newest last
         self._recent: dict[Hashable, tuple[dict[str, SettingValue], EffectiveSettings]] = {}
+        self._recent_lock = threading.Lock()
         self._overrides: contextvars.ContextVar[tuple[dict[str, Any], ...]] = contextvars.ContextVar(
             "podpac_exec_overrides", default=()
         )
@@ -285,9 +287,10 @@ class Settings:
             values[name] = SettingValue(name, self._convert(name, value, f"environment {variable}"), "environment", variable)
         effective = self._layered(values, overrides, arguments)
         if key is not None:
-            self._recent[key] = (defaults, effective)
-            while len(self._recent) > RECENT_SNAPSHOTS:
-                self._recent.pop(next(iter(self._recent)))
+            with self._recent_lock:  # calls on several threads
+                self._recent[key] = (defaults, effective)
+                while len(self._recent) > RECENT_SNAPSHOTS:
+                    self._recent.pop(next(iter(self._recent)))
         return effective
 
     def _layered(
