@@ -329,8 +329,12 @@ class Node(tl.HasTraits):
         that defines this node's ``_eval`` declares ``fresh_values``, and ``eval`` and
         ``eval_values`` are the base ones (a subclass overriding ``_eval`` does not inherit it),
         and the node is not one that several consumers share in the running evaluation."""
+        return self.declares_fresh_values() and not is_shared(self)
+
+    def declares_fresh_values(self) -> bool:
+        """The class's part of :meth:`gives_fresh_values` (whatever evaluation is running)."""
         cls = type(self)
-        if cls.eval is not Node.eval or cls.eval_values is not Node.eval_values or is_shared(self):
+        if cls.eval is not Node.eval or cls.eval_values is not Node.eval_values:
             return False
         definer = next(k for k in cls.__mro__ if "_eval" in vars(k))
         return bool(vars(definer).get("fresh_values", False))

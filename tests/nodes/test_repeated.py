@@ -1,66 +1,71 @@
-"""A node that several consumers share is evaluated once per evaluation, and none writes into it."""
+"""A node that several consumers share is evaluated once per evaluation; nodes giving fresh
+values are left to each consumer, which may write into its own array."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import podpac_exec as pe
 from podpac_exec.nodes import Arange, Arithmetic, SinCoords, utility
+from podpac_exec.nodes.data import Array
 from podpac_exec.nodes.generic import Mask
 from podpac_exec.nodes.repeated import evaluating, is_shared, repeated_nodes
 
-COORDS = pe.Coordinates([pe.clinspace(0, 1, 600, "lat"), pe.clinspace(0, 1, 700, "lon")])
+COORDS = pe.Coordinates([pe.clinspace(0, 1, 300, "lat"), pe.clinspace(0, 1, 400, "lon")])
+VALUES = np.random.default_rng(0).normal(size=COORDS.shape)
 
 
-def counting_arange(monkeypatch) -> list[int]:
+def counting(monkeypatch, cls) -> list[int]:
     calls: list[int] = []
-    original = utility.Arange._eval
-    monkeypatch.setattr(utility.Arange, "_eval", lambda self, c: calls.append(1) or original(self, c))
+    original = cls._eval
+    monkeypatch.setattr(cls, "_eval", lambda self, c: calls.append(1) or original(self, c))
     return calls
 
 
-def test_a_node_two_consumers_share_is_evaluated_once_and_never_written_into(monkeypatch):
-    x = Arange()
-    doubled = Arithmetic(A=x, eqn="A * 2")  # would write its result into a fresh A
-    node = Arithmetic(A=x, B=doubled, eqn="A + B")
-    assert repeated_nodes(node) == frozenset({x.hash})
-    calls = counting_arange(monkeypatch)
+def test_a_source_two_consumers_share_is_evaluated_once(monkeypatch):
+    source = Array(source=VALUES, coordinates=COORDS)
+    node = Arithmetic(A=source, B=Arithmetic(A=source, eqn="A * 2"), eqn="A + B")
+    assert repeated_nodes(node) == {source.hash: 2}
+    calls = counting(monkeypatch, Array)
     out = pe.evaluate(node, COORDS, backend="local")
-    expected = np.arange(COORDS.size, dtype=float).reshape(COORDS.shape) * 3
-    np.testing.assert_array_equal(out.values, expected)
+    np.testing.assert_array_equal(out.values, VALUES + VALUES * 2)
     assert len(calls) == 1
+    np.testing.assert_array_equal(source.source, VALUES)  # no consumer wrote into the shared values
 
 
-def test_equal_definitions_count_as_one_node_and_masks_share_their_source(monkeypatch):
-    source = Arithmetic(A=Arange(), eqn="A + 1")
-    node = Mask(source=source, mask=Arithmetic(A=Arange(), eqn="A % 7 == 0"))  # two equal Aranges
-    calls = counting_arange(monkeypatch)
-    tiled = pe.evaluate(node, COORDS, backend="local", max_tile_bytes=2**20)
+def test_equal_definitions_count_as_one_node_in_every_tile(monkeypatch):
+    node = Mask(source=Array(source=VALUES, coordinates=COORDS),
+                mask=Arithmetic(A=Array(source=VALUES, coordinates=COORDS), eqn="A > 0.5"))
+    calls = counting(monkeypatch, Array)
+    tiled = pe.evaluate(node, COORDS, backend="local", max_tile_bytes=2**16, local__max_workers=1)
+    tiles = len(calls)
     untiled = pe.evaluate(node, COORDS, backend="local")
-    n = np.arange(COORDS.size, dtype=float).reshape(COORDS.shape)
-    np.testing.assert_array_equal(untiled.values, np.where(n % 7 == 0, np.nan, n + 1))
+    np.testing.assert_array_equal(untiled.values, np.where(VALUES > 0.5, np.nan, VALUES))
     np.testing.assert_array_equal(tiled.values, untiled.values)
-    assert len(calls) == 2  # Arange needs the whole request: one tile each time, one Arange in each
+    assert tiles > 1 and len(calls) == tiles + 1  # one read per tile, then one for the whole
 
 
-def test_without_repeats_nothing_is_kept_and_fresh_values_stay_fresh():
-    node = Arithmetic(A=SinCoords(), eqn="A * 2")
-    assert repeated_nodes(node) == frozenset()
+def test_a_node_giving_fresh_values_is_evaluated_per_consumer_and_each_may_write_into_its_own(monkeypatch):
+    x = Arange()
+    doubled = Arithmetic(A=x, eqn="A * 2")  # writes its result into its fresh A
+    node = Arithmetic(A=x, B=doubled, eqn="A + B")
+    assert repeated_nodes(node) == {}
+    calls = counting(monkeypatch, utility.Arange)
+    out = pe.evaluate(node, COORDS, backend="local")
+    np.testing.assert_array_equal(out.values, np.arange(COORDS.size, dtype=float).reshape(COORDS.shape) * 3)
+    assert len(calls) == 2
+
+
+def test_shared_values_are_nobody_elses_and_the_memo_ends_with_the_evaluation():
+    source = Array(source=VALUES, coordinates=COORDS)
+    node = Arithmetic(A=source, B=source, eqn="A - B")
+    fresh = Arithmetic(A=SinCoords(), eqn="A * 2")
+    with evaluating(fresh):  # nothing repeated: nothing kept
+        assert not is_shared(fresh.inputs["A"]) and fresh.inputs["A"].gives_fresh_values()
     with evaluating(node):
-        assert not is_shared(node.inputs["A"]) and node.inputs["A"].gives_fresh_values()
-    x = Arange()
-    shared = Arithmetic(A=x, B=x, eqn="A - B")
-    with evaluating(shared):
-        assert is_shared(x) and not x.gives_fresh_values()
-    assert not is_shared(x) and x.gives_fresh_values()
-
-
-@pytest.mark.parametrize("eqn", ["A - B", "A * B"])
-def test_one_input_under_two_names_is_evaluated_once(monkeypatch, eqn):
-    x = Arange()
-    calls = counting_arange(monkeypatch)
-    out = pe.evaluate(Arithmetic(A=x, B=x, eqn=eqn), COORDS, backend="local")
-    n = np.arange(COORDS.size, dtype=float).reshape(COORDS.shape)
-    np.testing.assert_array_equal(out.values, n - n if eqn == "A - B" else n * n)
-    assert len(calls) == 1
+        assert is_shared(source)
+        first, _ = source.eval_values(COORDS)
+        second, _ = source.eval_values(COORDS)
+        assert first is second
+    assert not is_shared(source)
+    np.testing.assert_array_equal(pe.evaluate(node, COORDS, backend="local").values, np.zeros(COORDS.shape))
