@@ -121,31 +121,29 @@ def test_resized_output_dim_is_never_split_and_kept_whole():
 
 
 def _fewest_tiles_by_every_block(shape, blocks, align, axis, following, budget):
-    """The search over every block size (what ``_fewest_tiles`` must equal)."""
-    import math
-
-    unit = min(align[axis], shape[axis])
+    """Every block size that fits, the fewest tiles and then the smaller block winning (what
+    ``_fewest_tiles`` must equal)."""
+    n = shape[axis]
+    unit = min(align[axis], n)
     rest = math.prod(blocks) // blocks[axis] // (blocks[following] if following is not None else 1)
-    best = None
-    for size in range(unit, shape[axis] + unit, unit):
-        size = min(size, shape[axis])
+    options = []
+    for size in sorted({min(s, n) for s in range(unit, n + unit, unit)}):
+        along = math.ceil(n / size)
         if following is None:
             if size * rest > budget:
                 break
-            candidate = (math.ceil(shape[axis] / size), size, 0)
-        else:
-            room = budget // (size * rest)
-            unit_f = min(align[following], shape[following])
-            if room < unit_f:
-                break
-            block_f = min(shape[following], (room // unit_f) * unit_f)
-            candidate = (math.ceil(shape[axis] / size) * math.ceil(shape[following] / block_f), size, block_f)
-        if best is None or candidate[0] < best[0]:
-            best = candidate
-    if best is not None:
-        blocks[axis] = best[1]
+            options.append((along, size, 0))
+            continue
+        unit_f = min(align[following], shape[following])
+        room = budget // (size * rest)
+        if room < unit_f:
+            break
+        other = min(shape[following], room // unit_f * unit_f)
+        options.append((along * math.ceil(shape[following] / other), size, other))
+    if options:
+        _, blocks[axis], other = min(options)
         if following is not None:
-            blocks[following] = best[2]
+            blocks[following] = other
 
 
 def test_the_fewest_tiles_search_equals_trying_every_block_size():
