@@ -305,8 +305,9 @@ class Node(tl.HasTraits):
         """``eval(coordinates)``'s values and dims without building a DataArray.
 
         For nodes consuming their inputs' values; the array is the one ``eval`` would wrap, so
-        callers must not write into it. A node repeated in the pipeline being evaluated gives
-        every consumer the values of its first evaluation at the request (``repeated.py``).
+        callers must not write into it. A node that several consumers share in the pipeline
+        being evaluated (one not giving fresh values) hands every consumer the values of its
+        first evaluation at the request (``repeated.py``).
         """
         return shared_values(self, coordinates, lambda: self._own_values(coordinates))
 
