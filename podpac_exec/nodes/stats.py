@@ -173,11 +173,11 @@ def _leading_variance(rows: np.ndarray) -> np.ndarray | None:
     Each column's sums run down its rows in order, as numpy's do: the column sums in one
     pass, then the squared deviations a block of rows at a time with the sum so far leading
     each block, so no whole-array temporary is made and the values are the same. The two
-    halves of the columns go to two threads."""
+    halves of the columns of a large array go to two threads."""
     n, m = rows.shape
     if m < 2:  # one column would be summed pairwise
         return None
-    width = -(-m // 2) if m >= 4 else m
+    width = -(-m // 2) if m >= 4 and rows.size >= 4 * BLOCK else m  # small: no thread handoff
     groups = [(c, min(c + width, m)) for c in range(0, m, width)]
     out = np.empty(m)
     holes: list[bool] = []
