@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -204,25 +206,48 @@ def plan_request(
 
     ``chunks`` (output dim -> chunk length) aligns tile edges to a zarr store's chunks (batch jobs).
     """
-    from podpac_exec.engine.tiling import plan_tiles
-
     limits = backend.limits()
     requirements = node.graph_requirements()
     out_coords = node.output_coordinates(coords)
+    return _plan(
+        tuple(coords.shape),
+        tuple(coords.dims),
+        tuple(out_coords.dims),
+        tuple(out_coords.shape),
+        requirements.whole_request,
+        min(limits.max_result_bytes, effective["tiling.max_tile_bytes"]),
+        max(limits.concurrency, effective["tiling.min_tiles"]),
+        frozenset(requirements.reduce_dims),
+        tuple(sorted(requirements.halo.items())),
+        min(limits.max_request_cells or effective["limits.max_tile_cells"], effective["limits.max_tile_cells"]),
+        limits.encoding_overhead,
+        tuple(sorted(chunks.items())) if chunks else None,  # batch.py: tiles cover whole chunks of the output store
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(
+    shape: tuple[int, ...],
+    dims: tuple[str, ...],
+    out_dims: tuple[str, ...],
+    out_shape: tuple[int, ...],
+    whole_request: bool,
+    max_result_bytes: int,
+    concurrency: int,
+    reduce_dims: frozenset[str],
+    halo: tuple[tuple[str, int], ...],
+    max_eval_cells: int,
+    overhead: float,
+    chunks: tuple[tuple[str, int], ...] | None,
+) -> "TilePlan":
+    """``plan_tiles`` of hashable arguments, kept: a plan is immutable, and a server or a batch
+    asks for the same one again and again (planning costs more than evaluating a small tile)."""
+    from podpac_exec.engine.tiling import plan_tiles
+
     return plan_tiles(
-        coords.shape,
-        coords.dims,
-        out_dims=out_coords.dims,
-        out_shape=out_coords.shape,
-        whole_request=requirements.whole_request,
-        itemsize=8,
-        max_result_bytes=min(limits.max_result_bytes, effective["tiling.max_tile_bytes"]),
-        concurrency=max(limits.concurrency, effective["tiling.min_tiles"]),
-        reduce_dims=requirements.reduce_dims,
-        halo=requirements.halo,
-        max_eval_cells=min(limits.max_request_cells or effective["limits.max_tile_cells"], effective["limits.max_tile_cells"]),
-        overhead=limits.encoding_overhead,
-        chunks=chunks,  # added for batch.py: tiles cover whole chunks of the output store
+        shape, dims, out_dims=out_dims, out_shape=out_shape, whole_request=whole_request, itemsize=8,
+        max_result_bytes=max_result_bytes, concurrency=concurrency, reduce_dims=reduce_dims, halo=dict(halo),
+        max_eval_cells=max_eval_cells, overhead=overhead, chunks=dict(chunks) if chunks else None,
     )
 
 

@@ -44,13 +44,19 @@ class TileCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, key: str) -> bytes | None:
+    def get_memory(self, key: str) -> bytes | None:
+        """The memory layer's bytes for ``key`` (never the stores: no I/O, so safe on the event loop)."""
         with self._lock:
             data = self._items.get(key)
             if data is not None:
                 self._items.move_to_end(key)
                 self.hits += 1
-                return data
+            return data
+
+    def get(self, key: str) -> bytes | None:
+        data = self.get_memory(key)
+        if data is not None:
+            return data
         for store in self.stores:
             data = store.read(key)
             if data is not None:

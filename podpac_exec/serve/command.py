@@ -13,6 +13,7 @@ from typing import Any
 from podpac_exec.plugins.manager import hookimpl
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MAX_WORKERS = 64
 
 
 @hookimpl
@@ -29,6 +30,9 @@ def podpac_exec_add_commands(subparsers: Any) -> None:
     p.add_argument("--backend", default=None, help="backend that computes every value (default: settings 'backend')")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=0, help="port to bind; 0 picks a free one (default)")
+    p.add_argument("--workers", type=_workers, default=1,
+                   help="server processes sharing the port, each with its own memory cache (default 1; "
+                   "a map page loads 6 tiles at once, which one process answers on one core)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting: serve.* ones configure the server (--set serve.max_zoom=12), others go to "
                    "every evaluation (a backend's section, --set BACKEND.KEY=VALUE); the API key (serve.api_token) belongs "
@@ -41,11 +45,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from podpac_exec.cli.exit_codes import EXIT_OK
 
     try:
-        from podpac_exec.serve.app import create_app
-        from podpac_exec.serve.config import ServeConfig
-        from podpac_exec.serve.context import ServeContext
-        from podpac_exec.serve.registry import Registry, load_pipeline
         from podpac_exec.serve.server import serve_forever
+        from podpac_exec.serve.workers import ServeArguments, build_app, serve_workers
     except ModuleNotFoundError as exc:
         raise CommandInputError(
             f"podpac-exec serve needs the serve extra ({exc.name} is missing): pip install 'podpac-exec[serve]'",
@@ -56,24 +57,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if "serve.api_token" in overrides:
         raise CommandInputError("serve.api_token does not belong on the command line (ps shows it): set "
                                 "PODPAC_EXEC_SERVE__API_TOKEN or put it in a settings file", field="--set")
-    config = ServeConfig.from_settings(args.backend, overrides)
-    registry = Registry(load_pipeline(arg) for arg in args.pipelines)
-    ctx = ServeContext(registry, config)
-    ctx.prepare()  # a pipeline that cannot give a lat/lon map fails here, before binding
+    arguments = ServeArguments(args.pipelines, args.backend, overrides)
+    app = build_app(arguments)  # a pipeline that cannot give a lat/lon map fails here, before binding
+    ctx = app.state.context
+    config, registry = ctx.config, ctx.registry
     if args.host not in LOOPBACK and not config.api_token:
         print(f"podpac-exec serve: warning: listening on {args.host} without an API key (set serve.api_token)",
               file=sys.stderr)
 
     def started(url: str) -> None:
         print(f"{url}/", flush=True)
-        print(f"podpac-exec serve: {', '.join(registry.names())} on the {config.backend} backend; "
+        processes = f" in {args.workers} processes" if args.workers > 1 else ""
+        print(f"podpac-exec serve: {', '.join(registry.names())} on the {config.backend} backend{processes}; "
               f"WMS {url}/wms, WCS {url}/wcs, tiles {url}/tilejson.json (Ctrl-C stops)", file=sys.stderr, flush=True)
 
     try:
-        serve_forever(create_app(registry, context=ctx), args.host, args.port, started)
+        if args.workers > 1:
+            serve_workers(arguments, args.host, args.port, args.workers, started)
+        else:
+            serve_forever(app, args.host, args.port, started)
     except KeyboardInterrupt:
         pass
     return EXIT_OK
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"expected 1..{MAX_WORKERS} processes, got {text!r}")
+    return int(text)
 
 
 def _port(text: str) -> int:

@@ -20,6 +20,7 @@ class ServeConfig:
     max_image_size: int = 4096
     max_request_cells: int = 2**22
     cache_memory_bytes: int = 256 * 2**20
+    inline_render_ms: float = 5.0
     cache_dir: str = ""
     cache_s3: str = ""
     api_token: str = ""

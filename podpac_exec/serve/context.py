@@ -3,10 +3,12 @@ which values are computed (``podpac_exec.evaluate`` on a grid's lat/lon pixel ce
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import numpy as np
+from starlette.concurrency import run_in_threadpool
 
 from podpac_exec.coordinates import Coordinates, clinspace
 from podpac_exec.errors import LimitExceededError
@@ -20,6 +22,8 @@ from podpac_exec.serve import encode
 from podpac_exec.settings import EffectiveSettings, settings
 
 RANGE_SAMPLE = (91, 181)  # lat x lon points of the sample that sets a default colour scale
+INLINE_MAX_CELLS = 512 * 512  # a map tile at most: a larger render never runs on the event loop
+RECENT_WEIGHT = 0.25  # of the latest render in a pipeline's moving average of render times
 
 
 @dataclass
@@ -27,6 +31,7 @@ class ServeContext:
     registry: Registry
     config: ServeConfig
     cache: TileCache | None = None  # default: the one the config describes
+    _recent_render_seconds: dict[str, float | None] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.cache is None:
@@ -94,10 +99,76 @@ class ServeContext:
     def style(self, pipeline: ServedPipeline, params: Mapping[str, str]) -> Style:
         return resolve_style(params, pipeline.node.style, lambda: self.value_range(pipeline))
 
+    def known_style(self, pipeline: ServedPipeline, params: Mapping[str, str]) -> Style | None:
+        """:meth:`style` when resolving it computes nothing (the node declares its limits, the
+        request gives them, or the value range is known); None when it would evaluate."""
+
+        def known_range() -> tuple[float, float]:
+            found = pipeline.known_range
+            if found is None:
+                raise _RangeUnknown
+            return found
+
+        try:
+            return resolve_style(params, pipeline.node.style, known_range)
+        except _RangeUnknown:
+            return None
+
+    @staticmethod
+    def render_key(pipeline: ServedPipeline, grid: Grid, fmt: str, style: Style | None) -> str:
+        """What identifies a rendering: the cache key, and the ETag of the response."""
+        return cache_key(pipeline.hash, fmt, style.key if style else "", grid.crs, grid.bounds, grid.width, grid.height)
+
     def render(self, pipeline: ServedPipeline, grid: Grid, fmt: str, style: Style | None) -> bytes:
         """The grid encoded as ``fmt`` (png needs a style), from the cache when seen before."""
-        key = cache_key(pipeline.hash, fmt, style.key if style else "", grid.crs, grid.bounds, grid.width, grid.height)
-        return self.cached(key, lambda: self.encode(pipeline, grid, fmt, style))
+        return self.cached(self.render_key(pipeline, grid, fmt, style), lambda: self.encode(pipeline, grid, fmt, style))
+
+    async def render_request(
+        self, pipeline: ServedPipeline, grid: Grid, fmt: str, params: Mapping[str, str]
+    ) -> tuple[bytes, str]:
+        """(bytes, :meth:`render_key`) of a request's rendering (its style from ``params`` for a
+        png), for the event loop: what the memory cache holds is answered at once; a tile of a
+        pipeline whose recent tiles rendered within ``serve.inline_render_ms`` renders on the loop
+        (a hand-off to a thread and back costs more than such a tile, and threads contend for the
+        GIL); anything else (a pipeline's first two renders, a large grid, any render when a directory or S3
+        store backs the cache) runs on a worker thread."""
+        style = self.known_style(pipeline, params) if fmt == "png" else None
+        if fmt != "png" or style is not None:
+            key = self.render_key(pipeline, grid, fmt, style)
+            assert self.cache is not None
+            data = self.cache.get_memory(key)
+            if data is not None:
+                return data, key
+
+        def produce() -> tuple[bytes, str]:
+            started = time.perf_counter()
+            found = self.style(pipeline, params) if fmt == "png" else None
+            key = self.render_key(pipeline, grid, fmt, found)
+            data = self.cached(key, lambda: self.encode(pipeline, grid, fmt, found))
+            self._note_render(pipeline, time.perf_counter() - started)
+            return data, key
+
+        known = fmt != "png" or style is not None  # else the style's value range may evaluate
+        if known and self._renders_inline(pipeline, grid):
+            return produce()
+        return await run_in_threadpool(produce)
+
+    def _renders_inline(self, pipeline: ServedPipeline, grid: Grid) -> bool:
+        assert self.cache is not None
+        if self.cache.stores or grid.cells > INLINE_MAX_CELLS:  # a store read is I/O; a big render, long
+            return False
+        recent = self._recent_render_seconds.get(pipeline.name)
+        return recent is not None and recent * 1e3 < self.config.inline_render_ms
+
+    def _note_render(self, pipeline: ServedPipeline, seconds: float) -> None:
+        """A moving average of the pipeline's render times (one slow tile sends the next few to
+        threads). A pipeline's first render is no sample: it warms up (imports, colour tables)."""
+        name = pipeline.name
+        if name not in self._recent_render_seconds:
+            self._recent_render_seconds[name] = None
+            return
+        recent = self._recent_render_seconds[name]
+        self._recent_render_seconds[name] = seconds if recent is None else recent + (seconds - recent) * RECENT_WEIGHT
 
     def cached(self, key: str, produce: Callable[[], bytes]) -> bytes:
         """The cache's bytes for ``key``, or ``produce()``'s, then kept."""
@@ -116,3 +187,7 @@ class ServeContext:
             "nc": lambda v: encode.netcdf(v, grid, pipeline.name, {"pipeline_hash": pipeline.hash}),
         }
         return encoders[fmt](self.grid_values(pipeline, grid))
+
+
+class _RangeUnknown(Exception):
+    """The value range is needed and not computed yet."""

@@ -40,6 +40,11 @@ class ServedPipeline:
     def hash(self) -> str:
         return self.node.hash
 
+    @property
+    def known_range(self) -> tuple[float, float] | None:
+        """The value range once computed (None before)."""
+        return self._range
+
     def value_range(self, compute: Callable[[], tuple[float, float]]) -> tuple[float, float]:
         """The (min, max) the default colour scale spans, from ``compute()`` once."""
         with self._lock:

@@ -26,12 +26,13 @@ class RedactApiKey(logging.Filter):
         return True
 
 
-def make_server(app: Any, host: str = LOCALHOST, port: int = 0, access_log: bool = True) -> Any:
+def make_server(app: Any, host: str = LOCALHOST, port: int = 0, access_log: bool = True, **options: Any) -> Any:
+    """A uvicorn server of ``app`` (an ASGI app, or an import string with ``options`` such as
+    ``factory=True``), not yet started."""
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="info", lifespan="off")
-    server = uvicorn.Server(config)
-    return server
+    config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="info", lifespan="off", **options)
+    return uvicorn.Server(config)
 
 
 def bound_url(server: Any) -> str:
@@ -58,7 +59,18 @@ def serve_forever(app: Any, host: str, port: int, on_started: Callable[[str], No
         on_started(bound_url(server))
         await task
 
-    asyncio.run(main())
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(main())
+
+
+def loop_factory() -> Callable[[], Any] | None:
+    """uvloop's event loop when it is installed (the serve extra has it but on Windows), as
+    ``uvicorn.run`` picks it; asyncio's otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 class ServerThread:

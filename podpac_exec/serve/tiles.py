@@ -10,7 +10,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from podpac_exec.serve import encode
-from podpac_exec.serve.cache import cache_key
 from podpac_exec.serve.context import ServeContext
 from podpac_exec.serve.errors import ServeRequestError
 from podpac_exec.serve.grids import get_tms, tile_grid
@@ -22,7 +21,7 @@ STYLE_PARAMS = ("colormap", "vmin", "vmax")
 
 
 def create_tiles_app(ctx: ServeContext) -> Starlette:
-    def tile(request: Request) -> Response:
+    async def tile(request: Request) -> Response:
         p = request.path_params
         fmt = p["fmt"]
         if fmt not in TILE_FORMATS:
@@ -34,10 +33,8 @@ def create_tiles_app(ctx: ServeContext) -> Starlette:
         grid = tile_grid(p["tms"], z, x, y, size, ctx.config.min_zoom, ctx.config.max_zoom)
         if params.get("style") not in (None, "", "default"):  # a WMTS style: a colormap name
             params.setdefault("colormap", params["style"])
-        style = ctx.style(pipeline, params) if fmt == "png" else None
-        data = ctx.render(pipeline, grid, fmt, style)
-        etag = cache_key(pipeline.hash, p["tms"], z, x, y, size, fmt, style.key if style else "")
-        return binary(request, data, encode.MEDIA_TYPES[fmt], etag)
+        data, key = await ctx.render_request(pipeline, grid, fmt, params)
+        return binary(request, data, encode.MEDIA_TYPES[fmt], key)
 
     def tilejson(request: Request) -> Response:
         params = dict(request.query_params)

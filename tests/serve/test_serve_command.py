@@ -74,3 +74,35 @@ def test_bad_pipelines_fail_before_binding(tmp_path, capsys):
 def test_serve_settings_are_range_checked(capsys):
     assert main(["serve", str(EXAMPLES / "wave_field.json"), "--set", "serve.max_zoom=99"]) == 2
     assert "serve.max_zoom" in capsys.readouterr().err
+
+
+def test_workers_share_one_port_and_stop_with_the_parent(serve_process):
+    import psutil
+
+    proc, url = serve_process(f"wave={EXAMPLES / 'wave_field.json'}", "--workers", "2", "--set", "serve.max_zoom=6")
+    for x in range(8):  # connections made as the workers come up wait in the socket's backlog
+        response = requests.get(url + f"tiles/WebMercatorQuad/3/{x}/2.png?layer=wave", timeout=60)
+        assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+    assert requests.get(url + "tiles/WebMercatorQuad/7/0/0.png?layer=wave", timeout=60).status_code == 404  # --set reached them
+    workers = [c for c in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(c.cmdline())]
+    assert len(workers) == 2
+    os.kill(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=60)
+    psutil.wait_procs(workers, timeout=30)
+    assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+    assert "wave on the local backend in 2 processes" in proc.stderr.read()
+
+
+def test_worker_arguments_name_pipelines_by_absolute_path(tmp_path, monkeypatch):
+    from podpac_exec.serve.workers import ServeArguments
+
+    monkeypatch.chdir(tmp_path)
+    args = ServeArguments(["a.json", "b=sub/b.json"], "local", {"serve.max_zoom": 6}).absolute()
+    assert args.pipelines == [str(tmp_path / "a.json"), f"b={tmp_path / 'sub' / 'b.json'}"]
+    assert (args.backend, args.overrides) == ("local", {"serve.max_zoom": 6})
+
+
+def test_workers_must_be_a_positive_count():
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "a.json", "--workers", "0"])
+    assert build_parser().parse_args(["serve", "a.json", "--workers", "3"]).workers == 3

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podpac_exec.backends.aws_lambda.packaging.contents import Entry
-from podpac_exec.backends.aws_lambda.packaging.spec import HANDLER_NAME, PackageSpec, PackagingError
+from podpac_exec.backends.aws_lambda.packaging.resolve import requirement
+from podpac_exec.backends.aws_lambda.packaging.spec import HANDLER_NAME, PackageSpec, PackagingError, canonical
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,18 @@ def read_project(root: Path) -> Project:
     )  # fmt: skip
 
 
+#: The serve extra's HTTP server and its speed-ups: on Lambda the function is the server.
+HTTP_SERVER_PACKAGES = ("uvicorn", "httptools", "uvloop")
+
+
 def root_requirements(spec: PackageSpec, project: Project) -> list[str]:
     """The requirements the function needs: core dependencies, s3fs (aws extra), the serve extra
-    (without uvicorn: Lambda is the server), --with packages."""
+    (without its HTTP server), --with packages."""
     reqs = list(project.dependencies)
     if spec.s3fs:
         reqs += project.extras.get("aws", ())
     if spec.serve:
-        reqs += [r for r in project.extras.get("serve", ()) if not r.startswith("uvicorn")]
+        reqs += [r for r in project.extras.get("serve", ()) if canonical(requirement(r).name) not in HTTP_SERVER_PACKAGES]
     if spec.include_runtime_provided:
         reqs.append("boto3")
     reqs += spec.with_packages

@@ -362,6 +362,18 @@ def test_closure_evaluates_markers_for_the_target_and_skips_the_runtime_sdk() ->
         pk.closure(["missing-thing"], wheels, ENV)
 
 
+def test_serve_function_bundles_the_serve_extra_but_its_http_server() -> None:
+    from podpac_exec.backends.aws_lambda.packaging.resolve import requirement
+
+    def names(spec: PackageSpec) -> set[str]:
+        return {pk.canonical(requirement(r).name) for r in pk.root_requirements(spec, pk.read_project(REPO))}
+
+    served = names(PackageSpec(serve=True))
+    assert {"starlette", "mangum", "morecantile", "pillow", "matplotlib"} <= served
+    assert not served & {"uvicorn", "httptools", "uvloop"}  # Lambda is the server
+    assert "starlette" not in names(PackageSpec())
+
+
 def test_sdk_decision() -> None:
     pin = _wheel("aiobotocore", "3", "botocore<1.43.118,>=1.43.115")
     wheels = {"aiobotocore": pin, "botocore": _wheel("botocore", "1.43.117")}
