@@ -130,8 +130,8 @@ class ServeContext:
         png), for the event loop: what the memory cache holds is answered at once; a tile of a
         pipeline whose recent tiles rendered within ``serve.inline_render_ms`` renders on the loop
         (a hand-off to a thread and back costs more than such a tile, and threads contend for the
-        GIL); anything else (a pipeline's first two renders, a large grid, any render when a directory or S3
-        store backs the cache) runs on a worker thread."""
+        GIL); anything else (a pipeline's first two renders, a large grid, a backend computing
+        elsewhere, any render when a directory or S3 store backs the cache) runs on a worker thread."""
         style = self.known_style(pipeline, params) if fmt == "png" else None
         if fmt != "png" or style is not None:
             key = self.render_key(pipeline, grid, fmt, style)
@@ -157,8 +157,20 @@ class ServeContext:
         assert self.cache is not None
         if self.cache.stores or grid.cells > INLINE_MAX_CELLS:  # a store read is I/O; a big render, long
             return False
+        if not self._backend_computes_here():  # a remote backend's call is I/O, however fast
+            return False
         recent = self._recent_render_seconds.get(pipeline.name)
         return recent is not None and recent * 1e3 < self.config.inline_render_ms
+
+    def _backend_computes_here(self) -> bool:
+        """Whether the backend computes in this process (``BackendLimits.cpu_bound``: the local one)."""
+        found = self.__dict__.get("_computes_here")
+        if found is None:
+            from podpac_exec.plugins.backends import get_backend
+
+            effective = self.evaluation_settings()
+            found = self._computes_here = get_backend(effective["backend"], effective).limits().cpu_bound
+        return found
 
     def _note_render(self, pipeline: ServedPipeline, seconds: float) -> None:
         """A moving average of the pipeline's render times (one slow tile sends the next few to

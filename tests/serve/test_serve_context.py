@@ -70,6 +70,13 @@ def test_one_slow_tile_sends_the_next_ones_to_threads_until_the_average_recovers
     assert not threaded[-1]  # fast tiles brought the average back under 5 ms
 
 
+def test_a_backend_computing_elsewhere_renders_on_worker_threads():
+    ctx, wave = _context(cache_memory_bytes=0)
+    assert ctx._backend_computes_here()  # the local backend: BackendLimits.cpu_bound
+    ctx._computes_here = False  # as a remote backend's limits say (its call is I/O, however fast)
+    assert _render_threads(ctx, wave, _tiles(4)) == [True, True, True, True]
+
+
 def test_a_large_grid_never_renders_on_the_loop():
     ctx, _ = _context(cache_memory_bytes=0)
     styled = ctx.registry.get("styled")  # declares its colour scale: no range to compute first
