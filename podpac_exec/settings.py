@@ -112,8 +112,8 @@ DEFAULTS: dict[str, SettingSpec] = {
         256 * 2**20, minimum=0, doc="memory LRU of encoded tiles, in bytes (0: no memory cache)"
     ),
     "serve.inline_render_ms": SettingSpec(
-        5.0, minimum=0, doc="a map tile of a pipeline whose recent tiles rendered in under this many milliseconds "
-        "renders on the server's event loop, not a worker thread (0: always a worker thread)"
+        5.0, minimum=0, doc="a map tile of a pipeline whose recent tiles took under this many milliseconds of CPU "
+        "(and waited on no I/O) renders on the server's event loop, not a worker thread (0: always a worker thread)"
     ),
     "serve.cache_dir": SettingSpec("", doc="directory that also keeps encoded tiles across restarts; empty: none"),
     "serve.cache_s3": SettingSpec(

@@ -3,7 +3,6 @@ which values are computed (``podpac_exec.evaluate`` on a grid's lat/lon pixel ce
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -16,6 +15,7 @@ from podpac_exec.serve.cache import TileCache, cache_key
 from podpac_exec.serve.config import ServeConfig
 from podpac_exec.serve.errors import ServeRequestError
 from podpac_exec.serve.grids import Grid
+from podpac_exec.serve.placement import RenderPlacement
 from podpac_exec.serve.registry import Registry, ServedPipeline
 from podpac_exec.serve.style import Style, resolve_style
 from podpac_exec.serve import encode
@@ -23,7 +23,6 @@ from podpac_exec.settings import EffectiveSettings, settings
 
 RANGE_SAMPLE = (91, 181)  # lat x lon points of the sample that sets a default colour scale
 INLINE_MAX_CELLS = 512 * 512  # a map tile at most: a larger render never runs on the event loop
-RECENT_WEIGHT = 0.25  # of the latest render in a pipeline's moving average of render times
 
 
 @dataclass
@@ -31,9 +30,10 @@ class ServeContext:
     registry: Registry
     config: ServeConfig
     cache: TileCache | None = None  # default: the one the config describes
-    _recent_render_seconds: dict[str, float | None] = field(default_factory=dict, init=False, repr=False)
+    placement: RenderPlacement = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.placement = RenderPlacement(self.config.inline_render_ms)
         if self.cache is None:
             config = self.config
             self.cache = TileCache(config.cache_memory_bytes, config.cache_dir or None, config.cache_s3 or None)
@@ -127,11 +127,10 @@ class ServeContext:
         self, pipeline: ServedPipeline, grid: Grid, fmt: str, params: Mapping[str, str]
     ) -> tuple[bytes, str]:
         """(bytes, :meth:`render_key`) of a request's rendering (its style from ``params`` for a
-        png), for the event loop: what the memory cache holds is answered at once; a tile of a
-        pipeline whose recent tiles rendered within ``serve.inline_render_ms`` renders on the loop
-        (a hand-off to a thread and back costs more than such a tile, and threads contend for the
-        GIL); anything else (a pipeline's first two renders, a large grid, a backend computing
-        elsewhere, any render when a directory or S3 store backs the cache) runs on a worker thread."""
+        png), for the event loop: what the memory cache holds is answered at once; a tile that
+        :class:`RenderPlacement` finds short and waiting on nothing renders on the loop; anything
+        else (a large grid, a style whose value range is still to compute, a backend computing
+        elsewhere, any render when a directory or S3 store backs the cache) on a worker thread."""
         style = self.known_style(pipeline, params) if fmt == "png" else None
         if fmt != "png" or style is not None:
             key = self.render_key(pipeline, grid, fmt, style)
@@ -140,18 +139,16 @@ class ServeContext:
             if data is not None:
                 return data, key
 
-        def produce() -> tuple[bytes, str]:
-            started = time.perf_counter()
-            found = self.style(pipeline, params) if fmt == "png" else None
-            key = self.render_key(pipeline, grid, fmt, found)
-            data = self.cached(key, lambda: self.encode(pipeline, grid, fmt, found))
-            self._note_render(pipeline, time.perf_counter() - started)
-            return data, key
+        def produce(on_loop: bool) -> tuple[bytes, str]:
+            with self.placement.measuring(pipeline.name, on_loop):
+                found = self.style(pipeline, params) if fmt == "png" else None
+                key = self.render_key(pipeline, grid, fmt, found)
+                return self.cached(key, lambda: self.encode(pipeline, grid, fmt, found)), key
 
         known = fmt != "png" or style is not None  # else the style's value range may evaluate
         if known and self._renders_inline(pipeline, grid):
-            return produce()
-        return await run_in_threadpool(produce)
+            return produce(on_loop=True)
+        return await run_in_threadpool(produce, False)
 
     def _renders_inline(self, pipeline: ServedPipeline, grid: Grid) -> bool:
         assert self.cache is not None
@@ -159,8 +156,7 @@ class ServeContext:
             return False
         if not self._backend_computes_here():  # a remote backend's call is I/O, however fast
             return False
-        recent = self._recent_render_seconds.get(pipeline.name)
-        return recent is not None and recent * 1e3 < self.config.inline_render_ms
+        return self.placement.on_loop(pipeline.name)
 
     def _backend_computes_here(self) -> bool:
         """Whether the backend computes in this process (``BackendLimits.cpu_bound``: the local one)."""
@@ -171,16 +167,6 @@ class ServeContext:
             effective = self.evaluation_settings()
             found = self._computes_here = get_backend(effective["backend"], effective).limits().cpu_bound
         return found
-
-    def _note_render(self, pipeline: ServedPipeline, seconds: float) -> None:
-        """A moving average of the pipeline's render times (one slow tile sends the next few to
-        threads). A pipeline's first render is no sample: it warms up (imports, colour tables)."""
-        name = pipeline.name
-        if name not in self._recent_render_seconds:
-            self._recent_render_seconds[name] = None
-            return
-        recent = self._recent_render_seconds[name]
-        self._recent_render_seconds[name] = seconds if recent is None else recent + (seconds - recent) * RECENT_WEIGHT
 
     def cached(self, key: str, produce: Callable[[], bytes]) -> bytes:
         """The cache's bytes for ``key``, or ``produce()``'s, then kept."""

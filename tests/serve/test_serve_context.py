@@ -62,9 +62,9 @@ def test_a_slow_pipeline_renders_on_worker_threads():
 
 def test_one_slow_tile_sends_the_next_ones_to_threads_until_the_average_recovers():
     ctx, wave = _context(cache_memory_bytes=0)
-    ctx._note_render(wave, 1.0)  # the first render: no sample
-    ctx._note_render(wave, 0.001)
-    ctx._note_render(wave, 0.1)  # one 100 ms tile: the average is 26 ms
+    ctx.placement.note("wave", 1.0)  # the first render: no sample
+    ctx.placement.note("wave", 0.001)
+    ctx.placement.note("wave", 0.1)  # one tile of 100 ms of CPU: the average is 26 ms
     threaded = _render_threads(ctx, wave, _tiles(12))
     assert threaded[0] and threaded[1]
     assert not threaded[-1]  # fast tiles brought the average back under 5 ms
@@ -80,8 +80,8 @@ def test_a_backend_computing_elsewhere_renders_on_worker_threads():
 def test_a_large_grid_never_renders_on_the_loop():
     ctx, _ = _context(cache_memory_bytes=0)
     styled = ctx.registry.get("styled")  # declares its colour scale: no range to compute first
-    ctx._note_render(styled, 1.0)
-    ctx._note_render(styled, 1e-6)
+    ctx.placement.note("styled", 1.0)
+    ctx.placement.note("styled", 1e-6)
     big = tile_grid("WebMercatorQuad", 2, 1, 1, 512, 0, 22)
     assert context_module.INLINE_MAX_CELLS == big.cells
     bigger = [type(big)(big.crs, big.bounds, 513, 512)]
@@ -94,8 +94,8 @@ def test_a_style_that_needs_the_value_range_is_resolved_on_a_thread_the_first_ti
     assert styled.known_range is None
     assert ctx.known_style(styled, {}) == ctx.style(styled, {})  # its node declares clim: nothing to compute
     masked = ctx.registry.get("masked")  # no clim: the range comes from an evaluation
-    ctx._note_render(masked, 1.0)
-    ctx._note_render(masked, 1e-6)  # fast, but the range is unknown: the first request may evaluate
+    ctx.placement.note("masked", 1.0)
+    ctx.placement.note("masked", 1e-6)  # fast, but the range is unknown: the first request may evaluate
     assert ctx.known_style(masked, {}) is None
     assert _render_threads(ctx, masked, [GRID]) == [True]
     assert masked.known_range is not None and ctx.known_style(masked, {}) == ctx.style(masked, {})

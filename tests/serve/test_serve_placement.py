@@ -1,0 +1,82 @@
+"""RenderPlacement: a pipeline renders on the event loop only while its renders are known short
+(CPU time, after a warm-up) and waiting on nothing."""
+
+from __future__ import annotations
+
+import time
+
+from podpac_exec.nodes.opening import READ_BYTES
+from podpac_exec.serve.placement import RenderPlacement
+
+
+def test_nothing_renders_on_the_loop_before_a_sample_after_the_warm_up():
+    placement = RenderPlacement(5.0)
+    assert not placement.on_loop("p")
+    placement.note("p", 2.0)  # the first render (imports, colour tables): not a sample
+    assert not placement.on_loop("p")
+    placement.note("p", 0.001)
+    assert placement.on_loop("p")
+    assert not placement.on_loop("other")  # per pipeline
+
+
+def test_the_average_of_cpu_time_decides():
+    placement = RenderPlacement(5.0)
+    for seconds in (1.0, 0.001, 0.1):  # one slow tile: the average is 26 ms
+        placement.note("p", seconds)
+    assert not placement.on_loop("p")
+    for _ in range(12):
+        placement.note("p", 0.001)
+    assert placement.on_loop("p")
+    zero = RenderPlacement(0.0)
+    zero.note("p", 1.0)
+    zero.note("p", 0.0)
+    assert not zero.on_loop("p")  # serve.inline_render_ms = 0: never
+
+
+def _busy(seconds: float) -> None:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def test_a_render_on_the_loop_that_waits_sends_the_pipeline_to_threads_for_good():
+    placement = RenderPlacement(50.0)
+    for _ in range(2):
+        with placement.measuring("p", on_loop=True):
+            _busy(0.002)
+    assert placement.on_loop("p")
+    with placement.measuring("p", on_loop=True):
+        time.sleep(0.03)  # a read from a socket or a file: wall time far above CPU time
+    assert not placement.on_loop("p")
+    for _ in range(20):
+        placement.note("p", 0.0001)
+    assert not placement.on_loop("p")
+
+
+def test_wall_time_on_a_thread_is_not_taken_for_waiting():
+    """Threads rendering at once wait for the GIL: their wall time says nothing of I/O."""
+    placement = RenderPlacement(50.0)
+    for _ in range(3):
+        with placement.measuring("p", on_loop=False):
+            time.sleep(0.01)
+            _busy(0.001)
+    assert placement.on_loop("p")
+
+
+def test_a_render_that_reads_data_waits():
+    placement = RenderPlacement(50.0)
+    placement.note("p", 0.001)
+    with placement.measuring("p", on_loop=False):
+        READ_BYTES.add(4096)  # what a data source's file or S3 read adds
+    assert not placement.on_loop("p")
+
+
+def test_a_render_that_raises_is_not_recorded():
+    placement = RenderPlacement(5.0)
+    try:
+        with placement.measuring("p", on_loop=False):
+            raise ValueError("bad tile")
+    except ValueError:
+        pass
+    placement.note("p", 0.001)  # still the warm-up
+    assert not placement.on_loop("p")
