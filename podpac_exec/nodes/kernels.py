@@ -17,6 +17,8 @@ every tap is added to it), the blocks shared with the helper thread (``parallel.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from podpac_exec.nodes.parallel import in_two
@@ -123,7 +125,7 @@ def _leading_axis(data: np.ndarray, taps: np.ndarray) -> np.ndarray:
     ``m`` reads the rows ``c - m`` away, so every term is one contiguous run of the flattened
     array. A term that falls outside ``data`` is left out where the padded form adds ``w * 0``:
     the same sums (up to the sign of a zero) in the same order, without the padded copy."""
-    rows = int(np.prod(data.shape[1:]))
+    rows = math.prod(data.shape[1:])
     centre = (taps.size - 1) // 2
     out = np.empty(data.shape, dtype=data.dtype)
     _add_taps(data.reshape(-1), [((centre - m) * rows, w) for m, w in enumerate(taps.tolist())], out.reshape(-1))

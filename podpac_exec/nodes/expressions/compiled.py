@@ -100,7 +100,7 @@ CHUNK = 32768
 def _chunkable(env: Mapping[str, np.ndarray], shape: tuple[int, ...], whole: bool = True) -> bool:
     """Whether the result is large enough to evaluate in blocks and every input is a contiguous
     array of its shape (``whole``), or (not ``whole``) some input only broadcasts to it."""
-    size = int(np.prod(shape)) if shape else 1
+    size = math.prod(shape)
     if not env or size < 4 * CHUNK:
         return False
     full = [a.shape == shape and a.flags.c_contiguous for a in env.values()]
