@@ -140,3 +140,27 @@ def test_backends_may_answer_without_coordinates_in_any_dim_order(grid):
         aligned_values(result_array(values, ("lon", "time")), pe.nodes.SinCoords(), grid)
     with pytest.raises(pe.BackendError, match="shape"):
         aligned_values(result_array(values[:3], ("lon", "lat")), pe.nodes.SinCoords(), grid)
+
+
+def test_plans_are_kept_for_equal_requests_and_remade_when_an_input_changes(grid):
+    from podpac_exec.engine.executor import plan_request
+    from podpac_exec.engine.tiling import plan_tiles
+    from podpac_exec.plugins.backends import get_backend
+    from podpac_exec.settings import settings
+
+    node = pe.nodes.Arithmetic(A=pe.nodes.SinCoords(), eqn="A + 1")
+    effective = settings.snapshot({"backend": "local"})
+    backend = get_backend("local", effective)
+    first = plan_request(node, grid, backend, effective)
+    again = plan_request(node, pe.Coordinates.from_json(grid.json), backend, effective)  # equal, not the same object
+    assert again is first
+    limits = backend.limits()
+    assert first == plan_tiles(
+        grid.shape, grid.dims, max_result_bytes=min(limits.max_result_bytes, effective["tiling.max_tile_bytes"]),
+        concurrency=max(limits.concurrency, effective["tiling.min_tiles"]), max_eval_cells=effective["limits.max_tile_cells"],
+    )
+    small = settings.snapshot({"backend": "local", "tiling.max_tile_bytes": 8 * 20})
+    split = plan_request(node, grid, backend, small)
+    assert len(split) > 1 and split is not first
+    bigger = pe.Coordinates([pe.clinspace(-45, 45, 9, "lat"), pe.clinspace(-90, 90, 11, "lon")])
+    assert plan_request(node, bigger, backend, effective).shape == (9, 11)
