@@ -25,7 +25,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -58,8 +57,6 @@ class ServeProcess:
         if not url.startswith("http://"):
             self.__exit__()
             raise RuntimeError(f"podpac-exec serve did not start: {' '.join(self.command)}")
-        # uvicorn's access log goes to stdout: read on, or a full pipe would stop the server
-        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
         return url
 
     def __exit__(self, *exc: object) -> None:

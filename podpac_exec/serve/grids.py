@@ -91,9 +91,11 @@ def get_tms(name: str) -> "object":
     return morecantile.tms.get(name)
 
 
+@lru_cache(maxsize=4096)
 def tile_grid(tms_name: str, z: int, x: int, y: int, size: int, min_zoom: int, max_zoom: int) -> Grid:
     """The grid of tile ``z/x/y`` of ``tms_name`` with ``size`` x ``size`` pixels; a tile outside
-    the matrix set or the zoom range is a 404 naming it."""
+    the matrix set or the zoom range is a 404 naming it. Kept (a grid is immutable): morecantile
+    takes longer to give a tile's bounds than a cached tile takes to answer."""
     tms = get_tms(tms_name)
     low, high = max(min_zoom, tms.minzoom), min(max_zoom, tms.maxzoom)
     if not low <= z <= high:

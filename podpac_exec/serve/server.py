@@ -1,7 +1,8 @@
 """Run the app under uvicorn: in the foreground (the CLI) or in a thread (tests, benchmarks).
 
-Port 0 picks a free port; the URL printed or returned is the one actually bound. The access log
-never shows an API key given in a query string.
+Port 0 picks a free port; the URL printed or returned is the one actually bound, and it is all
+that goes to stdout (logs, the access log included, go to stderr). The access log never shows an
+API key given in a query string.
 """
 
 from __future__ import annotations
@@ -31,8 +32,21 @@ def make_server(app: Any, host: str = LOCALHOST, port: int = 0, access_log: bool
     ``factory=True``), not yet started."""
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="info", lifespan="off", **options)
+    config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="info", lifespan="off",
+                            log_config=log_config(), **options)
     return uvicorn.Server(config)
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, its access log on stderr as well: stdout carries only the URL, so a
+    caller that reads that line and no more does not stop the server once the pipe fills."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    return config
 
 
 def bound_url(server: Any) -> str:

@@ -48,6 +48,8 @@ def test_serve_prints_the_url_and_serves_the_named_pipelines(serve_process):
     assert proc.wait(timeout=30) == -signal.SIGTERM
     stderr = proc.stderr.read()
     assert "wave, smoothed_wave on the local backend" in stderr and "Finished server process" in stderr
+    # stdout holds the URL alone: a caller reading that line and no more never fills the pipe
+    assert proc.stdout.read() == "" and '"GET /pipelines.json HTTP/1.1" 200' in stderr
 
 
 def test_serve_is_a_cli_command():
