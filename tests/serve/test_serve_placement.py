@@ -41,9 +41,8 @@ def _busy(seconds: float) -> None:
 
 def test_a_render_on_the_loop_that_waits_sends_the_pipeline_to_threads_for_good():
     placement = RenderPlacement(50.0)
-    for _ in range(2):
-        with placement.measuring("p", on_loop=True):
-            _busy(0.002)
+    for _ in range(2):  # not measured: a loaded machine may preempt a short render too
+        placement.note("p", 0.002)
     assert placement.on_loop("p")
     with placement.measuring("p", on_loop=True):
         time.sleep(0.03)  # a read from a socket or a file: wall time far above CPU time
