@@ -71,8 +71,9 @@ class ServeProcess:
 
 def tile_client(url: str, connections: int) -> Callable[[], list[bytes]]:
     """Fetching every tile over ``connections`` keep-alive HTTP/1.1 connections, one request in
-    flight on each, from one thread (a selector; no thread per connection contending for the GIL,
-    so the client's own CPU takes as little of the machine as it can)."""
+    flight on each, from one thread (a selector; no thread per connection contending for the GIL)
+    receiving into buffers kept per connection, so the client's own CPU takes as little of the
+    machine as it can."""
     parts = urlsplit(url)
     address = (parts.hostname or "127.0.0.1", parts.port or 80)
     requests = [
@@ -80,21 +81,22 @@ def tile_client(url: str, connections: int) -> Callable[[], list[bytes]]:
         for x, y in TILES
     ]
     socks: list[socket.socket | None] = [None] * connections
+    buffers = [memoryview(bytearray(RECEIVE_BUFFER)) for _ in range(connections)]
+    selector = selectors.DefaultSelector()  # every open connection, registered once
 
     def fetch_all() -> list[bytes]:
         bodies: list[bytes] = [b""] * len(requests)
         pending = iter(range(len(requests)))
-        selector = selectors.DefaultSelector()
-        state: dict[int, list[Any]] = {}  # connection -> [request index, received bytes]
+        state: dict[int, _Response] = {}
 
         def send(slot: int, index: int) -> None:
             sock = socks[slot]
             if sock is None:
                 sock = socks[slot] = socket.create_connection(address, timeout=60)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                selector.register(sock, selectors.EVENT_READ, slot)
             sock.sendall(requests[index])
-            state[slot] = [index, bytearray()]
-            selector.register(sock, selectors.EVENT_READ, slot)
+            state[slot] = _Response(index)
 
         for slot in range(connections):
             index = next(pending, None)
@@ -105,44 +107,65 @@ def tile_client(url: str, connections: int) -> Callable[[], list[bytes]]:
                 slot = key.data
                 sock = socks[slot]
                 assert sock is not None
-                index, buffer = state[slot]
-                chunk = sock.recv(1 << 20)
-                if not chunk:  # the server closed an idle keep-alive connection: again on a new one
+                response = state.get(slot)
+                if response is None:  # an idle connection the server closed: open another when needed
+                    selector.unregister(sock)
+                    sock.close()
+                    socks[slot] = None
+                    continue
+                buffer = buffers[slot]
+                received = sock.recv_into(buffer[response.filled:])
+                if not received:  # the server closed an idle keep-alive connection: again on a new one
                     selector.unregister(sock)
                     sock.close()
                     socks[slot] = None
                     del state[slot]
-                    send(slot, index)
+                    send(slot, response.index)
                     continue
-                buffer += chunk
-                body = _complete_body(buffer, index)
+                response.filled += received
+                body = response.body(buffer)
                 if body is None:
                     continue
-                bodies[index] = body
-                selector.unregister(sock)
+                bodies[response.index] = body
                 del state[slot]
                 following = next(pending, None)
                 if following is not None:
                     send(slot, following)
-        selector.close()
         return bodies
 
     return fetch_all
 
 
-def _complete_body(buffer: bytearray, index: int) -> bytes | None:
-    """The body of a complete 200 response in ``buffer`` (None while incomplete)."""
-    end = buffer.find(b"\r\n\r\n")
-    if end < 0:
-        return None
-    head = bytes(buffer[:end]).decode("latin-1").split("\r\n")
-    length = next(int(line.split(":", 1)[1]) for line in head[1:] if line.lower().startswith("content-length:"))
-    if len(buffer) < end + 4 + length:
-        return None
-    body = bytes(buffer[end + 4 : end + 4 + length])
-    if not head[0].startswith("HTTP/1.1 200"):
-        raise AssertionError(f"tile {TILES[index]}: {head[0]} {body[:200]!r}")
-    return body
+RECEIVE_BUFFER = 1 << 21  # bytes a response may take (a 256 x 256 PNG takes well under 300 kB)
+
+
+class _Response:
+    """A response being received into a connection's buffer."""
+
+    __slots__ = ("index", "filled", "start", "length")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.filled = 0
+        self.start = -1  # where the body begins, once the head is in
+        self.length = 0
+
+    def body(self, buffer: memoryview) -> bytes | None:
+        """The body of the complete 200 response (None while incomplete)."""
+        if self.start < 0:
+            end = bytes(buffer[: self.filled]).find(b"\r\n\r\n")
+            if end < 0:
+                return None
+            head = bytes(buffer[:end]).decode("latin-1").split("\r\n")
+            if not head[0].startswith("HTTP/1.1 200"):
+                raise AssertionError(f"tile {TILES[self.index]}: {head[0]} {bytes(buffer[end : self.filled])[:200]!r}")
+            self.length = next(int(line.split(":", 1)[1]) for line in head[1:] if line.lower().startswith("content-length:"))
+            self.start = end + 4
+            if self.start + self.length > len(buffer):
+                raise AssertionError(f"tile {TILES[self.index]}: {self.length} bytes, above the client's buffer")
+        if self.filled < self.start + self.length:
+            return None
+        return bytes(buffer[self.start : self.start + self.length])
 
 
 def run() -> Iterator[dict[str, Any]]:

@@ -9,8 +9,9 @@ wait on nothing:
   under ``serve.inline_render_ms``; a pipeline's first render warms up (imports, colour tables)
   and is not counted;
 - waiting on nothing: no render read data (``READ_BYTES``), and none that ran on the loop took
-  much longer than its CPU time (a file, a socket). A pipeline seen waiting renders on threads
-  from then on.
+  much longer than its CPU time while blocking (a file, a socket: a voluntary context switch,
+  where Linux counts them; a render the scheduler preempted did not wait). A pipeline seen
+  waiting renders on threads from then on.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from podpac_exec.nodes.opening import READ_BYTES
+
+try:
+    from resource import RUSAGE_THREAD, getrusage
+except ImportError:  # not Linux: every long on-loop render counts as blocked
+    RUSAGE_THREAD = None
 
 RECENT_WEIGHT = 0.25  # of the latest render in a pipeline's moving average
 WAIT_SLACK_S = 0.001  # wall time beyond CPU time that is still no wait (scheduling, page faults)
@@ -51,11 +57,13 @@ class RenderPlacement:
     @contextmanager
     def measuring(self, pipeline: str, on_loop: bool) -> Iterator[None]:
         """Record the render run inside (``on_loop``: on the event loop)."""
-        wall, cpu, read = time.perf_counter(), time.thread_time(), READ_BYTES.total
+        wall, cpu, read, blocks = time.perf_counter(), time.thread_time(), READ_BYTES.total, _blocks()
         yield
         wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
         read_data = READ_BYTES.total != read  # another thread's read counts too: the safe side
-        self.note(pipeline, cpu, waited=read_data or (on_loop and wall - cpu > WAIT_SLACK_S + cpu / 2))
+        slow = on_loop and wall - cpu > WAIT_SLACK_S + cpu / 2
+        blocked = blocks is None or _blocks() != blocks
+        self.note(pipeline, cpu, waited=read_data or (slow and blocked))
 
     def note(self, pipeline: str, cpu_seconds: float, waited: bool = False) -> None:
         with self._lock:
@@ -66,3 +74,8 @@ class RenderPlacement:
             found.waits = found.waits or waited
             recent = found.cpu_seconds
             found.cpu_seconds = cpu_seconds if recent is None else recent + (cpu_seconds - recent) * RECENT_WEIGHT
+
+
+def _blocks() -> int | None:
+    """How often this thread has blocked (voluntary context switches; None where unknown)."""
+    return None if RUSAGE_THREAD is None else getrusage(RUSAGE_THREAD).ru_nvcsw

@@ -1,45 +1,37 @@
 """Run the app under uvicorn: in the foreground (the CLI) or in a thread (tests, benchmarks).
 
 Port 0 picks a free port; the URL printed or returned is the one actually bound, and it is all
-that goes to stdout (logs, the access log included, go to stderr). The access log never shows an
-API key given in a query string.
+that goes to stdout (logs, the access log included, go to stderr). The access log is
+:class:`~podpac_exec.serve.access_log.AccessLog`'s, not uvicorn's: it never shows an API key
+given in a query string.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 import threading
 import time
 from typing import Any, Callable
 
+from podpac_exec.serve.access_log import AccessLog
+
 LOCALHOST = "127.0.0.1"
-_KEY_IN_QUERY = re.compile(r"(api_key=)[^&\s\"]*", re.I)
-
-
-class RedactApiKey(logging.Filter):
-    """Masks ``api_key=...`` in uvicorn's access-log records."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_KEY_IN_QUERY.sub(r"\1****", a) if isinstance(a, str) else a for a in record.args)
-        record.msg = _KEY_IN_QUERY.sub(r"\1****", str(record.msg))
-        return True
 
 
 def make_server(app: Any, host: str = LOCALHOST, port: int = 0, access_log: bool = True, **options: Any) -> Any:
     """A uvicorn server of ``app`` (an ASGI app, or an import string with ``options`` such as
-    ``factory=True``), not yet started."""
+    ``factory=True``, whose factory adds the access log itself), not yet started."""
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="info", lifespan="off",
+    if access_log and not isinstance(app, str):
+        app = AccessLog(app)
+    config = uvicorn.Config(app, host=host, port=port, access_log=False, log_level="info", lifespan="off",
                             log_config=log_config(), **options)
     return uvicorn.Server(config)
 
 
 def log_config() -> dict[str, Any]:
-    """uvicorn's logging, its access log on stderr as well: stdout carries only the URL, so a
-    caller that reads that line and no more does not stop the server once the pipe fills."""
+    """uvicorn's logging, on stderr (its access log, unused, as well): stdout carries only the
+    URL, so a caller that reads that line and no more does not stop the server once the pipe fills."""
     import copy
 
     from uvicorn.config import LOGGING_CONFIG
@@ -61,7 +53,6 @@ def serve_forever(app: Any, host: str, port: int, on_started: Callable[[str], No
     import asyncio
 
     server = make_server(app, host, port)
-    logging.getLogger("uvicorn.access").addFilter(RedactApiKey())
 
     async def main() -> None:
         task = asyncio.create_task(server.serve())

@@ -10,7 +10,6 @@ secret, which ``serve`` refuses on its command line), and each keeps its own mem
 from __future__ import annotations
 
 import json
-import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +19,8 @@ from podpac_exec.serve.app import create_app
 from podpac_exec.serve.config import ServeConfig
 from podpac_exec.serve.context import ServeContext
 from podpac_exec.serve.registry import Registry, load_pipeline
-from podpac_exec.serve.server import RedactApiKey, make_server
+from podpac_exec.serve.access_log import AccessLog
+from podpac_exec.serve.server import make_server
 
 #: The arguments of the server a worker process builds (JSON of :class:`ServeArguments`).
 ENVIRONMENT = "_PODPAC_EXEC_SERVE_WORKER"  # not PODPAC_EXEC_*: those are settings
@@ -54,9 +54,8 @@ def build_app(arguments: ServeArguments) -> Any:
 
 
 def worker_app() -> Any:
-    """uvicorn's app factory in a worker process: the app of the arguments in :data:`ENVIRONMENT`."""
-    logging.getLogger("uvicorn.access").addFilter(RedactApiKey())
-    return build_app(ServeArguments(**json.loads(os.environ[ENVIRONMENT])))
+    """uvicorn's app factory in a worker process: the app of the arguments in :data:`ENVIRONMENT`, with the access log."""
+    return AccessLog(build_app(ServeArguments(**json.loads(os.environ[ENVIRONMENT]))))
 
 
 def serve_workers(

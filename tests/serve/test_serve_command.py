@@ -92,7 +92,9 @@ def test_workers_share_one_port_and_stop_with_the_parent(serve_process):
     proc.wait(timeout=60)
     psutil.wait_procs(workers, timeout=30)
     assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
-    assert "wave on the local backend in 2 processes" in proc.stderr.read()
+    stderr = proc.stderr.read()
+    assert "wave on the local backend in 2 processes" in stderr
+    assert '"GET /tiles/WebMercatorQuad/3/7/2.png?layer=wave HTTP/1.1" 200' in stderr  # the workers' access log
 
 
 def test_worker_arguments_name_pipelines_by_absolute_path(tmp_path, monkeypatch):

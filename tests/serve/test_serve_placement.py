@@ -79,3 +79,28 @@ def test_a_render_that_raises_is_not_recorded():
         pass
     placement.note("p", 0.001)  # still the warm-up
     assert not placement.on_loop("p")
+
+
+def test_a_slow_render_on_the_loop_that_never_blocked_was_preempted_not_waiting(monkeypatch):
+    """Wall time above CPU time without a voluntary context switch: the scheduler ran another
+    process (a loaded machine), the render waited on nothing."""
+    from podpac_exec.serve import placement as module
+
+    placement = RenderPlacement(50.0)
+    for _ in range(2):
+        placement.note("p", 0.002)
+    monkeypatch.setattr(module, "_blocks", lambda: 7)  # as if the thread had not blocked
+    with placement.measuring("p", on_loop=True):
+        time.sleep(0.03)
+    assert placement.on_loop("p")
+
+
+def test_a_thread_blocking_is_counted():
+    from podpac_exec.serve.placement import RUSAGE_THREAD, _blocks
+
+    if RUSAGE_THREAD is None:
+        assert _blocks() is None
+        return
+    before = _blocks()
+    time.sleep(0.01)
+    assert _blocks() > before
