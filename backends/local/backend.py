@@ -36,7 +36,8 @@ class LocalBackend(Backend):
         # values and dims only: the executor puts them on the request's coordinates; a node the
         # pipeline holds twice is evaluated once
         with evaluating(node):
-            if self.config["max_workers"] == 1:  # one thread in all: no helper thread for big arrays
+            # one thread in all, or a tile of a plan whose tiles keep the cores busy: no helper thread
+            if self.config["max_workers"] == 1 or options.tile is not None:
                 with one_thread():
                     return result_array(*node.eval_values(coordinates))
             return result_array(*node.eval_values(coordinates))

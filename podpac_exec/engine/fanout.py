@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+from contextlib import nullcontext
 import json
 import sys
 import uuid
@@ -24,6 +25,7 @@ from podpac_exec.engine.dispatch import evaluate_values
 from podpac_exec.engine.progress import make_progress
 from podpac_exec.errors import TileEvaluationError
 from podpac_exec.nodes.base import Node
+from podpac_exec.nodes.destination import is_region, writing_into
 from podpac_exec.settings import settings
 from podpac_exec.engine.stats import EvaluationStats
 from podpac_exec.engine.tiling import Tile, TilePlan
@@ -43,12 +45,18 @@ class TileRunner:
         # settings overrides live in context variables: tiles on pool threads must see the caller's
         self._context = contextvars.copy_context()
 
-    def __call__(self, tile: Tile) -> np.ndarray:
-        return self._context.copy().run(self._evaluate, tile)
+    def __call__(self, tile: Tile, into: np.ndarray | None = None) -> np.ndarray:
+        """The tile's values; written into ``into`` (its region of the result) when the tile's
+        root node can put them there (``nodes/destination.py``)."""
+        return self._context.copy().run(self._evaluate, tile, None, into)
 
     def write(self, out: np.ndarray, tile: Tile) -> None:
-        """Evaluate ``tile`` and copy its values into their place in ``out``, the whole result."""
-        out[tile.out_index] = self(tile)
+        """Evaluate ``tile`` into its place in ``out``, the whole result (copied there unless the
+        root node wrote them there itself)."""
+        region = out[tile.out_index]
+        values = self(tile, into=region)
+        if not is_region(values, region):
+            region[...] = values
 
     def on_worker(self, tile: Tile) -> tuple[np.ndarray, EvaluationStats]:
         """For a dask.distributed worker: the tile's values and its own statistics, which the
@@ -57,11 +65,12 @@ class TileRunner:
         values = self._context.copy().run(self._evaluate, tile, stats)
         return values, stats
 
-    def _evaluate(self, tile: Tile, stats: EvaluationStats | None = None) -> np.ndarray:
+    def _evaluate(self, tile: Tile, stats: EvaluationStats | None = None, into: np.ndarray | None = None) -> np.ndarray:
         tile_coords = self.coords[tile.eval_index]
         options = replace(self.options, stats=stats or self.options.stats, tile=tile)  # keeps the fan-out's control
         try:
-            with settings.use(options.settings):  # on a cluster worker too: the call's settings
+            # on a cluster worker too: the call's settings
+            with settings.use(options.settings), writing_into(self.node, into) if into is not None else nullcontext():
                 values = evaluate_values(self.node, tile_coords, self.backend, options)
         except Exception as exc:  # noqa: BLE001 - every failure is reported with its tile
             raise TileEvaluationError(

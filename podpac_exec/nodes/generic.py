@@ -12,6 +12,7 @@ import traitlets as tl
 from podpac_exec.errors import CoordinatesError, ExpressionError, PipelineError
 from podpac_exec.nodes._arrays import align_axes, exact_shape, keep_dims
 from podpac_exec.nodes.base import Node
+from podpac_exec.nodes.destination import destination
 from podpac_exec.nodes.parallel import in_two
 from podpac_exec.nodes.traits import NodeTrait
 from podpac_exec.nodes.utility import _Algorithm
@@ -138,9 +139,10 @@ class Arithmetic(_GenericInputs):
         out = self.output_coordinates(coordinates)
         used = [name for name in self._named_inputs if name in compiled.names_used]
         arrays = {name: align_axes(*self._named_inputs[name].eval_broadcastable(coordinates), out.dims) for name in used}
-        # a fresh input nothing else holds may take the result (no new array to allocate)
+        # a fresh input nothing else holds may take the result (no new array to allocate), or
+        # the tile's region of the whole result (no copy into it afterwards)
         fresh = [name for name in used if self._named_inputs[name].gives_fresh_values()]
-        result = compiled.evaluate(arrays, reuse=fresh)
+        result = compiled.evaluate(arrays, reuse=fresh, out=destination(self, out.shape))
         # PODPAC writes the result into a copy of the first (broadcast) input: its dtype wins.
         first = next(iter(self._named_inputs))
         dtype = arrays[first].dtype if first in arrays else np.float64

@@ -157,3 +157,28 @@ def test_tiles_go_to_a_distributed_cluster_when_configured():
         client.close()
     assert len(set(ran_on.values())) == 2 and os.getpid() not in ran_on.values()
     assert all(r.tile is not None for r in stats.records)
+
+
+def test_an_arithmetic_tile_is_written_into_its_place_in_the_result():
+    """The in-process fan-out hands each tile's root its region of the result: no copy after."""
+    from podpac_exec.engine.executor import settings_for_call, start_call
+    from podpac_exec.engine.fanout import TileRunner
+    from podpac_exec.nodes import Arithmetic, CoordData, SinCoords
+    from podpac_exec.nodes.destination import is_region
+    from podpac_exec.settings import settings
+
+    coords = pe.Coordinates([pe.clinspace(-40, 40, 600, "lat"), pe.clinspace(-80, 80, 500, "lon")])
+    node = Arithmetic(A=SinCoords(), B=CoordData(coord_name="lat"), eqn="A * cos(B)")
+    effective = settings_for_call("local", {"max_tile_bytes": 600 * 500 * 8 // 4})
+    with settings.use(effective):
+        call = start_call(node, coords, effective, None)
+        runner = TileRunner(node, coords, call.backend, call.options)
+        out = np.full(call.plan.out_shape, np.nan)
+        tile = call.plan.tiles[1]
+        region = out[tile.out_index]
+        assert is_region(runner(tile, into=region), region)
+        assert not is_region(runner(tile), region)
+        for tile in call.plan:
+            runner.write(out, tile)
+    assert len(call.plan) >= 4
+    np.testing.assert_array_equal(out, pe.evaluate(node, coords, max_tile_bytes=2**40).values)

@@ -83,3 +83,21 @@ def test_a_snapshot_keeps_its_backend_until_a_plugin_changes():
         unregister_plugin("needs-missing")
     with pytest.raises(pe.UnknownBackendError):
         get_backend("needs_missing", snap)
+
+
+def test_tiles_of_a_plan_leave_the_helper_thread_alone():
+    """Parallel tiles already keep the cores busy: a tile splitting its arrays onto the helper too
+    would put three threads on two cores."""
+    from podpac_exec.nodes import parallel
+    from podpac_exec.nodes.utility import SinCoords
+
+    seen = []
+
+    class Spy(SinCoords):
+        def _eval(self, coordinates):
+            seen.append(parallel._ALLOWED.get())
+            return super()._eval(coordinates)
+
+    coords = pe.Coordinates([pe.clinspace(0, 1, 64, "lat"), pe.clinspace(0, 1, 64, "lon")])
+    pe.evaluate(Spy(), coords, backend="local", local__max_workers=2, max_tile_bytes=64 * 64 * 8 // 4)
+    assert len(seen) == 4 and not any(seen)

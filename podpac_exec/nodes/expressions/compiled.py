@@ -38,13 +38,16 @@ class CompiledExpression:
     def __call__(self, **arrays: Any) -> np.ndarray:
         return self.evaluate(arrays)
 
-    def evaluate(self, arrays: Mapping[str, Any], dtype: Any = np.float64, reuse: Collection[str] = ()) -> np.ndarray:
+    def evaluate(self, arrays: Mapping[str, Any], dtype: Any = np.float64, reuse: Collection[str] = (),
+                 out: np.ndarray | None = None) -> np.ndarray:
         """Evaluate on ``arrays`` (broadcast together); the result has their broadcast shape.
 
         ``dtype`` is the result dtype (float64, as PODPAC's output); ``None`` keeps numexpr's
         result dtype (bool for comparisons, int for integer arithmetic). ``reuse`` names inputs
         the caller gives up: a big result may be written into one of them (each block is read
-        before it is written), saving a new array's allocation and first touch.
+        before it is written), saving a new array's allocation and first touch. ``out``, an array
+        of the result's shape and dtype that no input shares memory with, receives the result
+        (and is returned); an ``out`` of another shape or dtype is ignored.
         """
         env, kinds = self._prepare(arrays)
         shape = self._shape(env, arrays)
@@ -53,20 +56,26 @@ class CompiledExpression:
             self._cache[key] = _Specializer(kinds).spec(self._tree)
         fn, kind = self._cache[key]
         target = _DTYPES[kind] if dtype is None else np.dtype(dtype)
+        if out is not None and (out.shape != shape or out.dtype != target):
+            out = None
         with np.errstate(all="ignore"):
             if _chunkable(env, shape, whole=False):
                 # inputs constant along some axes: blocks of leading-axis rows take them whole
                 if len(shape) > 1 and math.prod(shape[1:]) <= 4 * CHUNK:
-                    return _chunked_rows(fn, env, shape, target, _reusable(env, arrays, reuse, target, shape))
+                    return _chunked_rows(fn, env, shape, target, _into(out, env, arrays, reuse, target, shape))
                 env = {name: a if a.shape == shape else np.broadcast_to(a, shape).copy() for name, a in env.items()}
             if _chunkable(env, shape):
-                return _chunked(fn, env, shape, target, _reusable(env, arrays, reuse, target, shape))
+                if out is not None and not out.flags.c_contiguous:  # blocks of the flattened result: a copy
+                    out[...] = _chunked(fn, env, shape, target, _reusable(env, arrays, reuse, target, shape))
+                    return out
+                return _chunked(fn, env, shape, target, _into(out, env, arrays, reuse, target, shape))
             value, owned = fn(env)
-            if np.shape(value) == shape:
+            if out is None and np.shape(value) == shape:
                 if owned and value.dtype == target:
                     return value
                 return np.asarray(value).astype(target)
-            out = np.empty(shape, dtype=target)
+            if out is None:
+                out = np.empty(shape, dtype=target)
             out[...] = value
         return out
 
@@ -105,6 +114,12 @@ def _chunkable(env: Mapping[str, np.ndarray], shape: tuple[int, ...], whole: boo
         return False
     full = [a.shape == shape and a.flags.c_contiguous for a in env.values()]
     return all(full) if whole else not all(full)
+
+
+def _into(out: np.ndarray | None, env: Mapping[str, np.ndarray], given: Mapping[str, Any], reuse: Collection[str],
+          target: np.dtype, shape: tuple[int, ...]) -> np.ndarray | None:
+    """Where a blocked evaluation writes: ``out`` when given, else an input it may reuse."""
+    return out if out is not None else _reusable(env, given, reuse, target, shape)
 
 
 def _reusable(env: Mapping[str, np.ndarray], given: Mapping[str, Any], reuse: Collection[str],
