@@ -42,7 +42,10 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            (self.stream or sys.stderr).write(access_line(scope, status))
+            try:
+                (self.stream or sys.stderr).write(access_line(scope, status))
+            except (OSError, ValueError):  # stderr closed or its pipe broken: the request still stands
+                pass
 
 
 def access_line(scope: Scope, status: int) -> str:

@@ -64,3 +64,10 @@ def test_other_scopes_pass_through_unlogged():
 def test_the_raw_path_is_logged_as_sent_and_a_missing_client_as_a_dash():
     scope = {**_scope("/a b"), "raw_path": b"/a%20b", "query_string": b"", "client": None}
     assert access_line(scope, 200) == 'INFO:     - - "GET /a%20b HTTP/1.1" 200\n'
+
+
+def test_a_closed_log_stream_does_not_fail_the_request():
+    stream = io.StringIO()
+    stream.close()
+    sent = _run(AccessLog(_teapot, stream), _scope())
+    assert sent[0]["status"] == 418
