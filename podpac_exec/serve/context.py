@@ -121,7 +121,11 @@ class ServeContext:
 
     def render(self, pipeline: ServedPipeline, grid: Grid, fmt: str, style: Style | None) -> bytes:
         """The grid encoded as ``fmt`` (png needs a style), from the cache when seen before."""
-        return self.cached(self.render_key(pipeline, grid, fmt, style), lambda: self.encode(pipeline, grid, fmt, style))
+        return self._render_keyed(pipeline, grid, fmt, style)[0]
+
+    def _render_keyed(self, pipeline: ServedPipeline, grid: Grid, fmt: str, style: Style | None) -> tuple[bytes, str]:
+        key = self.render_key(pipeline, grid, fmt, style)
+        return self.cached(key, lambda: self.encode(pipeline, grid, fmt, style)), key
 
     async def render_request(
         self, pipeline: ServedPipeline, grid: Grid, fmt: str, params: Mapping[str, str]
@@ -141,9 +145,7 @@ class ServeContext:
 
         def produce(on_loop: bool) -> tuple[bytes, str]:
             with self.placement.measuring(pipeline.name, on_loop):
-                found = self.style(pipeline, params) if fmt == "png" else None
-                key = self.render_key(pipeline, grid, fmt, found)
-                return self.cached(key, lambda: self.encode(pipeline, grid, fmt, found)), key
+                return self._render_keyed(pipeline, grid, fmt, self.style(pipeline, params) if fmt == "png" else None)
 
         known = fmt != "png" or style is not None  # else the style's value range may evaluate
         if known and self._renders_inline(pipeline, grid):
