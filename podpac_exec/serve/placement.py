@@ -8,10 +8,12 @@ wait on nothing:
 - short: a moving average of their CPU time (not wall time, which contention inflates) stays
   under ``serve.inline_render_ms``; a pipeline's first render warms up (imports, colour tables)
   and is not counted;
-- waiting on nothing: no render read data (``READ_BYTES``), and none that ran on the loop took
-  much longer than its CPU time while blocking (a file, a socket: a voluntary context switch,
-  where Linux counts them; a render the scheduler preempted did not wait). A pipeline seen
-  waiting renders on threads from then on.
+- waiting on nothing: no render read data (``READ_BYTES``; such a pipeline renders on threads
+  from then on), and none that ran on the loop took much longer than its CPU time while
+  blocking (a voluntary context switch, where Linux counts them: a render the scheduler
+  preempted did not wait). A pipeline that blocked the loop renders its next ``RETRY_AFTER``
+  tiles on threads, twice as many after each new block: what blocked it may have been the GIL,
+  held by a large render on a thread.
 """
 
 from __future__ import annotations
@@ -31,12 +33,20 @@ except ImportError:  # not Linux: every long on-loop render counts as blocked
 
 RECENT_WEIGHT = 0.25  # of the latest render in a pipeline's moving average
 WAIT_SLACK_S = 0.001  # wall time beyond CPU time that is still no wait (scheduling, page faults)
+RETRY_AFTER = 64  # renders on threads after a pipeline first blocked the loop
+MAX_RETRY_AFTER = 1 << 16
 
 
 @dataclass
 class _PipelineRenders:
     cpu_seconds: float | None = None  # moving average; None until a render after the warm-up
-    waits: bool = False
+    reads_data: bool = False  # for good
+    blocks: int = 0  # times a render blocked the loop
+    threads_left: int = 0  # renders to run on threads before the loop is tried again
+
+    def blocked(self) -> None:
+        self.blocks += 1
+        self.threads_left = min(RETRY_AFTER << (self.blocks - 1), MAX_RETRY_AFTER)
 
 
 class RenderPlacement:
@@ -50,7 +60,7 @@ class RenderPlacement:
     def on_loop(self, pipeline: str) -> bool:
         """Whether the pipeline's next render may run on the event loop."""
         found = self._pipelines.get(pipeline)
-        if found is None or found.waits or found.cpu_seconds is None:
+        if found is None or found.reads_data or found.threads_left or found.cpu_seconds is None:
             return False
         return found.cpu_seconds < self.inline_budget_s
 
@@ -62,16 +72,23 @@ class RenderPlacement:
         wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
         read_data = READ_BYTES.total != read  # another thread's read counts too: the safe side
         slow = on_loop and wall - cpu > WAIT_SLACK_S + cpu / 2
-        blocked = blocks is None or _blocks() != blocks
-        self.note(pipeline, cpu, waited=read_data or (slow and blocked))
+        self.note(pipeline, cpu, read_data=read_data, blocked=slow and (blocks is None or _blocks() != blocks))
 
-    def note(self, pipeline: str, cpu_seconds: float, waited: bool = False) -> None:
+    def note(self, pipeline: str, cpu_seconds: float, read_data: bool = False, blocked: bool = False) -> None:
+        """Record a render of ``cpu_seconds``; ``read_data``: it read data; ``blocked``: it ran
+        on the loop and blocked it."""
         with self._lock:
             found = self._pipelines.get(pipeline)
-            if found is None:  # the warm-up render: no sample
-                self._pipelines[pipeline] = _PipelineRenders(waits=waited)
+            warm_up = found is None
+            if found is None:
+                found = self._pipelines[pipeline] = _PipelineRenders()
+            found.reads_data = found.reads_data or read_data
+            if blocked:
+                found.blocked()
+            elif found.threads_left:
+                found.threads_left -= 1
+            if warm_up:  # the first render: no sample
                 return
-            found.waits = found.waits or waited
             recent = found.cpu_seconds
             found.cpu_seconds = cpu_seconds if recent is None else recent + (cpu_seconds - recent) * RECENT_WEIGHT
 
