@@ -7,8 +7,11 @@ helper thread). Tiled: ``max_tile_bytes`` of 16 MB (8 tiles of the 128 MB result
 on ``local.max_workers=2``. ``detail`` also times the untiled call with the default workers,
 where the expression's blocks already share the helper thread (``untiled_helper``). numpy releases the GIL inside ufuncs, so the threads can
 scale. The results are checked to be equal first. ``detail`` also gives the same tiles on one
-worker (what tiling alone changes), process CPU times, and how well two plain numpy threads
-scale on this machine in the same run (the ceiling when other processes share the cores).
+worker (what tiling alone changes), process CPU times, how well two plain numpy threads scale on
+this machine in the same run, and the ceiling of this very workload on two threads: its two
+halves evaluated untiled at once against one after the other, with no tiling machinery at all
+(``workload_two_thread_ceiling``; every ufunc call hands the GIL over, so an expression of many
+operations scales less than one long ufunc).
 """
 
 from __future__ import annotations
@@ -53,6 +56,32 @@ def two_thread_scaling(size: int = 2**23, repeats: int = 3) -> float:
     return medians["serial"]["wall"] / medians["threads"]["wall"]
 
 
+def workload_two_thread_ceiling(node: Any, coords: Any, repeats: int = 5) -> float:
+    """Speedup of the two halves of ``coords`` evaluated by ``node`` on two threads at once over
+    one after the other, on this thread alone each (no helper thread, no tiles)."""
+    from podpac_exec.nodes.parallel import one_thread
+
+    halves = (coords[: coords.shape[0] // 2], coords[coords.shape[0] // 2 :])
+
+    def half(c: Any) -> None:
+        with one_thread():
+            node.eval_values(c)
+
+    def serial() -> None:
+        for c in halves:
+            half(c)
+
+    def threaded() -> None:
+        threads = [threading.Thread(target=half, args=(c,)) for c in halves]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    medians = timed_in_turns({"serial": serial, "threads": threaded}, repeats, 1)
+    return medians["serial"]["wall"] / medians["threads"]["wall"]
+
+
 def run() -> Iterator[dict[str, Any]]:
     import podpac_exec as pe
     from podpac_exec.nodes import Arithmetic, CoordData, SinCoords
@@ -84,6 +113,7 @@ def run() -> Iterator[dict[str, Any]]:
     del untiled, tiled
 
     scaling = two_thread_scaling()
+    ceiling = workload_two_thread_ceiling(node, coords)
     medians = timed_in_turns(fns, ROUNDS, 1, cpu_clock=time.process_time)
     yield ratio_record(
         NAME,
@@ -95,6 +125,7 @@ def run() -> Iterator[dict[str, Any]]:
         tiled_vs_untiled_helper=round(medians["untiled_helper"]["wall"] / medians["tiled"]["wall"], 4),
         thread_speedup=round(medians["tiled_one_worker"]["wall"] / medians["tiled"]["wall"], 4),
         machine_two_thread_numpy_speedup=round(scaling, 4),
+        workload_two_thread_ceiling=round(ceiling, 4),
         tiles={name: tiles[name] for name in configs},
         max_tile_bytes=TILE_BYTES,
         grid=f"{SIZE}x{SIZE} float64",
