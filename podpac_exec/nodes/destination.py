@@ -2,9 +2,11 @@
 values into, instead of into a new array that the fan-out then copies there.
 
 The in-process fan-out (``engine/fanout.py``) evaluates each tile inside :func:`writing_into`; a
-node that can write its result into a given array (Arithmetic, whose expression is evaluated in
-blocks) asks :func:`destination` for it, once. Any other node ignores it, and its values are
-copied into the region as before.
+node that can write its result into a given array asks :func:`destination` for it, once:
+Arithmetic (its expression evaluated in blocks), which hands the region on to its first input
+giving fresh values (SinCoords, or another Arithmetic) and then overwrites that input in place,
+as it would the input's own array. A tile's big arrays are then the result itself. Any other
+node ignores it, and its values are copied into the region as before.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import traitlets as tl
 from podpac_exec.errors import CoordinatesError, ExpressionError, PipelineError
 from podpac_exec.nodes._arrays import align_axes, exact_shape, keep_dims
 from podpac_exec.nodes.base import Node
-from podpac_exec.nodes.destination import destination
+from podpac_exec.nodes.destination import destination, writing_into
 from podpac_exec.nodes.parallel import in_two
 from podpac_exec.nodes.traits import NodeTrait
 from podpac_exec.nodes.utility import _Algorithm
@@ -138,15 +138,28 @@ class Arithmetic(_GenericInputs):
             compiled = self._compiled = self._compile()
         out = self.output_coordinates(coordinates)
         used = [name for name in self._named_inputs if name in compiled.names_used]
-        arrays = {name: align_axes(*self._named_inputs[name].eval_broadcastable(coordinates), out.dims) for name in used}
-        # a fresh input nothing else holds may take the result (no new array to allocate), or
-        # the tile's region of the whole result (no copy into it afterwards)
+        # a fresh input nothing else holds may take the result (no new array to allocate); in a
+        # tile, the result goes to the tile's region of the whole result (no copy into it after),
+        # and the first fresh input may be computed there already (the result then overwrites
+        # it in place, each block read before it is written)
         fresh = [name for name in used if self._named_inputs[name].gives_fresh_values()]
-        result = compiled.evaluate(arrays, reuse=fresh, out=destination(self, out.shape))
+        region = destination(self, out.shape)
+        host = fresh[0] if fresh and region is not None else None
+        arrays = {name: self._input_values(name, coordinates, out.dims, region if name == host else None) for name in used}
+        result = compiled.evaluate(arrays, reuse=fresh, out=region)
         # PODPAC writes the result into a copy of the first (broadcast) input: its dtype wins.
         first = next(iter(self._named_inputs))
         dtype = arrays[first].dtype if first in arrays else np.float64
         return exact_shape(result, out.shape, dtype)
+
+
+    def _input_values(self, name: str, coordinates: "Coordinates", dims: tuple[str, ...], region: np.ndarray | None) -> np.ndarray:
+        """Input ``name``'s values (broadcastable) on ``dims``, computed into ``region`` if it can."""
+        node = self._named_inputs[name]
+        if region is None:
+            return align_axes(*node.eval_broadcastable(coordinates), dims)
+        with writing_into(node, region):
+            return align_axes(*node.eval_broadcastable(coordinates), dims)
 
 
 class Combine(_GenericInputs):

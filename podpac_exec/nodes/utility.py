@@ -10,6 +10,7 @@ import traitlets as tl
 from podpac_exec.coordinates import VALID_DIMS
 from podpac_exec.errors import CoordinatesError, PipelineError
 from podpac_exec.nodes.base import NodeRequirements, Node
+from podpac_exec.nodes.destination import destination
 
 if TYPE_CHECKING:
     from podpac_exec.coordinates import Coordinates, Coordinates1d
@@ -36,8 +37,10 @@ class SinCoords(_Algorithm):
     fresh_values = True
 
     def _eval(self, coordinates: "Coordinates") -> np.ndarray:
+        into = destination(self, coordinates.shape)  # a tile's region of the result, when given
+        members = coordinates.values()
         out: np.ndarray | None = None
-        for member in coordinates.values():
+        for i, member in enumerate(members):
             factor = None
             for c in _members(member):
                 f = np.sin(np.pi * _sin_input(c) / 90.0)
@@ -45,8 +48,13 @@ class SinCoords(_Algorithm):
             if out is None:
                 out = factor
             else:
-                out = np.multiply.outer(out, factor)
-        return np.ones(()) if out is None else out
+                last = i == len(members) - 1
+                out = np.multiply.outer(out, factor, out=into if last else None)
+        out = np.ones(()) if out is None else out
+        if into is not None and out is not into:
+            into[...] = out
+            return into
+        return out
 
 
 class Arange(_Algorithm):

@@ -70,3 +70,47 @@ def test_is_region_compares_memory_and_layout():
     a = np.zeros((4, 6))
     assert is_region(a[:2], a[:2]) and not is_region(a[:2].copy(), a[:2])
     assert not is_region(a[:, ::2], a[:, :3]) and not is_region(a.T, a)
+
+
+def test_sincoords_computes_into_the_region_and_arithmetic_hands_it_its_region():
+    coords = _coords()
+    sin = SinCoords()
+    expected, _ = sin.eval_values(coords)
+    whole = np.zeros((300, 900))
+    region = whole[:, 200:700]  # not contiguous: the outer product writes through the strides
+    with writing_into(sin, region):
+        values, _ = sin.eval_values(coords)
+    assert is_region(values, region)
+    np.testing.assert_array_equal(region, expected)
+
+    seen = []
+
+    class Spy(SinCoords):
+        fresh_values = True  # a subclass with its own _eval declares it anew
+
+        def _eval(self, coordinates):
+            values = super()._eval(coordinates)
+            seen.append(values)
+            return values
+
+    inner = Arithmetic(A=Spy(), eqn="A * 2")  # nested: the region is handed down twice
+    node = Arithmetic(A=inner, B=CoordData(coord_name="lat"), C=Spy(), eqn="A + B * C")
+    expected, _ = node.eval_values(coords)
+    region = np.empty(coords.shape)
+    with writing_into(node, region):
+        values, _ = node.eval_values(coords)
+    assert is_region(values, region)
+    np.testing.assert_array_equal(region, expected)
+    first_spy, other_spy = seen[-2:]
+    assert is_region(first_spy, region) and not np.shares_memory(other_spy, region)  # only the first fresh input
+
+
+def test_one_dimensional_sincoords_copies_into_the_region():
+    coords = pe.Coordinates([pe.clinspace(-40, 40, 50, "lat")])
+    sin = SinCoords()
+    expected, _ = sin.eval_values(coords)
+    region = np.empty(50)
+    with writing_into(sin, region):
+        values, _ = sin.eval_values(coords)
+    assert is_region(values, region)
+    np.testing.assert_array_equal(region, expected)
