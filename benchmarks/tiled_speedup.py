@@ -34,19 +34,15 @@ EQN = (
 )
 
 
-def two_thread_scaling(size: int = 2**23, repeats: int = 3) -> float:
-    """Speedup of two threads over one for the same numpy ufunc work (1.0 to 2.0 on two cores)."""
-    a, b = np.linspace(0, 1, size), np.linspace(1, 2, size)
-
-    def work(x: np.ndarray) -> None:
-        np.exp(np.sin(x))
+def two_thread_speedup(work: Callable[[Any], None], parts: tuple[Any, Any], repeats: int) -> float:
+    """Wall-time speedup of ``work`` on both ``parts`` on two threads at once over one after the other."""
 
     def serial() -> None:
-        work(a)
-        work(b)
+        for part in parts:
+            work(part)
 
     def threaded() -> None:
-        threads = [threading.Thread(target=work, args=(x,)) for x in (a, b)]
+        threads = [threading.Thread(target=work, args=(part,)) for part in parts]
         for t in threads:
             t.start()
         for t in threads:
@@ -54,6 +50,15 @@ def two_thread_scaling(size: int = 2**23, repeats: int = 3) -> float:
 
     medians = timed_in_turns({"serial": serial, "threads": threaded}, repeats, 1)
     return medians["serial"]["wall"] / medians["threads"]["wall"]
+
+
+def two_thread_scaling(size: int = 2**23, repeats: int = 3) -> float:
+    """Speedup of two threads over one for the same numpy ufunc work (1.0 to 2.0 on two cores)."""
+
+    def work(x: np.ndarray) -> None:
+        np.exp(np.sin(x))
+
+    return two_thread_speedup(work, (np.linspace(0, 1, size), np.linspace(1, 2, size)), repeats)
 
 
 def workload_two_thread_ceiling(node: Any, coords: Any, repeats: int = 5) -> float:
@@ -61,25 +66,11 @@ def workload_two_thread_ceiling(node: Any, coords: Any, repeats: int = 5) -> flo
     one after the other, on this thread alone each (no helper thread, no tiles)."""
     from podpac_exec.nodes.parallel import one_thread
 
-    halves = (coords[: coords.shape[0] // 2], coords[coords.shape[0] // 2 :])
-
     def half(c: Any) -> None:
         with one_thread():
             node.eval_values(c)
 
-    def serial() -> None:
-        for c in halves:
-            half(c)
-
-    def threaded() -> None:
-        threads = [threading.Thread(target=half, args=(c,)) for c in halves]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-
-    medians = timed_in_turns({"serial": serial, "threads": threaded}, repeats, 1)
-    return medians["serial"]["wall"] / medians["threads"]["wall"]
+    return two_thread_speedup(half, (coords[: coords.shape[0] // 2], coords[coords.shape[0] // 2 :]), repeats)
 
 
 def run() -> Iterator[dict[str, Any]]:
