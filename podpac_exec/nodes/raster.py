@@ -167,11 +167,17 @@ class _OpenRaster:
             raise
         except Exception as exc:  # noqa: BLE001 - GDAL's and fsspec's errors alike
             raise source_error(_NAME, source, exc, "cannot open") from None
-        if band > dataset.count:
-            raise PipelineError(
-                f"Rasterio {source!r} has {dataset.count} band(s); band {band} does not exist", field="attrs.band"
-            )
-        opened = cls(dataset, context, source, band, _coordinates(dataset, crs, source))
+        try:
+            if band > dataset.count:
+                raise PipelineError(
+                    f"Rasterio {source!r} has {dataset.count} band(s); band {band} does not exist", field="attrs.band"
+                )
+            opened = cls(dataset, context, source, band, _coordinates(dataset, crs, source))
+        except BaseException:
+            # closed here, in its context: left to the garbage collector, another context's
+            # close raised LookupError from rasterio's opener (an unraisable error in a later test)
+            _close_in(context, dataset)
+            raise
         # also runs at exit: GDAL must not call back into a finalising Python
         weakref.finalize(opened, _close_in, context, dataset)
         return opened

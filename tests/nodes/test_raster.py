@@ -70,6 +70,38 @@ def test_a_raster_opened_in_one_thread_closes_cleanly_in_another(tif):
     assert dataset.closed
 
 
+@pytest.mark.parametrize("attrs", [{"band": 5}, {"crs": "EPSG:99999"}])
+def test_a_raster_refused_after_opening_is_closed_at_once(tif, attrs, monkeypatch):
+    """A bad band or CRS is found once the file is open: the dataset is closed then, in its
+    context. Left to the garbage collector in another context, its close raised LookupError."""
+    import contextvars
+    import gc
+    import sys
+    import threading
+
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    errors = []
+
+    def attempt() -> None:
+        try:
+            pe.evaluate(Rasterio(source=str(tif), **attrs), Rasterio(source=str(tif)).native_coordinates())
+        except (PipelineError, CoordinatesError) as exc:
+            errors.append(exc)  # the traceback keeps the frames alive past this context
+
+    contextvars.copy_context().run(attempt)
+    assert len(errors) == 1
+
+    def drop() -> None:
+        errors.clear()
+        gc.collect()
+
+    thread = threading.Thread(target=drop)
+    thread.start()
+    thread.join()
+    assert unraisable == []
+
+
 def test_a_tile_reads_only_its_window(tif, monkeypatch):
     node = Rasterio(source=str(tif))
     native = node.native_coordinates()
