@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from contextlib import nullcontext
 import json
 import sys
 import uuid
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 

@@ -152,7 +152,6 @@ class Arithmetic(_GenericInputs):
         dtype = arrays[first].dtype if first in arrays else np.float64
         return exact_shape(result, out.shape, dtype)
 
-
     def _input_values(self, name: str, coordinates: "Coordinates", dims: tuple[str, ...], region: np.ndarray | None) -> np.ndarray:
         """Input ``name``'s values (broadcastable) on ``dims``, computed into ``region`` if it can."""
         node = self._named_inputs[name]
