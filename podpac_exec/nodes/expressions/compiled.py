@@ -46,8 +46,9 @@ class CompiledExpression:
         result dtype (bool for comparisons, int for integer arithmetic). ``reuse`` names inputs
         the caller gives up: a big result may be written into one of them (each block is read
         before it is written), saving a new array's allocation and first touch. ``out``, an array
-        of the result's shape and dtype that no input shares memory with, receives the result
-        (and is returned); an ``out`` of another shape or dtype is ignored.
+        of the result's shape and dtype, receives the result (and is returned); it may be one of
+        the inputs, overwritten in place, as the operations are elementwise and each block is read
+        before it is written. An ``out`` of another shape or dtype is ignored.
         """
         env, kinds = self._prepare(arrays)
         shape = self._shape(env, arrays)
