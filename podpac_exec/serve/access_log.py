@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import IO, Any, Awaitable, Callable
+from typing import IO, Any
+
+from podpac_exec.serve.auth import ASGIApp, Scope
 
 PREFIX = "INFO:     "  # uvicorn's level prefix, uncoloured
 _KEY_IN_QUERY = re.compile(r"(api_key=)[^&\s\"]*", re.I)
-
-Scope = dict[str, Any]
-ASGIApp = Callable[[Scope, Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]], Awaitable[None]]
 
 
 class AccessLog:
